@@ -1,0 +1,1 @@
+"""The `kinetoscope` command line: a thin shell over the engine."""

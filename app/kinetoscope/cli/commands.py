@@ -1,0 +1,45 @@
+"""The CLI's commands; each one a few lines over the engine."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TextIO
+
+from kinetoscope.cli.output import format_clip_result
+from kinetoscope.engine.bundle import open_bundle
+from kinetoscope.engine.classify import classify_clip
+from kinetoscope.engine.devices import device_statuses
+from kinetoscope.engine.model_store import resolve_model
+from kinetoscope.engine.session import ModelSession
+from kinetoscope.engine.video import probe
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    handler = {"classify": classify, "devices": devices}[args.command]
+    return handler(args, out)
+
+
+def classify(args: argparse.Namespace, out: TextIO) -> int:
+    probe(args.clip)  # a bad clip fails fast, before a slow model load
+    bundle = open_bundle(resolve_model(args.model, args.precision))
+    session = ModelSession(bundle, args.device)
+    result = classify_clip(args.clip, session, views=args.views)
+    if args.json:
+        out.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(format_clip_result(result) + "\n")
+    return 0
+
+
+def devices(args: argparse.Namespace, out: TextIO) -> int:
+    statuses = device_statuses()
+    if args.json:
+        out.write(json.dumps({"devices": [s.to_json() for s in statuses]}, indent=2) + "\n")
+        return 0
+    for s in statuses:
+        state = "available" if s.available else f"unavailable: {s.reason}"
+        out.write(f"{s.label:<22} {s.provider:<22} {state}\n")
+        for key, value in s.details:
+            out.write(f"    {key}: {value}\n")
+    return 0

@@ -1,0 +1,79 @@
+"""Entry point of the `kinetoscope` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from kinetoscope import __version__
+from kinetoscope.engine.errors import BadInput, Cancelled, KinetoscopeError
+from kinetoscope.engine.logs import setup_file_logging
+
+log = logging.getLogger("kinetoscope.cli")
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DEVICE, EXIT_CANCELLED = 0, 1, 2, 3, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kinetoscope", description="Recognise actions in video clips.")
+    parser.add_argument("--version", action="version", version=f"kinetoscope {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("classify", help="classify a clip and print the top-5 actions")
+    p.add_argument("clip", help="a video file")
+    p.add_argument("--model", default="motion_demo", help="installed model id, release zip or folder")
+    p.add_argument("--precision", choices=("float", "w8a8", "w8a16"), help="default: float if installed")
+    p.add_argument("--device", choices=("cpu", "npu"), default="cpu")
+    p.add_argument("--views", type=_positive_int, default=5, help="temporal views (default 5)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+    p = sub.add_parser("devices", help="list the devices that can run models here, and why not")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("must be between 1 and 64")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    setup_file_logging()
+    from kinetoscope.cli import commands
+    from kinetoscope.cli.output import stdout_for_results
+
+    try:
+        with stdout_for_results() as out:
+            return commands.run(args, out)
+    except Cancelled:
+        return EXIT_CANCELLED
+    except BadInput as exc:
+        return _fail(exc, EXIT_BAD_INPUT)
+    except KinetoscopeError as exc:
+        return _fail(exc, EXIT_DEVICE if exc.__class__.__name__ == "DeviceError" else EXIT_FAILED)
+    except KeyboardInterrupt:
+        return EXIT_CANCELLED
+    except Exception:
+        log.exception("unexpected error in %s", args.command)
+        print("kinetoscope: an unexpected error occurred; details are in the log file.", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _fail(exc: KinetoscopeError, code: int) -> int:
+    log.error("%s (%s)", exc.message, exc.detail or "no detail")
+    print(f"kinetoscope: {exc.message}", file=sys.stderr)
+    return code
+
+

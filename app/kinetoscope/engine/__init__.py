@@ -1,0 +1,1 @@
+"""The engine: video decoding, model bundles, inference sessions. It never imports Qt."""

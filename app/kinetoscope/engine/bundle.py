@@ -1,0 +1,254 @@
+"""Model bundles: AI Hub ONNX release zips and folders, and what the app needs to know of them.
+
+Liberal in what it accepts (see ai-hub-bundles.md): the zip's top folder, metadata.json and the
+file names are all optional, as long as the bundle holds exactly one ONNX graph with a video input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kinetoscope.engine import paths
+from kinetoscope.engine.archive import extract_zip_atomically, sha256_file
+from kinetoscope.engine.errors import ModelError
+from kinetoscope.engine.onnx_graph import GraphSummary, TensorInfo, read_graph_summary
+
+QUANTIZED_DTYPES = {"uint8": np.uint8, "int8": np.int8, "uint16": np.uint16, "int16": np.int16}
+KINETICS_CLASSES = 400
+
+
+@dataclass(frozen=True)
+class IoQuantization:
+    """Affine quantization of a graph input or output: real = (q - zero_point) * scale."""
+
+    scale: float
+    zero_point: int
+    dtype: str
+
+    def quantize(self, x: np.ndarray) -> np.ndarray:
+        info = np.iinfo(QUANTIZED_DTYPES[self.dtype])
+        q = np.rint(x / self.scale) + self.zero_point
+        return np.clip(q, info.min, info.max).astype(self.dtype)
+
+    def dequantize(self, q: np.ndarray) -> np.ndarray:
+        return ((q.astype(np.float32) - self.zero_point) * self.scale).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ModelBundle:
+    """A loadable video classifier: its graph, labels and I/O contract."""
+
+    model_id: str
+    name: str
+    precision: str
+    source: Path          # what the user gave: a zip or a folder
+    root: Path           # the unpacked folder
+    onnx_path: Path
+    labels: tuple[str, ...]
+    input: TensorInfo
+    output: TensorInfo
+    input_quant: IoQuantization | None
+    output_quant: IoQuantization | None
+    softmax_applied: bool
+
+    @property
+    def frames(self) -> int:
+        return int(self.input.shape[2] or 16)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+
+def open_bundle(path: str | Path) -> ModelBundle:
+    """Open a release zip (unpacked once into the cache) or a folder. Raises ModelError."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelError(f"No model at {path}.")
+    if path.is_dir():
+        return _load_folder(path, source=path)
+    if path.suffix.lower() == ".onnx":
+        return _load_folder(path.parent, source=path, onnx_hint=path)
+    digest = sha256_file(path)
+    unpacked = paths.cache_dir() / "bundles" / digest[:24]
+    if not (unpacked / ".complete").exists():
+        extract_zip_atomically(path, unpacked)
+        (unpacked / ".complete").write_text(str(path))
+    return _load_folder(unpacked, source=path)
+
+
+def _find_metadata(root: Path) -> Path | None:
+    found = sorted(p for p in root.rglob("metadata.json") if len(p.relative_to(root).parts) <= 3)
+    return found[0] if len(found) == 1 else None
+
+
+def _graph_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.onnx") if not p.name.endswith("_ctx.onnx"))
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"The bundle's {path.name} cannot be read.", detail=str(exc)) from exc
+    if not isinstance(data, dict):
+        raise ModelError(f"The bundle's {path.name} is not a metadata object.")
+    return data
+
+
+def _is_video_input(info: TensorInfo) -> bool:
+    return len(info.shape) == 5 and info.shape[1] == 3 and info.shape[0] in (1, None)
+
+
+def _load_folder(root: Path, *, source: Path, onnx_hint: Path | None = None) -> ModelBundle:
+    meta_path = _find_metadata(root)
+    meta = _read_json(meta_path) if meta_path else {}
+    meta_dir = meta_path.parent if meta_path else root
+    model_files = meta.get("model_files") if isinstance(meta.get("model_files"), dict) else {}
+
+    onnx_path, summary = _pick_graph(root, meta_dir, model_files, onnx_hint, source)
+    spec = model_files.get(onnx_path.relative_to(meta_dir).as_posix(), {}) if model_files else {}
+    if not spec and model_files:
+        spec = next(iter(model_files.values()), {})
+    video_in = next(i for i in summary.inputs if _is_video_input(i))
+    if len(summary.outputs) != 1 or len(summary.outputs[0].shape) != 2:
+        raise ModelError(f"{source.name} is not a classifier: expected one output of shape [1, classes].")
+    out = summary.outputs[0]
+    in_spec = _spec_for(spec, "inputs", video_in.name)
+    out_spec = _spec_for(spec, "outputs", out.name)
+
+    if video_in.shape[3] not in (112, None) or video_in.shape[4] not in (112, None):
+        raise ModelError(f"{source.name} expects {video_in.shape[3]}x{video_in.shape[4]} frames; "
+                         "Kinetoscope's video classifiers take 112x112.")
+    labels = _labels(root, meta_dir, out_spec, out, source)
+    precision = str(meta.get("precision") or _guess_precision(source, summary))
+    model_id = str(meta.get("model_id") or _guess_id(source, onnx_path))
+    return ModelBundle(
+        model_id=model_id,
+        name=str(meta.get("model_name") or model_id),
+        precision=precision,
+        source=source,
+        root=root,
+        onnx_path=onnx_path,
+        labels=labels,
+        input=video_in,
+        output=out,
+        input_quant=_quant(in_spec, video_in, summary, consumer=True),
+        output_quant=_quant(out_spec, out, summary, consumer=False),
+        softmax_applied=_softmax_applied(out_spec, out, summary),
+    )
+
+
+def _pick_graph(root: Path, meta_dir: Path, model_files: dict[str, Any], hint: Path | None,
+                source: Path) -> tuple[Path, GraphSummary]:
+    if hint is not None:
+        candidates = [hint]
+    else:
+        listed = [meta_dir / rel for rel in model_files if str(rel).endswith(".onnx")]
+        candidates = [p for p in listed if p.is_file()] or _graph_files(root)
+    if not candidates:
+        raise ModelError(f"{source.name} holds no ONNX model (.onnx file).")
+    videos = []
+    for candidate in candidates:
+        summary = read_graph_summary(candidate)
+        if any(_is_video_input(i) for i in summary.inputs):
+            videos.append((candidate, summary))
+    if not videos:
+        shapes = ", ".join(str(list(i.shape)) for i in read_graph_summary(candidates[0]).inputs)
+        raise ModelError(f"{source.name} is not a video classifier: it has no input of shape "
+                         f"[1, 3, frames, height, width] (found {shapes or 'no inputs'}).")
+    if len(videos) > 1:
+        raise ModelError(f"{source.name} holds {len(videos)} video models; Kinetoscope expects one.")
+    return videos[0]
+
+
+def _spec_for(spec: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
+    group = spec.get(kind) if isinstance(spec, dict) else None
+    if not isinstance(group, dict) or not group:
+        return {}
+    found = group.get(name)
+    if found is None and len(group) == 1:
+        found = next(iter(group.values()))
+    return found if isinstance(found, dict) else {}
+
+
+def _labels(root: Path, meta_dir: Path, out_spec: dict[str, Any], out: TensorInfo,
+            source: Path) -> tuple[str, ...]:
+    classes = out.shape[1]
+    candidates: list[Path] = []
+    named = out_spec.get("labels_file")
+    if isinstance(named, str) and named:
+        candidates += [meta_dir / named, *sorted(root.rglob(Path(named).name))]
+    candidates += sorted(p for p in root.rglob("*.txt") if "label" in p.name.lower())
+    for candidate in candidates:
+        if candidate.is_file():
+            labels = tuple(line.strip() for line in candidate.read_text(encoding="utf-8").splitlines()
+                           if line.strip())
+            if classes in (None, len(labels)):
+                return labels
+    if classes == KINETICS_CLASSES:
+        bundled = paths.resources_dir() / "kinetics400_labels.txt"
+        return tuple(line.strip() for line in bundled.read_text(encoding="utf-8").splitlines() if line.strip())
+    raise ModelError(f"{source.name} has no labels file matching its {classes} classes.")
+
+
+def _quant(spec: dict[str, Any], tensor: TensorInfo, summary: GraphSummary,
+           *, consumer: bool) -> IoQuantization | None:
+    dtype = str(spec.get("dtype") or tensor.dtype)
+    if tensor.dtype not in QUANTIZED_DTYPES:
+        return None
+    params = spec.get("quantization_parameters")
+    if isinstance(params, dict) and "scale" in params:
+        return IoQuantization(float(params["scale"]), int(params.get("zero_point", 0)), tensor.dtype)
+    for node in summary.nodes:
+        if consumer and node.op_type == "DequantizeLinear" and node.inputs[:1] == (tensor.name,):
+            return _node_quant(node.inputs, summary, tensor.dtype)
+        if not consumer and node.op_type == "QuantizeLinear" and tensor.name in node.outputs:
+            return _node_quant(node.inputs, summary, tensor.dtype)
+    raise ModelError(f"The model's {tensor.name!r} is {dtype} but its scale and zero point are unknown.")
+
+
+def _node_quant(inputs: tuple[str, ...], summary: GraphSummary, dtype: str) -> IoQuantization:
+    try:
+        scale = summary.scalars[inputs[1]]
+    except (IndexError, KeyError) as exc:
+        raise ModelError("The model's quantization scale is not a constant.") from exc
+    zero = summary.scalars.get(inputs[2], 0.0) if len(inputs) > 2 and inputs[2] else 0.0
+    return IoQuantization(float(scale), int(zero), dtype)
+
+
+def _softmax_applied(out_spec: dict[str, Any], out: TensorInfo, summary: GraphSummary) -> bool:
+    if "softmax_applied" in out_spec:
+        return bool(out_spec["softmax_applied"])
+    producers = {o: n for n in summary.nodes for o in n.outputs}
+    name = out.name
+    for _ in range(4):  # walk back through quantize/dequantize/reshape wrappers
+        node = producers.get(name)
+        if node is None:
+            return False
+        if node.op_type == "Softmax":
+            return True
+        if node.op_type not in ("QuantizeLinear", "DequantizeLinear", "Reshape", "Flatten", "Identity"):
+            return False
+        name = node.inputs[0]
+    return False
+
+
+def _guess_precision(source: Path, summary: GraphSummary) -> str:
+    match = re.search(r"(w8a8|w8a16|w4a16|float)", source.name.lower())
+    if match:
+        return match.group(1)
+    quantized = any(n.op_type in ("QuantizeLinear", "DequantizeLinear", "QLinearConv") for n in summary.nodes)
+    return "w8a8" if quantized else "float"
+
+
+def _guess_id(source: Path, onnx_path: Path) -> str:
+    stem = source.stem if source.is_file() else source.name
+    stem = re.sub(r"-onnx(-.*)?$", "", stem)
+    return stem or onnx_path.stem

@@ -1,0 +1,68 @@
+"""Where models are found by id: the user's installed models, then the ones shipped with the app.
+
+Installed models live in `<data>/models/<id>/<precision>/` (unpacked bundles); the bundled demo
+model ships as release zips `models/<id>-onnx-<precision>.zip` beside the app.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from kinetoscope.engine import paths
+from kinetoscope.engine.errors import ModelError
+
+DEMO_MODEL_ID = "motion_demo"
+PRECISIONS = ("float", "w8a8", "w8a16")
+_ZIP_NAME = re.compile(r"^(?P<id>[a-z0-9_]+)-onnx-(?P<precision>[a-z0-9]+)\.zip$")
+
+
+@dataclass(frozen=True)
+class ModelLocation:
+    model_id: str
+    precision: str
+    path: Path
+    bundled: bool
+
+
+def available_models() -> list[ModelLocation]:
+    """Every model usable now: installed ones first, then bundled ones not shadowed by them."""
+    found: dict[tuple[str, str], ModelLocation] = {}
+    root = paths.models_dir()
+    if root.is_dir():
+        for model_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            for prec_dir in sorted(p for p in model_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                found[(model_dir.name, prec_dir.name)] = ModelLocation(model_dir.name, prec_dir.name, prec_dir, False)
+    bundled = paths.bundled_models_dir()
+    if bundled.is_dir():
+        for zip_path in sorted(bundled.glob("*.zip")):
+            match = _ZIP_NAME.match(zip_path.name)
+            if match:
+                key = (match["id"], match["precision"])
+                found.setdefault(key, ModelLocation(key[0], key[1], zip_path, True))
+    return list(found.values())
+
+
+def resolve_model(spec: str, precision: str | None = None) -> Path:
+    """Turn `--model` (an id, a zip or a folder) and `--precision` into a bundle path."""
+    candidate = Path(spec).expanduser()
+    if candidate.suffix.lower() in (".zip", ".onnx") or candidate.exists() or "/" in spec or "\\" in spec:
+        if not candidate.exists():
+            raise ModelError(f"No model file or folder at {spec}.")
+        return candidate
+    matches = [m for m in available_models() if m.model_id == spec]
+    if not matches:
+        known = sorted({m.model_id for m in available_models()})
+        raise ModelError(f"Unknown model {spec!r}. Installed: {', '.join(known) or 'none'}.")
+    if precision:
+        chosen = [m for m in matches if m.precision == precision]
+        if not chosen:
+            have = ", ".join(m.precision for m in matches)
+            raise ModelError(f"{spec} is not installed in {precision} precision (installed: {have}).")
+        return chosen[0].path
+    by_precision = {m.precision: m for m in matches}
+    for preferred in PRECISIONS:
+        if preferred in by_precision:
+            return by_precision[preferred].path
+    return matches[0].path

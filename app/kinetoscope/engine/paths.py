@@ -1,0 +1,52 @@
+"""Where Kinetoscope keeps its data, and where the bundled files are."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "Kinetoscope"
+
+
+def data_dir() -> Path:
+    """The user's data folder: `KINETOSCOPE_HOME` if set, else the platform's data folder."""
+    override = os.environ.get("KINETOSCOPE_HOME")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def models_dir() -> Path:
+    """Installed models live here, one folder per model id and precision."""
+    return data_dir() / "models"
+
+
+def cache_dir() -> Path:
+    """Derived files that can always be rebuilt (unpacked bundles, compiled NPU contexts)."""
+    return data_dir() / "cache"
+
+
+def log_dir() -> Path:
+    override = os.environ.get("KINETOSCOPE_HOME")
+    if override:
+        return Path(override).expanduser() / "logs"
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def _install_root() -> Path:
+    """The folder holding `models/` and `resources/`: the repo in a checkout, the bundle when frozen."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(frozen_root)
+    return Path(__file__).resolve().parents[3]
+
+
+def bundled_models_dir() -> Path:
+    return _install_root() / "models"
+
+
+def resources_dir() -> Path:
+    return _install_root() / "resources"

@@ -1,0 +1,129 @@
+"""Values a classification produces: per-view and per-clip predictions, timings, device report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    index: int
+    prob: float
+
+
+def top_k(probs: np.ndarray, labels: tuple[str, ...], k: int = 5) -> tuple[Prediction, ...]:
+    """The k most probable classes, most probable first (ties keep class order)."""
+    order = np.argsort(-probs, kind="stable")[:k]
+    return tuple(Prediction(labels[i], int(i), float(probs[i])) for i in order)
+
+
+@dataclass(frozen=True)
+class DeviceReport:
+    """What ran the graph. `used` is the truth, whatever was requested."""
+
+    requested: str              # "cpu" | "npu"
+    used: str                   # "cpu" | "npu"
+    label: str                  # for people: "CPU", "NPU", "NPU (HTP simulator)"
+    provider: str               # onnxruntime execution provider that ran most of the graph
+    simulated: bool             # True on the x86 HTP simulator
+    fallback_nodes: tuple[str, ...] = ()   # nodes that ran on the CPU although the NPU was asked for
+    total_nodes: int = 0
+    note: str = ""              # why the requested device was not (wholly) used
+
+    def summary(self) -> str:
+        """One line for a status bar or a terminal."""
+        text = f"Ran on {self.label}"
+        if self.fallback_nodes:
+            text += f"; {len(self.fallback_nodes)} of {self.total_nodes} nodes fell back to the CPU"
+        if self.note:
+            text += f" ({self.note})"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requested": self.requested, "used": self.used, "label": self.label,
+            "provider": self.provider, "simulated": self.simulated,
+            "fallback_nodes": list(self.fallback_nodes), "total_nodes": self.total_nodes,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class Timings:
+    load_ms: float = 0.0
+    decode_ms: float = 0.0
+    preprocess_ms: float = 0.0
+    inference_ms: float = 0.0
+    total_ms: float = 0.0
+
+    def to_json(self) -> dict[str, float]:
+        return {"load": round(self.load_ms, 2), "decode": round(self.decode_ms, 2),
+                "preprocess": round(self.preprocess_ms, 2), "inference": round(self.inference_ms, 2),
+                "total": round(self.total_ms, 2)}
+
+
+@dataclass(frozen=True)
+class ViewResult:
+    """One temporal view: which frames the model saw, and what it said about them."""
+
+    index: int
+    start_s: float
+    end_s: float
+    frame_times_s: tuple[float, ...]
+    source_indices: tuple[int, ...]
+    probs: np.ndarray = field(repr=False)
+    top5: tuple[Prediction, ...]
+    inference_ms: float
+    crops: np.ndarray | None = field(default=None, repr=False)  # uint8 [16,112,112,3]: what the model saw
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index, "start_s": round(self.start_s, 4), "end_s": round(self.end_s, 4),
+            "frame_times_s": [round(t, 4) for t in self.frame_times_s],
+            "source_indices": list(self.source_indices),
+            "top5": [_pred_json(p) for p in self.top5],
+            "inference_ms": round(self.inference_ms, 2),
+        }
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    id: str
+    name: str
+    precision: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class ClipResult:
+    clip: Path
+    model: ModelRef
+    device: DeviceReport
+    views: tuple[ViewResult, ...]
+    probs: np.ndarray = field(repr=False)   # mean of the views' probabilities
+    top5: tuple[Prediction, ...]
+    timings: Timings
+    peak_rss_mb: float
+    clip_duration_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "clip": str(self.clip),
+            "clip_duration_s": round(self.clip_duration_s, 4),
+            "top5": [_pred_json(p) for p in self.top5],
+            "views": [v.to_json() for v in self.views],
+            "device": self.device.to_json(),
+            "model": {"id": self.model.id, "name": self.model.name,
+                      "precision": self.model.precision, "path": str(self.model.path)},
+            "timings_ms": self.timings.to_json(),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+        }
+
+
+def _pred_json(p: Prediction) -> dict[str, Any]:
+    return {"label": p.label, "index": p.index, "prob": round(p.prob, 6)}

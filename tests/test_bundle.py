@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+
+from kinetoscope.engine.bundle import open_bundle
+from kinetoscope.engine.errors import ModelError
+from model_factory import image_classifier, tiny_classifier, write_bundle_folder, zip_folder
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path, monkeypatch):
+    monkeypatch.setenv("KINETOSCOPE_HOME", str(tmp_path / "home"))
+
+
+def test_release_zip_with_external_weights(tmp_path):
+    folder = write_bundle_folder(tmp_path / "src", tiny_classifier(9, weight_elems=100_000), model_id="tiny",
+                                 external_data=True)
+    assert (folder / "tiny_onnx" / "tiny.data").is_file()
+    bundle = open_bundle(zip_folder(folder, tmp_path / "tiny-onnx-float.zip"))
+    assert bundle.model_id == "tiny" and bundle.precision == "float"
+    assert bundle.onnx_path.name == "tiny.onnx" and bundle.onnx_path.parent.name == "tiny_onnx"
+    assert bundle.labels == tuple(f"action {i}" for i in range(9))
+    assert bundle.input.shape == (1, 3, 16, 112, 112) and bundle.frames == 16
+    assert bundle.input_quant is None and bundle.softmax_applied
+
+
+def test_zip_is_unpacked_once(tmp_path):
+    folder = write_bundle_folder(tmp_path / "src", tiny_classifier(4), model_id="tiny")
+    z = zip_folder(folder, tmp_path / "tiny-onnx-float.zip")
+    first = open_bundle(z)
+    marker = first.root / ".complete"
+    stamp = marker.stat().st_mtime_ns
+    second = open_bundle(z)
+    assert second.root == first.root and marker.stat().st_mtime_ns == stamp
+
+
+def test_quantized_io_from_metadata_or_graph(tmp_path):
+    model = tiny_classifier(5, quantized_io=True)
+    with_meta = open_bundle(write_bundle_folder(tmp_path / "a", model, precision="w8a8"))
+    folder = write_bundle_folder(tmp_path / "b", model, precision="w8a8", metadata=False)
+    from_graph = open_bundle(folder)
+    for bundle in (with_meta, from_graph):
+        assert bundle.input_quant is not None and bundle.input_quant.dtype == "uint8"
+        assert bundle.input_quant.scale == pytest.approx(1 / 255)
+        assert bundle.output_quant is not None and bundle.output_quant.scale == pytest.approx(1 / 256)
+    assert from_graph.precision == "w8a8"  # from the folder name
+    q = from_graph.input_quant
+    x = np.array([0.0, 0.25, 1.0, 1.5], np.float32)
+    assert q.quantize(x).tolist() == [0, 64, 255, 255]
+    meta = json.loads((tmp_path / "a" / "tiny_video-onnx-w8a8" / "metadata.json").read_text())
+    assert meta["model_files"]["tiny_video.onnx"]["inputs"]["video"]["dtype"] == "uint8"
+
+
+def test_liberal_layout_without_top_folder_or_metadata(tmp_path):
+    folder = write_bundle_folder(tmp_path / "flat", tiny_classifier(6), metadata=False, top_folder=False)
+    (folder / "tiny_video.onnx").rename(folder / "whatever.onnx")
+    z = zip_folder(folder, tmp_path / "some download.zip", arc_root="")
+    bundle = open_bundle(z)
+    assert bundle.onnx_path.name == "whatever.onnx"
+    assert len(bundle.labels) == 6
+
+
+def test_a_bare_onnx_file_with_400_classes_gets_kinetics_labels(tmp_path):
+    path = tmp_path / "r2p1d.onnx"
+    onnx.save(tiny_classifier(400), str(path))
+    bundle = open_bundle(path)
+    assert bundle.labels[0] == "abseiling" and len(bundle.labels) == 400
+
+
+def test_image_model_is_refused_with_a_clear_message(tmp_path):
+    folder = tmp_path / "img"
+    folder.mkdir()
+    onnx.save(image_classifier(), str(folder / "img.onnx"))
+    with pytest.raises(ModelError, match="not a video classifier"):
+        open_bundle(folder)
+
+
+def test_missing_labels_are_refused(tmp_path):
+    folder = write_bundle_folder(tmp_path / "x", tiny_classifier(7), metadata=False)
+    (folder / "tiny_video_labels.txt").unlink()
+    with pytest.raises(ModelError, match="no labels"):
+        open_bundle(folder)
+
+
+def test_labels_of_the_wrong_length_are_refused(tmp_path):
+    folder = write_bundle_folder(tmp_path / "x", tiny_classifier(7), labels=["a", "b"])
+    with pytest.raises(ModelError, match="labels"):
+        open_bundle(folder)
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated", b"hello"])
+def test_broken_zip_is_a_model_error(tmp_path, content):
+    z = tmp_path / "broken-onnx-float.zip"
+    z.write_bytes(content)
+    with pytest.raises(ModelError):
+        open_bundle(z)
+
+
+def test_no_model_in_the_zip(tmp_path):
+    folder = tmp_path / "empty-onnx-float"
+    folder.mkdir()
+    (folder / "readme.txt").write_text("nothing here")
+    with pytest.raises(ModelError, match="no ONNX"):
+        open_bundle(zip_folder(folder, tmp_path / "empty.zip"))
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(ModelError, match="No model"):
+        open_bundle(tmp_path / "nope.zip")
