@@ -1,0 +1,126 @@
+"""The `kinetoscope` command end to end, in subprocesses, on real clips and real models."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from model_factory import tiny_classifier, write_bundle_folder, zip_folder
+
+
+def run_cli(*args: str, block_qnn: bool = False, timeout: float = 300) -> subprocess.CompletedProcess:
+    prelude = "import sys\n"
+    if block_qnn:
+        prelude += "sys.modules['onnxruntime_qnn'] = None\n"
+    code = prelude + "from kinetoscope.cli.main import main\nsys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          timeout=timeout, env=os.environ.copy())
+
+
+@pytest.fixture
+def tiny_zip(tmp_path) -> Path:
+    folder = write_bundle_folder(tmp_path / "src", tiny_classifier(9), model_id="tiny")
+    return zip_folder(folder, tmp_path / "tiny-onnx-float.zip")
+
+
+@pytest.fixture
+def tiny_w8a8(tmp_path) -> Path:
+    return write_bundle_folder(tmp_path / "q", tiny_classifier(9, quantized_io=True), model_id="tiny",
+                               precision="w8a8")
+
+
+def _assert_clean_failure(proc: subprocess.CompletedProcess, code: int, words: str) -> None:
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kinetoscope: "), proc.stderr
+    assert words in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_json_output_is_one_object_with_the_contract(media, tiny_zip):
+    proc = run_cli("classify", str(media / "arm_wrestling_340x256_28fps.mp4"), "--model", str(tiny_zip), "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)  # the whole of stdout is one JSON document
+    assert [p["label"] for p in result["top5"]][:1] and len(result["top5"]) == 5
+    assert {"label", "index", "prob"} <= set(result["top5"][0])
+    assert len(result["views"]) == 5
+    assert result["views"][0]["start_s"] == 0 and result["views"][-1]["end_s"] == pytest.approx(10.0, abs=0.1)
+    assert all(len(v["top5"]) == 5 for v in result["views"])
+    assert result["device"] | {} and result["device"]["requested"] == "cpu" and result["device"]["used"] == "cpu"
+    assert result["device"]["simulated"] is False and result["device"]["fallback_nodes"] == []
+    assert result["model"] == {"id": "tiny", "name": "Tiny", "precision": "float", "path": str(tiny_zip)}
+    assert set(result["timings_ms"]) == {"load", "decode", "preprocess", "inference", "total"}
+    assert result["timings_ms"]["total"] >= result["timings_ms"]["inference"] > 0
+    assert result["peak_rss_mb"] > 10
+
+
+def test_text_output_and_views_option(media, tiny_zip):
+    proc = run_cli("classify", str(media / "clip_340x256_6fps.mp4"), "--model", str(tiny_zip), "--views", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert "Top 5" in proc.stdout and "Ran on CPU" in proc.stdout
+    assert proc.stdout.count(" s  action ") == 3
+
+
+@pytest.mark.npu
+def test_npu_run_is_labelled_as_the_simulator(media, tiny_w8a8):
+    proc = run_cli("classify", str(media / "clip_426x240_29.97fps.mp4"), "--model", str(tiny_w8a8),
+                   "--device", "npu", "--views", "1", "--json")
+    assert proc.returncode == 0, proc.stderr
+    device = json.loads(proc.stdout)["device"]
+    assert device == device | {"requested": "npu", "used": "npu", "label": "NPU (HTP simulator)",
+                               "provider": "QNNExecutionProvider", "simulated": True, "fallback_nodes": []}
+
+
+def test_missing_npu_is_a_clear_error(media, tiny_w8a8):
+    proc = run_cli("classify", str(media / "clip_426x240_29.97fps.mp4"), "--model", str(tiny_w8a8),
+                   "--device", "npu", block_qnn=True)
+    _assert_clean_failure(proc, 3, "NPU is not available")
+
+
+def test_devices_command(tmp_path):
+    proc = run_cli("devices", "--json")
+    assert proc.returncode == 0, proc.stderr
+    devices = {d["kind"]: d for d in json.loads(proc.stdout)["devices"]}
+    assert devices["cpu"]["available"] and devices["npu"]["label"] == "NPU (HTP simulator)"
+    blocked = run_cli("devices", block_qnn=True)
+    assert blocked.returncode == 0
+    assert "unavailable: onnxruntime-qnn is not installed" in blocked.stdout
+
+
+def test_not_a_video(tmp_path, tiny_zip):
+    text = tmp_path / "notes.mp4"
+    text.write_text("these are not frames\n" * 50)
+    _assert_clean_failure(run_cli("classify", str(text), "--model", str(tiny_zip)), 2, "notes.mp4")
+
+
+def test_missing_clip(tmp_path, tiny_zip):
+    proc = run_cli("classify", str(tmp_path / "nope.mp4"), "--model", str(tiny_zip))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_unknown_model_id(media):
+    _assert_clean_failure(run_cli("classify", str(media / "clip_340x256_30fps.mp4"), "--model", "resnet_9000"),
+                          2, "Unknown model 'resnet_9000'")
+
+
+def test_truncated_model_zip(media, tiny_zip, tmp_path):
+    broken = tmp_path / "broken-onnx-float.zip"
+    broken.write_bytes(tiny_zip.read_bytes()[:2000])
+    _assert_clean_failure(run_cli("classify", str(media / "clip_340x256_30fps.mp4"), "--model", str(broken)),
+                          2, "broken-onnx-float.zip")
+
+
+def test_bad_views_value_is_a_usage_error(media):
+    proc = run_cli("classify", str(media / "clip_340x256_30fps.mp4"), "--views", "0")
+    assert proc.returncode == 2 and "between 1 and 64" in proc.stderr
+
+
+def test_module_entry_point_and_version():
+    proc = subprocess.run([sys.executable, "-m", "kinetoscope", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("kinetoscope ")
