@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parent
-REPO = TESTS.parent
-MEDIA = REPO.parent / "shared" / "media"
-SAMPLES = REPO / "resources" / "samples"
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
+
+from locations import MEDIA  # noqa: E402
+from media_factory import awkward  # noqa: E402,F401  (session fixture: generated awkward clips)
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

@@ -1,0 +1,106 @@
+"""An independent, deliberately naive implementation of the reference preprocessing.
+
+It follows the protocol as written (see ../shared/reference/ai-hub-bundles.md): decode every
+frame at full size, resample to 15 fps by index, cut views by linspace, resize each float frame
+like torch's bilinear interpolation (align_corners=False, no antialias), centre-crop, /255.
+It shares no code with the engine, so agreement means something. It also serves as the naive
+pipeline in benchmarks: it holds the whole decoded clip in memory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+
+OUT_HW = (128, 171)
+CROP = 112
+CLIP_LEN = 16
+TARGET_FPS = 15.0
+
+
+def decode_all(path: str | Path) -> tuple[list[np.ndarray], float]:
+    """Every frame of the first video stream as full-size uint8 RGB, and the average rate."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate)
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+    return frames, fps
+
+
+def resampled_source_indices(total: int, fps: float) -> list[int]:
+    """round(k * step) for k in 0 .. int(T / step) - 1; untouched when within 0.5 fps of 15."""
+    if abs(fps - TARGET_FPS) < 0.5:
+        return list(range(total))
+    step = fps / TARGET_FPS
+    # At least one frame: the protocol as written would give an empty clip for T < step.
+    return [round(k * step) for k in range(max(1, int(total / step)))]
+
+
+def view_source_indices(resampled: list[int], n_views: int) -> list[list[int]]:
+    """The source indices of each view, the last frame repeated when the clip is short."""
+    count = len(resampled)
+    starts = np.floor(np.linspace(0, max(1, count - CLIP_LEN + 1) - 1, n_views)).astype(int)
+    views = []
+    for s in starts:
+        chunk = resampled[s : s + CLIP_LEN]
+        views.append(chunk + [chunk[-1]] * (CLIP_LEN - len(chunk)))
+    return views
+
+
+def reference_indices(path: str | Path, n_views: int = 5) -> list[list[int]]:
+    """Source frame indices per view, by counting every decoded frame."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate)
+        total = sum(1 for _ in container.decode(stream))
+    return view_source_indices(resampled_source_indices(total, fps), n_views)
+
+
+def _axis_weights(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    scale = in_size / out_size
+    src = (np.arange(out_size, dtype=np.float64) + 0.5) * scale - 0.5
+    src = np.maximum(src, 0.0)
+    i0 = np.floor(src).astype(np.int64)
+    i0 = np.minimum(i0, in_size - 1)
+    i1 = np.minimum(i0 + 1, in_size - 1)
+    w1 = (src - i0).astype(np.float32)
+    return i0, i1, w1
+
+
+def torch_bilinear_resize(img: np.ndarray, out_hw: tuple[int, int] = OUT_HW) -> np.ndarray:
+    """float32 [H, W, C] -> [h, w, C], as torch.nn.functional.interpolate(bilinear, align_corners=False)."""
+    h, w = out_hw
+    y0, y1, wy = _axis_weights(img.shape[0], h)
+    x0, x1, wx = _axis_weights(img.shape[1], w)
+    wy = wy[:, None, None]
+    rows = img[y0] * (1 - wy) + img[y1] * wy
+    wx = wx[None, :, None]
+    return (rows[:, x0] * (1 - wx) + rows[:, x1] * wx).astype(np.float32)
+
+
+def preprocess_view(frames: list[np.ndarray]) -> np.ndarray:
+    """16 full-size uint8 frames -> float32 [1, 3, 16, 112, 112] in [0, 1]."""
+    top = round((OUT_HW[0] - CROP) / 2)
+    left = round((OUT_HW[1] - CROP) / 2)
+    out = []
+    for f in frames:
+        resized = torch_bilinear_resize(f.astype(np.float32) / 255.0)
+        out.append(resized[top : top + CROP, left : left + CROP])
+    clip = np.stack(out)  # T, H, W, C
+    return np.ascontiguousarray(clip.transpose(3, 0, 1, 2)[None])
+
+
+def reference_resized(path: str | Path, n_views: int = 5) -> list[np.ndarray]:
+    """Per view, the resized (uncropped) float32 frames [16, 128, 171, 3], for finer comparisons."""
+    frames, fps = decode_all(path)
+    views = view_source_indices(resampled_source_indices(len(frames), fps), n_views)
+    return [np.stack([torch_bilinear_resize(frames[i].astype(np.float32) / 255.0) for i in v]) for v in views]
+
+
+def reference_views(path: str | Path, n_views: int = 5) -> list[np.ndarray]:
+    """The reference model inputs of a clip: one float32 [1, 3, 16, 112, 112] per view."""
+    frames, fps = decode_all(path)
+    views = view_source_indices(resampled_source_indices(len(frames), fps), n_views)
+    return [preprocess_view([frames[i] for i in v]) for v in views]
