@@ -16,15 +16,15 @@ from kinetoscope.engine.video import probe
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    handler = {"classify": classify, "devices": devices}[args.command]
+    handler = {"classify": classify, "devices": devices, "gui": gui}[args.command]
     return handler(args, out)
 
 
 def classify(args: argparse.Namespace, out: TextIO) -> int:
-    probe(args.clip)  # a bad clip fails fast, before a slow model load
+    info = probe(args.clip)  # a bad clip fails fast, before a slow model load
     bundle = open_bundle(resolve_model(args.model, args.precision))
     session = ModelSession(bundle, args.device)
-    result = classify_clip(args.clip, session, views=args.views)
+    result = classify_clip(args.clip, session, views=args.views, info=info)
     if args.json:
         out.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -43,3 +43,10 @@ def devices(args: argparse.Namespace, out: TextIO) -> int:
         for key, value in s.details:
             out.write(f"    {key}: {value}\n")
     return 0
+
+
+def gui(args: argparse.Namespace, out: TextIO) -> int:
+    # Qt is imported here, not at the top, so the other commands never load it.
+    from kinetoscope.ui.app import run_app
+
+    return run_app(args.clips)

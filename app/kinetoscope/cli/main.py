@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--views", type=_positive_int, default=5, help="temporal views (default 5)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
+    p = sub.add_parser("gui", help="open the window, optionally on some clips or folders")
+    p.add_argument("clips", nargs="*", metavar="CLIP", help="video files or folders to classify")
+
     p = sub.add_parser("devices", help="list the devices that can run models here, and why not")
     p.add_argument("--json", action="store_true")
     return parser

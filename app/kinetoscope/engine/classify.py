@@ -15,7 +15,7 @@ from kinetoscope.engine.preprocess import center_crop, to_model_input
 from kinetoscope.engine.results import ClipResult, ModelRef, Timings, ViewResult, top_k
 from kinetoscope.engine.sampling import ClipSampler
 from kinetoscope.engine.session import ModelSession
-from kinetoscope.engine.video import VideoReader
+from kinetoscope.engine.video import VideoInfo, VideoReader
 
 DEFAULT_VIEWS = 5
 
@@ -37,11 +37,13 @@ def classify_clip(
     on_progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
     keep_crops: bool = False,
+    info: VideoInfo | None = None,
 ) -> ClipResult:
-    """Classify `clip` with `session`: sample views as the reference does, run each, sum them.
+    """Classify `clip` with `session`: sample views as the reference does, run each, average them.
 
     `on_view` is called as each view completes (for live display); `cancel` is checked between
-    views. Raises BadVideo for unreadable clips and Cancelled when cancelled.
+    views; `info` reuses an earlier `probe` of the clip. Raises BadVideo for unreadable clips and
+    Cancelled when cancelled.
     """
     started = time.perf_counter()
     clip = Path(clip)
@@ -49,7 +51,7 @@ def classify_clip(
     sampler = ClipSampler(views=views, frames_per_view=bundle.frames)
     decode_s = preprocess_s = inference_s = 0.0
     results: list[ViewResult] = []
-    with VideoReader(clip) as reader:
+    with VideoReader(clip, info=info) as reader:
         plan = sampler.plan(reader.info)
         total = len(plan.views)
         view_frames = reader.read_views(plan.views)

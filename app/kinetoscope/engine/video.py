@@ -58,9 +58,12 @@ class ViewFrames:
 class VideoReader:
     """Streams the frames named by views, resized to 128 x 171 and upright. A context manager."""
 
-    def __init__(self, path: str | Path, *, threads: int = 0) -> None:
-        """Probe and open the clip; `threads` = 0 lets FFmpeg pick the decoder's thread count."""
-        self.info = probe(path)
+    def __init__(self, path: str | Path, *, threads: int = 0, info: VideoInfo | None = None) -> None:
+        """Probe and open the clip; `threads` = 0 lets FFmpeg pick the decoder's thread count.
+
+        Pass `info` from an earlier `probe(path)` to skip probing again (it demuxes the whole file).
+        """
+        self.info = info if info is not None and info.path == Path(path) else probe(path)
         self._threads = threads
         self._container: av.container.InputContainer | None = None
         self._frames: Iterator[tuple[int, av.VideoFrame]] | None = None
