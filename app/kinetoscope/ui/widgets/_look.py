@@ -1,0 +1,63 @@
+"""Colours and images shared by the widgets, derived from the application palette."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+from PySide6.QtGui import QColor, QImage, QPalette
+
+
+def is_dark(palette: QPalette) -> bool:
+    """True when the palette draws light text on a dark window."""
+    return palette.color(QPalette.ColorRole.Window).lightnessF() < 0.5
+
+
+def blend(a: QColor, b: QColor, t: float) -> QColor:
+    """`a` moved a fraction `t` towards `b` (opaque), for tints that work in light and dark."""
+    return QColor.fromRgbF(
+        a.redF() + (b.redF() - a.redF()) * t,
+        a.greenF() + (b.greenF() - a.greenF()) * t,
+        a.blueF() + (b.blueF() - a.blueF()) * t,
+    )
+
+
+# Distinct, mid-light hues that carry dark text; a checksum picks one per label. A small set of
+# clearly different colours beats a continuous hue, whose near-collisions look like the same action.
+_LABEL_COLOURS = (
+    "#5aa9e6", "#f4a259", "#7bc67e", "#e56b6f", "#b08ee0", "#f2cc5b",
+    "#4fc1b9", "#e88fc7", "#a8c545", "#d9895b", "#8c9ef5", "#c9a27e",
+)
+
+
+def label_colour(label: str, palette: QPalette) -> QColor:
+    """A colour that is always the same for `label`, in light and dark palettes alike.
+
+    Picked by a checksum of the label (not `hash`, which changes between runs), so an action
+    keeps its colour across clips and sessions. Dark palettes get a slightly deeper shade.
+    """
+    colour = QColor(_LABEL_COLOURS[zlib.crc32(label.encode("utf-8")) % len(_LABEL_COLOURS)])
+    return colour.darker(112) if is_dark(palette) else colour
+
+
+def text_on(fill: QColor) -> QColor:
+    """Near-black or near-white, whichever contrasts more with `fill` (WCAG contrast ratio)."""
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    lum = 0.2126 * lin(fill.redF()) + 0.7152 * lin(fill.greenF()) + 0.0722 * lin(fill.blueF())
+    # (lum + 0.05) / 0.05 against black beats 1.05 / (lum + 0.05) against white above ~0.18.
+    return QColor(20, 20, 20) if lum > 0.179 else QColor(250, 250, 250)
+
+
+def rgb_to_qimage(rgb: np.ndarray) -> QImage:
+    """A QImage that owns a copy of uint8 RGB pixels [H, W, 3].
+
+    QImage built over a numpy buffer only borrows it; copying makes the image independent of the
+    array's lifetime, and of the thread that made it (QImage, unlike QPixmap, is thread-safe).
+    """
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"expected uint8 RGB [H, W, 3], got {rgb.dtype} {rgb.shape}")
+    rgb = np.ascontiguousarray(rgb)
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()

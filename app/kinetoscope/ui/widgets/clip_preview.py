@@ -1,0 +1,398 @@
+"""The clip itself, upright, with play/pause, a scrub slider and the time.
+
+Frames come from `kinetoscope.engine.preview_frames.PreviewDecoder` run in a private one-thread
+pool (so decoder calls never overlap and never touch the GUI thread). Requests are coalesced:
+while a frame is being decoded only the latest wanted time is remembered, so dragging the slider
+or playing a clip the machine decodes slowly drops frames instead of queueing them.
+
+Qt Multimedia is not used: in this environment it cannot even be imported (its FFmpeg backend
+needs PulseAudio libraries), and going through the engine's reader keeps rotation handling in one
+place and works on the offscreen platform the tests use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QElapsedTimer, QObject, QRectF, QSize, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget,
+)
+
+from kinetoscope.ui.widgets._look import rgb_to_qimage
+
+# Upper bound on the decoded picture, in device pixels: enough for a panel on a 4K screen.
+_MAX_DECODE_SIDE = 1920
+_MIN_TICK_MS = 15
+
+
+def _clock(t: float) -> str:
+    minutes, seconds = divmod(max(0.0, t), 60.0)
+    return f"{int(minutes)}:{seconds:04.1f}"
+
+
+class _Relay(QObject):
+    """Carries results from the pool thread to the GUI thread (queued, as it lives there)."""
+
+    opened = Signal(int, object, object)   # generation, decoder, (duration_s, fps, width, height)
+    failed = Signal(int, str)              # generation, message for people
+    frame = Signal(int, QImage, float)     # generation, picture, time_s
+
+
+class _FrameView(QWidget):
+    """Paints one picture scaled to fit, centred on a dark background, or a message."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.image = QImage()
+        self.message = ""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 90)
+
+    def sizeHint(self) -> QSize:
+        return QSize(480, 270)
+
+    def picture_rect(self) -> QRectF:
+        """Where the picture is drawn (aspect kept), in widget coordinates."""
+        if self.image.isNull():
+            return QRectF()
+        w, h = self.image.width(), self.image.height()
+        scale = min(self.width() / w, self.height() / h)
+        return QRectF((self.width() - w * scale) / 2, (self.height() - h * scale) / 2, w * scale, h * scale)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(18, 18, 20))  # video reads best on near-black in any theme
+        if not self.image.isNull():
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(self.picture_rect(), self.image)
+        if self.message:
+            painter.setPen(QColor(235, 235, 235))
+            painter.drawText(self.rect().adjusted(12, 12, -12, -12),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.message)
+
+
+class ClipPreview(QWidget):
+    """Plays a clip upright with play/pause, scrubbing and a time label; Space toggles play."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Clip preview")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # The pool is created before the relay so it is destroyed first: its destructor waits
+        # for a running decode, which then never emits into a deleted relay.
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._relay = _Relay(self)
+        self._relay.opened.connect(self._on_opened)
+        self._relay.failed.connect(self._on_failed)
+        self._relay.frame.connect(self._on_frame)
+
+        self._generation = 0          # bumped by load/clear; results of older ones are dropped
+        self._decoder = None          # PreviewDecoder, used only inside pool tasks
+        self._duration = 0.0
+        self._fps = 25.0
+        self._position = 0.0          # the time being shown (or wanted), seconds
+        self._shown_time: float | None = None
+        self._busy = False            # a frame request is in the pool
+        self._wanted: float | None = None  # the latest time asked for while busy
+        self._playing = False
+        self._clock = QElapsedTimer()
+        self._clock_origin = 0.0
+        self._slider_resume = False
+        self._path: Path | None = None
+
+        self._view = _FrameView(self)
+        self._view.setAccessibleName("Clip picture")
+        self._play_button = QToolButton(self)
+        self._play_button.setAccessibleName("Play")
+        self._play_button.setToolTip("Play / pause (Space)")
+        self._play_button.clicked.connect(self.toggle_play)
+        self._slider = QSlider(Qt.Orientation.Horizontal, self)
+        self._slider.setAccessibleName("Position")
+        self._slider.setSingleStep(1000)
+        self._slider.setPageStep(5000)
+        self._slider.valueChanged.connect(self._on_slider_value)
+        self._slider.sliderPressed.connect(self._on_slider_pressed)
+        self._slider.sliderReleased.connect(self._on_slider_released)
+        self._time_label = QLabel(self)
+        self._time_label.setAccessibleName("Time")
+        self._time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._time_label.setMinimumWidth(self._time_label.fontMetrics().horizontalAdvance("00:00.0 / 00:00.0") + 6)
+        self._updating_slider = False
+
+        controls = QHBoxLayout()
+        controls.setContentsMargins(4, 0, 6, 4)
+        controls.addWidget(self._play_button)
+        controls.addWidget(self._slider, 1)
+        controls.addWidget(self._time_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self._view, 1)
+        layout.addLayout(controls)
+
+        self._ticker = QTimer(self)
+        self._ticker.timeout.connect(self._on_tick)
+        self._set_enabled(False)
+        self._show_message("No clip")
+        self._update_play_button()
+        self._update_time()
+
+    # -- public -----------------------------------------------------------------------------
+
+    def load(self, path: str | Path) -> None:
+        """Open a clip and show its first frame; reading happens off the GUI thread."""
+        self._reset()
+        self._path = Path(path)
+        self._show_message(f"Opening {self._path.name}…")
+        generation = self._generation
+        relay = self._relay
+
+        def open_clip() -> None:
+            from kinetoscope.engine.errors import KinetoscopeError
+            from kinetoscope.engine.preview_frames import PreviewDecoder
+
+            try:
+                decoder = PreviewDecoder(path)
+                info = decoder.info
+                details = (decoder.duration_s, info.fps, info.width, info.height)
+            except KinetoscopeError as exc:
+                _emit(relay, "failed", generation, exc.message)
+                return
+            except Exception as exc:  # noqa: BLE001 - anything FFmpeg raises means "cannot show it"
+                _emit(relay, "failed", generation, f"This clip cannot be shown: {type(exc).__name__}.")
+                return
+            if not _emit(relay, "opened", generation, decoder, details):
+                decoder.close()
+
+        self._pool.start(open_clip)
+
+    def clear(self) -> None:
+        """Close the clip and show nothing."""
+        self._reset()
+        self._show_message("No clip")
+
+    def seek(self, seconds: float) -> None:
+        """Show the frame at `seconds` (clamped to the clip); keeps playing if it was."""
+        self._position = max(0.0, min(float(seconds), self._duration))
+        if self._playing:
+            self._restart_clock()
+        self._sync_slider()
+        self._update_time()
+        self._request(self._position)
+
+    def play(self) -> None:
+        """Play from the current position (from the start if at the end)."""
+        if self._decoder is None or self._playing:
+            return
+        if self._position >= self._duration - 1e-3:
+            self._position = 0.0
+        self._playing = True
+        self._restart_clock()
+        self._ticker.start(max(_MIN_TICK_MS, int(1000 / max(1.0, self._fps))))
+        self._update_play_button()
+
+    def pause(self) -> None:
+        """Stop at the current frame."""
+        if not self._playing:
+            return
+        self._playing = False
+        self._ticker.stop()
+        self._update_play_button()
+
+    def toggle_play(self) -> None:
+        """Pause if playing, else play."""
+        if self._playing:
+            self.pause()
+        else:
+            self.play()
+
+    def is_playing(self) -> bool:
+        return self._playing
+
+    def duration_s(self) -> float:
+        return self._duration
+
+    def position_s(self) -> float:
+        return self._position
+
+    def shown_time_s(self) -> float | None:
+        """When the frame on screen is shown in the clip, or None if none is."""
+        return self._shown_time
+
+    def current_image(self) -> QImage:
+        """The picture on screen (upright, as decoded), or a null image."""
+        return self._view.image
+
+    def message(self) -> str:
+        """The message drawn over the picture ('' when none)."""
+        return self._view.message
+
+    def is_busy(self) -> bool:
+        """Whether a decode is still under way."""
+        return self._busy or self._pool.activeThreadCount() > 0
+
+    def sizeHint(self) -> QSize:
+        return QSize(480, 320)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(240, 170)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _reset(self) -> None:
+        self._generation += 1
+        self.pause()
+        self._close_decoder()
+        self._duration = 0.0
+        self._position = 0.0
+        self._shown_time = None
+        self._wanted = None
+        self._busy = False
+        self._view.image = QImage()
+        self._set_enabled(False)
+        self._sync_slider()
+        self._update_time()
+
+    def _close_decoder(self) -> None:
+        decoder, self._decoder = self._decoder, None
+        if decoder is not None:
+            self._pool.start(decoder.close)  # in the pool: it may still be decoding
+
+    def _request(self, t: float) -> None:
+        if self._decoder is None:
+            return
+        if self._busy:
+            self._wanted = t
+            return
+        self._busy = True
+        decoder, generation, relay = self._decoder, self._generation, self._relay
+        dpr = self.devicePixelRatioF()
+        box_w = min(_MAX_DECODE_SIDE, max(64, round(self._view.width() * dpr)))
+        box_h = min(_MAX_DECODE_SIDE, max(64, round(self._view.height() * dpr)))
+
+        def decode() -> None:
+            try:
+                frame = decoder.frame_at(t, box_w, box_h)
+                image = rgb_to_qimage(frame.rgb)
+            except Exception as exc:  # noqa: BLE001 - shown as a message, never a crash
+                message = getattr(exc, "message", None) or f"This clip cannot be shown: {type(exc).__name__}."
+                _emit(relay, "failed", generation, message)
+                return
+            _emit(relay, "frame", generation, image, frame.time_s)
+
+        self._pool.start(decode)
+
+    def _on_opened(self, generation: int, decoder: object, details: tuple[float, float, int, int]) -> None:
+        if generation != self._generation:
+            self._pool.start(decoder.close)  # type: ignore[attr-defined]
+            return
+        self._decoder = decoder
+        self._duration, self._fps, _, _ = details
+        self._show_message("")
+        self._set_enabled(True)
+        self._slider.blockSignals(True)
+        self._slider.setRange(0, max(1, round(self._duration * 1000)))
+        self._slider.blockSignals(False)
+        self.seek(0.0)
+
+    def _on_failed(self, generation: int, message: str) -> None:
+        if generation != self._generation:
+            return
+        self._busy = False
+        self._wanted = None
+        self.pause()
+        self._close_decoder()
+        self._view.image = QImage()
+        self._set_enabled(False)
+        self._show_message(message)
+
+    def _on_frame(self, generation: int, image: QImage, time_s: float) -> None:
+        if generation != self._generation:
+            return
+        self._busy = False
+        self._view.image = image
+        self._shown_time = time_s
+        self._view.update()
+        if self._wanted is not None:
+            wanted, self._wanted = self._wanted, None
+            self._request(wanted)
+
+    def _on_tick(self) -> None:
+        position = self._clock_origin + self._clock.elapsed() / 1000.0
+        if position >= self._duration:
+            position = self._duration
+            self.pause()
+        self._position = position
+        self._sync_slider()
+        self._update_time()
+        self._request(position)
+
+    def _restart_clock(self) -> None:
+        self._clock_origin = self._position
+        self._clock.start()
+
+    def _on_slider_value(self, value: int) -> None:
+        if not self._updating_slider:
+            self.seek(value / 1000.0)
+
+    def _on_slider_pressed(self) -> None:
+        # Scrubbing while playing would fight the clock; resume after the drag.
+        self._slider_resume = self._playing
+        self.pause()
+
+    def _on_slider_released(self) -> None:
+        if self._slider_resume:
+            self.play()
+
+    def _sync_slider(self) -> None:
+        self._updating_slider = True
+        self._slider.setValue(round(self._position * 1000))
+        self._updating_slider = False
+
+    def _update_time(self) -> None:
+        self._time_label.setText(f"{_clock(self._position)} / {_clock(self._duration)}")
+
+    def _update_play_button(self) -> None:
+        icon = QStyle.StandardPixmap.SP_MediaPause if self._playing else QStyle.StandardPixmap.SP_MediaPlay
+        self._play_button.setIcon(self.style().standardIcon(icon))
+        self._play_button.setAccessibleName("Pause" if self._playing else "Play")
+
+    def _set_enabled(self, enabled: bool) -> None:
+        self._play_button.setEnabled(enabled)
+        self._slider.setEnabled(enabled)
+
+    def _show_message(self, message: str) -> None:
+        self._view.message = message
+        self._view.setAccessibleDescription(message)
+        self._view.update()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Keys the focused child ignores arrive here: Space from the slider or the preview itself
+        # (the play button handles its own Space as a click), arrows step by a second.
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self.toggle_play()
+            return
+        if self._decoder is not None and event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            self.seek(self._position + (1.0 if event.key() == Qt.Key.Key_Right else -1.0))
+            return
+        super().keyPressEvent(event)
+
+    def hideEvent(self, event) -> None:  # noqa: ANN001 - Qt's QHideEvent
+        self.pause()  # nobody is watching
+        super().hideEvent(event)
+
+    def closeEvent(self, event) -> None:  # noqa: ANN001 - Qt's QCloseEvent
+        self._reset()
+        super().closeEvent(event)
+
+
+def _emit(relay: _Relay, name: str, *args: object) -> bool:
+    """Emit one of the relay's signals from the pool thread; False if the widget has gone."""
+    try:
+        getattr(relay, name).emit(*args)
+    except RuntimeError:  # the relay's C++ object was deleted with the widget
+        return False
+    return True

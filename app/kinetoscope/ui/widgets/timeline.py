@@ -1,0 +1,320 @@
+"""The clip's duration as a bar, with one segment per view coloured by the action it found.
+
+Views of short clips overlap in time (five 1.07 s views in a 2.6 s clip), so segments are packed
+into as many lanes as needed for none to hide another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor, QFocusEvent, QFont, QFontMetrics, QHelpEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen,
+)
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+from kinetoscope.ui.widgets._look import blend, label_colour, text_on
+from kinetoscope.ui.widgets.predictions import percent
+
+# A view is 16 frames at the models' 15 fps; spans of views still pending are estimated with it.
+_VIEW_SECONDS = 16 / 15
+_MARGIN = 6
+_LANE_GAP = 3
+_TICK_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
+
+
+@dataclass
+class _Segment:
+    start_s: float
+    end_s: float
+    label: str = ""
+    prob: float = 0.0
+    known: bool = False  # False: still pending, span estimated
+
+
+def _clock(t: float, step: float) -> str:
+    if t >= 60:
+        return f"{int(t // 60)}:{int(t % 60):02d}"
+    return f"{t:.1f} s" if step < 1 else f"{t:.0f} s"
+
+
+class ViewTimeline(QWidget):
+    """Where each view lies in the clip and what it was recognised as.
+
+    Click a segment, or move with Left/Right and press Enter, to emit `view_clicked(index)`.
+    """
+
+    view_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._duration = 0.0
+        self._segments: list[_Segment] = []
+        self._lanes: list[int] = []
+        self._lane_count = 1
+        self._selected: int | None = None
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("View timeline")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMouseTracking(False)
+        self._describe()
+
+    # -- public -----------------------------------------------------------------------------
+
+    def set_clip(self, duration_s: float, view_count: int) -> None:
+        """Start a clip: its length and how many views will be inferred, all pending."""
+        self._duration = max(0.0, float(duration_s))
+        n = max(0, int(view_count))
+        length = min(_VIEW_SECONDS, self._duration) if self._duration > 0 else _VIEW_SECONDS
+        last_start = max(0.0, self._duration - length)
+        self._segments = [
+            _Segment(last_start * i / (n - 1) if n > 1 else 0.0, 0.0) for i in range(n)
+        ]
+        for seg in self._segments:
+            seg.end_s = seg.start_s + length
+        self._selected = None
+        self._relayout()
+
+    def set_view_result(self, view_index: int, start_s: float, end_s: float, label: str, prob: float) -> None:
+        """Show what a view found: its real span, its top label and that label's probability."""
+        while view_index >= len(self._segments):
+            self._segments.append(_Segment(0.0, 0.0))
+        self._segments[view_index] = _Segment(float(start_s), float(end_s), label, float(prob), True)
+        self._duration = max(self._duration, float(end_s))
+        self._relayout()
+
+    def select_view(self, view_index: int | None) -> None:
+        """Outline a view (None: none); does not emit `view_clicked`."""
+        if view_index is not None and not 0 <= view_index < len(self._segments):
+            view_index = None
+        if view_index != self._selected:
+            self._selected = view_index
+            self._describe()
+            self.update()
+
+    def clear(self) -> None:
+        """No clip: an empty bar."""
+        self._duration = 0.0
+        self._segments = []
+        self._selected = None
+        self._relayout()
+
+    def selected_view(self) -> int | None:
+        return self._selected
+
+    def view_count(self) -> int:
+        return len(self._segments)
+
+    def segment_rect(self, view_index: int) -> QRectF:
+        """Where a view's segment is drawn, in widget coordinates."""
+        seg = self._segments[view_index]
+        x0, x1 = self._x(seg.start_s), self._x(seg.end_s)
+        lane = self._lanes[view_index] if view_index < len(self._lanes) else 0
+        top = _MARGIN + lane * (self._lane_height() + _LANE_GAP)
+        return QRectF(x0, top, max(3.0, x1 - x0 - 1), self._lane_height())
+
+    def view_at(self, pos: QPoint) -> int | None:
+        """The view whose segment is under `pos`, or None."""
+        point = QPointF(pos)
+        for i in range(len(self._segments)):
+            if self.segment_rect(i).contains(point):
+                return i
+        return None
+
+    def sizeHint(self) -> QSize:
+        return QSize(600, self._height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(200, self._height())
+
+    # -- geometry ---------------------------------------------------------------------------
+
+    def _lane_height(self) -> int:
+        # Two lines: the label, and the probability under it, so narrow segments keep both.
+        return self.fontMetrics().height() + self._small_metrics().height() + 10
+
+    def _small_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
+        return font
+
+    def _small_metrics(self) -> QFontMetrics:
+        return QFontMetrics(self._small_font())
+
+    def _axis_height(self) -> int:
+        return self._small_metrics().height() + 8
+
+    def _height(self) -> int:
+        lanes = self._lane_count * self._lane_height() + (self._lane_count - 1) * _LANE_GAP
+        return 2 * _MARGIN + lanes + self._axis_height()
+
+    def _x(self, t: float) -> float:
+        width = self.width() - 2 * _MARGIN
+        if self._duration <= 0:
+            return float(_MARGIN)
+        return _MARGIN + width * max(0.0, min(1.0, t / self._duration))
+
+    def _relayout(self) -> None:
+        # Greedy interval packing, earliest start first: the fewest lanes for overlapping views.
+        order = sorted(range(len(self._segments)), key=lambda i: (self._segments[i].start_s, i))
+        lane_ends: list[float] = []
+        lanes = [0] * len(self._segments)
+        for i in order:
+            seg = self._segments[i]
+            for lane, end in enumerate(lane_ends):
+                if seg.start_s >= end - 1e-6:
+                    lanes[i] = lane
+                    lane_ends[lane] = seg.end_s
+                    break
+            else:
+                lanes[i] = len(lane_ends)
+                lane_ends.append(seg.end_s)
+        self._lanes = lanes
+        count = max(1, len(lane_ends))
+        if count != self._lane_count:
+            self._lane_count = count
+            self.updateGeometry()  # the vertical policy is Fixed: the height follows sizeHint
+        self._describe()
+        self.update()
+
+    # -- painting ---------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        text = pal.color(QPalette.ColorRole.WindowText)
+        window = pal.color(QPalette.ColorRole.Window)
+        highlight = pal.color(QPalette.ColorRole.Highlight)
+        muted = blend(text, window, 0.45)
+        lanes_h = self._lane_count * self._lane_height() + (self._lane_count - 1) * _LANE_GAP
+        track = QRectF(_MARGIN, _MARGIN, self.width() - 2 * _MARGIN, lanes_h)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(blend(window, text, 0.07))
+        painter.drawRoundedRect(track.adjusted(-2, -2, 2, 2), 5, 5)
+
+        if not self._segments:
+            painter.setPen(muted)
+            painter.drawText(track, Qt.AlignmentFlag.AlignCenter, "No clip")
+        fm = painter.fontMetrics()
+        small = self._small_font()
+        for i, seg in enumerate(self._segments):
+            rect = self.segment_rect(i)
+            if seg.known:
+                fill = label_colour(seg.label, pal)
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(fill)
+                painter.drawRoundedRect(rect, 4, 4)
+                ink = text_on(fill)
+                caption, detail = seg.label, percent(seg.prob)
+            else:
+                pending = QPen(muted, 1, Qt.PenStyle.DashLine)
+                painter.setPen(pending)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
+                ink = muted
+                caption, detail = f"View {i + 1}", "pending"
+            inner = rect.adjusted(6, 4, -5, -4)
+            if inner.width() > fm.horizontalAdvance("…") + 2:
+                painter.setPen(ink)
+                painter.setFont(self.font())
+                top_line = QRectF(inner.left(), inner.top(), inner.width(), fm.height())
+                painter.drawText(top_line, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                                 fm.elidedText(caption, Qt.TextElideMode.ElideRight, int(inner.width())))
+                painter.setFont(small)
+                sfm = painter.fontMetrics()
+                bottom_line = QRectF(inner.left(), top_line.bottom(), inner.width(), sfm.height())
+                painter.drawText(bottom_line, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                                 sfm.elidedText(detail, Qt.TextElideMode.ElideRight, int(inner.width())))
+                painter.setFont(self.font())
+        if self._selected is not None and self._selected < len(self._segments):
+            rect = self.segment_rect(self._selected).adjusted(-1.5, -1.5, 1.5, 1.5)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QPen(highlight if not self.hasFocus() else text, 2.5))
+            painter.drawRoundedRect(rect, 5, 5)
+            if self.hasFocus():
+                painter.setPen(QPen(highlight, 1.5))
+                painter.drawRoundedRect(rect.adjusted(-2.5, -2.5, 2.5, 2.5), 6, 6)
+        painter.setFont(small)
+        self._paint_axis(painter, track.bottom() + 2, muted)
+
+    def _paint_axis(self, painter: QPainter, top: float, colour: QColor) -> None:
+        if self._duration <= 0:
+            return
+        fm = painter.fontMetrics()
+        width = self.width() - 2 * _MARGIN
+        min_gap_px = fm.horizontalAdvance("00:00 s") + 16
+        step = next((s for s in _TICK_STEPS if s / self._duration * width >= min_gap_px), _TICK_STEPS[-1])
+        painter.setPen(colour)
+        k = 0
+        while k * step <= self._duration + 1e-9:
+            t = k * step
+            x = self._x(t)
+            painter.drawLine(QPoint(round(x), round(top)), QPoint(round(x), round(top + 3)))
+            label = _clock(t, step)
+            w = fm.horizontalAdvance(label)
+            lx = min(max(x - w / 2, 0), self.width() - w)
+            painter.drawText(QRectF(lx, top + 4, w + 1, fm.height()), Qt.AlignmentFlag.AlignLeft, label)
+            k += 1
+
+    # -- interaction ------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        index = self.view_at(event.position().toPoint()) if event.button() == Qt.MouseButton.LeftButton else None
+        if index is None:
+            super().mousePressEvent(event)
+            return
+        self.select_view(index)
+        self.view_clicked.emit(index)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        n = len(self._segments)
+        key = event.key()
+        if n and key in (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home, Qt.Key.Key_End):
+            if key == Qt.Key.Key_Home:
+                target = 0
+            elif key == Qt.Key.Key_End:
+                target = n - 1
+            elif self._selected is None:
+                target = 0 if key == Qt.Key.Key_Right else n - 1
+            else:
+                target = self._selected + (1 if key == Qt.Key.Key_Right else -1)
+            self.select_view(max(0, min(n - 1, target)))
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space) and self._selected is not None:
+            self.view_clicked.emit(self._selected)
+            return
+        super().keyPressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.update()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            help_event: QHelpEvent = event  # type: ignore[assignment]
+            index = self.view_at(help_event.pos())
+            if index is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(help_event.globalPos(), self._summary(index), self)
+            return True
+        return super().event(event)
+
+    def _summary(self, index: int) -> str:
+        seg = self._segments[index]
+        span = f"{seg.start_s:.2f}–{seg.end_s:.2f} s"
+        if seg.known:
+            return f"View {index + 1} · {span} · {seg.label} {percent(seg.prob)}"
+        return f"View {index + 1} · pending"
+
+    def _describe(self) -> None:
+        parts = [self._summary(i) for i in range(len(self._segments))]
+        if self._selected is not None:
+            parts.append(f"selected: view {self._selected + 1}")
+        self.setAccessibleDescription("; ".join(parts) if parts else "No clip")
