@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from kinetoscope import __version__
+from kinetoscope.cli.models_cmd import add_models_parser
 from kinetoscope.engine.errors import BadInput, Cancelled, KinetoscopeError
 from kinetoscope.engine.logs import setup_file_logging
 
@@ -34,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("devices", help="list the devices that can run models here, and why not")
     p.add_argument("--json", action="store_true")
+
+    add_models_parser(sub)
     return parser
 
 

@@ -1,0 +1,200 @@
+"""`kinetoscope models …`: list, download, import, remove and verify models from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from typing import TextIO
+
+from kinetoscope.engine.cancel import CancelToken
+from kinetoscope.engine.catalog import load_catalog
+from kinetoscope.engine.download import DownloadProgress
+from kinetoscope.engine.errors import BadInput, Cancelled
+from kinetoscope.engine.http_client import NetworkError
+from kinetoscope.engine.model_install import Manifest, import_model, installed_dir, remove_model, verify_model
+from kinetoscope.engine.model_library import (ModelRow, Status, check_removable, disk_space, download_and_install,
+                                              list_models)
+
+EXIT_OK, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 130  # as in cli.main, which imports this module
+
+
+def add_models_parser(sub: argparse._SubParsersAction) -> None:
+    """Register `models` and its actions on the top-level subparsers."""
+    p = sub.add_parser("models", help="list, download, import, verify and remove models")
+    actions = p.add_subparsers(dest="models_action", metavar="ACTION", required=True)
+    a = actions.add_parser("list", help="the models Kinetoscope knows, and which are installed")
+    a.add_argument("--json", action="store_true")
+    a = actions.add_parser("download", help="download and install a model from the catalog (resumes)")
+    a.add_argument("model_id", metavar="ID")
+    a.add_argument("--precision", default="float", help="float (default), w8a8 or w8a16")
+    a = actions.add_parser("import", help="install a release zip or bundle folder you already have")
+    a.add_argument("path", metavar="PATH")
+    a = actions.add_parser("remove", help="delete an installed model")
+    a.add_argument("model_id", metavar="ID")
+    a.add_argument("--precision", required=True)
+    a = actions.add_parser("verify", help="re-check installed models against their checksums")
+    a.add_argument("--json", action="store_true")
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    handler = {"list": _list, "download": _download, "import": _import, "remove": _remove,
+               "verify": _verify}[args.models_action]
+    return handler(args, out)
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
+
+
+def _size(row: ModelRow) -> str:
+    if row.disk_bytes:
+        return _mb(row.disk_bytes)
+    if row.entry and row.entry.approx_size_mb:
+        return f"~{row.entry.approx_size_mb:g} MB"
+    return "–"
+
+
+def _status(row: ModelRow) -> str:
+    if row.status is Status.PARTIAL and row.partial:
+        pct = row.partial.percent
+        return f"paused at {pct}%" if pct is not None else "paused"
+    return row.status.value
+
+
+def _list(args: argparse.Namespace, out: TextIO) -> int:
+    rows = list_models(load_catalog())
+    used, free = disk_space()
+    if args.json:
+        out.write(json.dumps({"models": [r.to_json() for r in rows],
+                              "disk": {"used_bytes": used, "free_bytes": free}}, indent=2) + "\n")
+        return EXIT_OK
+    out.write(f"{'MODEL':<16} {'PRECISION':<9} {'STATUS':<17} {'SIZE':>9}  {'NPU (X Elite)':<14} NAME\n")
+    for r in rows:
+        latency = r.entry.latency_text() if r.entry else ""
+        out.write(f"{r.model_id:<16} {r.precision:<9} {_status(r):<17} {_size(r):>9}  {latency:<14} {r.name}\n")
+        for problem in r.problems:
+            out.write(f"{'':<16} ! {problem}\n")
+    out.write(f"\nModels use {_mb(used)}; {_mb(free)} free.\n")
+    return EXIT_OK
+
+
+class _ProgressLine:
+    """Download progress on stderr: one rewritten line on a terminal, a line per 10 % otherwise."""
+
+    def __init__(self, label: str, stream: TextIO) -> None:
+        self.label, self.stream = label, stream
+        self.tty = stream.isatty()
+        self.last_step = -1
+        self.last_draw = 0.0
+        self.drawn = False
+
+    def progress(self, p: DownloadProgress) -> None:
+        pct = p.percent
+        eta = f"  {int(p.eta_s) // 60}:{int(p.eta_s) % 60:02d} left" if p.eta_s is not None else ""
+        total = f"/{_mb(p.total)}" if p.total else ""
+        text = f"{self.label}  {pct if pct is not None else '?'}%  {_mb(p.done)}{total}  {_mb(p.speed_bps)}/s{eta}"
+        if self.tty:
+            now = time.monotonic()
+            if now - self.last_draw >= 0.2 or pct == 100:
+                self.stream.write("\r\x1b[2K" + text)
+                self.stream.flush()
+                self.last_draw, self.drawn = now, True
+        elif pct is not None and pct // 10 > self.last_step:
+            self.last_step = pct // 10
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def stage(self, text: str) -> None:
+        self.end_line()
+        self.stream.write(f"{self.label}  {text}\n")
+        self.stream.flush()
+
+    def end_line(self) -> None:
+        if self.tty and self.drawn:
+            self.stream.write("\n")
+            self.drawn = False
+
+
+def _download(args: argparse.Namespace, out: TextIO) -> int:
+    entry = load_catalog().find(args.model_id, args.precision)
+    line = _ProgressLine(f"{entry.model_id} ({entry.precision})", sys.stderr)
+    token = CancelToken()
+    outcome: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            outcome["manifest"] = download_and_install(
+                entry, cancel=token, on_progress=line.progress,
+                on_stage=lambda s: None if s.startswith("Downloading") else line.stage(s))
+        except BaseException as exc:  # handed to the main thread, which reports it
+            outcome["error"] = exc
+
+    # The work runs in a thread so that Ctrl+C always reaches the main thread promptly: numpy's
+    # and onnxruntime's threads may receive the signal while a read is blocked.
+    worker = threading.Thread(target=work, name="models-download")
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        token.cancel()
+        worker.join()
+        outcome.setdefault("error", Cancelled())
+    line.end_line()
+    error = outcome.get("error")
+    if isinstance(error, Cancelled):
+        print("kinetoscope: Download paused; run the same command again to continue where it stopped.",
+              file=sys.stderr)
+        return EXIT_CANCELLED
+    if isinstance(error, NetworkError) and error.resumable:
+        raise NetworkError(error.message + " Run the same command again to resume.", detail=error.detail) from error
+    if isinstance(error, BaseException):
+        raise error
+    manifest = outcome["manifest"]
+    assert isinstance(manifest, Manifest)
+    out.write(f"Installed {manifest.name} ({manifest.model_id}, {manifest.precision}) in "
+              f"{installed_dir(manifest.model_id, manifest.precision)}\n")
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace, out: TextIO) -> int:
+    manifest = import_model(args.path, on_stage=lambda s: print(s, file=sys.stderr))
+    out.write(f"Imported {manifest.model_id} ({manifest.precision}) into "
+              f"{installed_dir(manifest.model_id, manifest.precision)}\n")
+    return EXIT_OK
+
+
+def _remove(args: argparse.Namespace, out: TextIO) -> int:
+    row = next((r for r in list_models(load_catalog()) if r.key == (args.model_id, args.precision)), None)
+    if row is None or not (row.removable or row.status is Status.BUNDLED):
+        raise BadInput(f"{args.model_id} ({args.precision}) is not installed.")
+    check_removable(row)
+    remove_model(args.model_id, args.precision)
+    out.write(f"Removed {args.model_id} ({args.precision}).\n")
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace, out: TextIO) -> int:
+    rows = [r for r in list_models(load_catalog()) if r.path is not None and r.status is not Status.BUNDLED]
+    results = [verify_model(r.model_id, r.precision) for r in rows]
+    if args.json:
+        out.write(json.dumps({"models": [{"id": v.model_id, "precision": v.precision, "ok": v.ok,
+                                          "problems": list(v.problems), "path": str(v.path)} for v in results]},
+                             indent=2) + "\n")
+    else:
+        for v in results:
+            out.write(f"{v.model_id:<16} {v.precision:<9} {'ok' if v.ok else 'BROKEN'}\n")
+            for problem in v.problems:
+                out.write(f"{'':<16} ! {problem}\n")
+        if not results:
+            out.write("No installed models to verify.\n")
+    broken = [v for v in results if not v.ok]
+    if broken:
+        names = ", ".join(f"{v.model_id} ({v.precision})" for v in broken)
+        print(f"kinetoscope: {len(broken)} installed model(s) failed verification: {names}. "
+              "Repair with `kinetoscope models download ID --precision P`.", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK

@@ -1,0 +1,145 @@
+"""The models the app knows how to download: `models/catalog.json`, or a mirror's copy.
+
+The catalog names each model once, with its precisions; the AI Hub release version and the URL
+pattern appear once at the top, so moving to a new release is a one-line change. A site without
+internet (or a test) points `KINETOSCOPE_CATALOG` at its own file or URL of the same format, whose
+`url_template` points at its mirror.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kinetoscope.engine import paths
+from kinetoscope.engine.errors import BadInput, KinetoscopeError
+
+CATALOG_ENV = "KINETOSCOPE_CATALOG"
+CATALOG_FILE = "catalog.json"
+FORMAT = 1
+MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
+PRECISION = re.compile(r"^[a-z0-9]{1,16}$")
+
+
+class CatalogError(KinetoscopeError):
+    """The catalog file cannot be read or is not in the expected format."""
+
+
+class UnknownModel(BadInput):
+    """The user named a model or precision the catalog does not have."""
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One downloadable release zip: a model in one precision."""
+
+    model_id: str
+    name: str
+    precision: str
+    url: str
+    release: str
+    npu_latency_ms: tuple[float, float] | None = None  # Snapdragon X Elite, as published by AI Hub
+    approx_size_mb: float | None = None
+    notes: str = ""
+    sha256: str | None = None  # pins the zip when the catalog knows it (AI Hub publishes none)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.model_id, self.precision)
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.model_id}-onnx-{self.precision}.zip"
+
+    def latency_text(self) -> str:
+        if self.npu_latency_ms is None:
+            return ""
+        lo, hi = self.npu_latency_ms
+        return f"{lo:g} ms" if lo == hi else f"{lo:g}–{hi:g} ms"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    release: str
+    entries: tuple[CatalogEntry, ...]
+    source: str
+
+    def find(self, model_id: str, precision: str) -> CatalogEntry:
+        """The entry for a model and precision, or UnknownModel naming what exists."""
+        matches = [e for e in self.entries if e.model_id == model_id]
+        if not matches:
+            known = ", ".join(sorted({e.model_id for e in self.entries}))
+            raise UnknownModel(f"Unknown model {model_id!r}. Available: {known}.")
+        for entry in matches:
+            if entry.precision == precision:
+                return entry
+        have = ", ".join(e.precision for e in matches)
+        raise UnknownModel(f"{model_id} has no {precision!r} release (available: {have}).")
+
+    def get(self, model_id: str, precision: str) -> CatalogEntry | None:
+        return next((e for e in self.entries if e.key == (model_id, precision)), None)
+
+
+def default_catalog_path() -> Path:
+    return paths.bundled_models_dir() / CATALOG_FILE
+
+
+def load_catalog(source: str | Path | None = None) -> Catalog:
+    """Read the catalog from `source`, else `KINETOSCOPE_CATALOG`, else the bundled file.
+
+    A source starting with http(s):// is fetched (https only, except loopback). Raises CatalogError.
+    """
+    spec = str(source) if source is not None else os.environ.get(CATALOG_ENV) or str(default_catalog_path())
+    if spec.startswith(("http://", "https://")):
+        from kinetoscope.engine.download import fetch_bytes  # only a remote catalog needs the network
+        from kinetoscope.engine.http_client import Timeouts
+        text = fetch_bytes(spec, timeouts=Timeouts(connect=10, read=10)).decode("utf-8", "replace")
+    else:
+        try:
+            text = Path(spec).expanduser().read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CatalogError(f"Cannot read the model catalog {spec}.", detail=str(exc)) from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"The model catalog {spec} is not valid JSON.", detail=str(exc)) from exc
+    return parse_catalog(data, source=spec)
+
+
+def parse_catalog(data: Any, *, source: str = "<memory>") -> Catalog:
+    """Validate and flatten the JSON form (see models/catalog.json). Raises CatalogError."""
+    try:
+        if not isinstance(data, dict) or int(data.get("format", FORMAT)) != FORMAT:
+            raise ValueError("not a format-1 catalog object")
+        release = str(data["release"])
+        template = str(data.get("url_template", ""))
+        entries: list[CatalogEntry] = []
+        for model in data["models"]:
+            model_id = str(model["id"])
+            if not MODEL_ID.match(model_id):
+                raise ValueError(f"bad model id {model_id!r}")
+            for precision, spec in dict(model["precisions"]).items():
+                spec = spec or {}
+                if not PRECISION.match(precision):
+                    raise ValueError(f"bad precision {precision!r}")
+                url = str(spec.get("url") or template).format(id=model_id, release=release, precision=precision)
+                if not url:
+                    raise ValueError(f"no URL for {model_id} {precision}")
+                latency = spec.get("npu_latency_ms")
+                if isinstance(latency, (int, float)):
+                    latency = [latency, latency]
+                entries.append(CatalogEntry(
+                    model_id=model_id, name=str(model.get("name") or model_id), precision=precision, url=url,
+                    release=release,
+                    npu_latency_ms=(float(latency[0]), float(latency[-1])) if latency else None,
+                    approx_size_mb=float(spec["approx_size_mb"]) if spec.get("approx_size_mb") else None,
+                    notes=" ".join(n for n in (str(model.get("notes") or ""), str(spec.get("notes") or "")) if n),
+                    sha256=str(spec["sha256"]).lower() if spec.get("sha256") else None,
+                ))
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise CatalogError(f"The model catalog {source} is not in the expected format.", detail=repr(exc)) from exc
+    return Catalog(release=release, entries=tuple(entries), source=source)

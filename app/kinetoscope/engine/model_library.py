@@ -1,0 +1,164 @@
+"""What the model manager shows and does: catalog × installed × bundled, and download-then-install.
+
+Shared by the CLI (`kinetoscope models …`) and the pane, so both say the same thing about a model.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from kinetoscope.engine import paths
+from kinetoscope.engine.cancel import CancelToken
+from kinetoscope.engine.catalog import Catalog, CatalogEntry
+from kinetoscope.engine.download import (MAX_DOWNLOAD_BYTES, DownloadProgress, PartialDownload, discard_partial,
+                                         download_file, partial_download)
+from kinetoscope.engine.errors import BadInput, ModelError
+from kinetoscope.engine.http_client import Timeouts
+from kinetoscope.engine.model_install import (InstallSource, Manifest, folder_bytes, install_zip, installed_dir,
+                                              quick_problems, read_manifest)
+from kinetoscope.engine.model_store import available_models
+
+
+class Status(str, Enum):
+    NOT_INSTALLED = "not installed"
+    PARTIAL = "paused"            # a resumable .part is waiting
+    INSTALLED = "installed"
+    UPDATE = "update available"   # installed from an older catalog release
+    BROKEN = "broken"
+    BUNDLED = "bundled"           # ships with the app; cannot be removed
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One line of the model list: a model in one precision, and its state on this machine."""
+
+    model_id: str
+    precision: str
+    name: str
+    status: Status
+    entry: CatalogEntry | None
+    path: Path | None
+    disk_bytes: int = 0
+    partial: PartialDownload | None = None
+    problems: tuple[str, ...] = ()
+    installed_release: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.model_id, self.precision)
+
+    @property
+    def usable(self) -> bool:
+        return self.status in (Status.INSTALLED, Status.UPDATE, Status.BUNDLED)
+
+    @property
+    def removable(self) -> bool:
+        return self.status in (Status.INSTALLED, Status.UPDATE, Status.BROKEN)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.model_id, "precision": self.precision, "name": self.name, "status": self.status.value,
+            "path": str(self.path) if self.path else None, "disk_bytes": self.disk_bytes,
+            "url": self.entry.url if self.entry else None,
+            "npu_latency_ms": list(self.entry.npu_latency_ms) if self.entry and self.entry.npu_latency_ms else None,
+            "installed_release": self.installed_release, "problems": list(self.problems),
+            "partial_bytes": self.partial.done if self.partial else None,
+        }
+
+
+def downloads_dir() -> Path:
+    return paths.data_dir() / "downloads"
+
+
+def download_target(entry: CatalogEntry) -> Path:
+    return downloads_dir() / entry.file_name
+
+
+def _installed_row(model_id: str, precision: str, folder: Path, entry: CatalogEntry | None) -> ModelRow:
+    manifest = read_manifest(folder)
+    problems = quick_problems(folder)
+    release = manifest.source.release if manifest else None
+    if problems:
+        status = Status.BROKEN
+    elif entry is not None and release is not None and release != entry.release:
+        status = Status.UPDATE
+    else:
+        status = Status.INSTALLED
+    name = entry.name if entry else (manifest.name if manifest and manifest.name else model_id)
+    return ModelRow(model_id, precision, name, status, entry, folder, folder_bytes(folder), problems=problems,
+                    installed_release=release)
+
+
+def list_models(catalog: Catalog) -> list[ModelRow]:
+    """Every catalog model in every precision, then installed models the catalog does not know,
+    then the bundled ones. Cheap: stats files, never hashes them."""
+    rows: list[ModelRow] = []
+    seen: set[tuple[str, str]] = set()
+    for entry in catalog.entries:
+        seen.add(entry.key)
+        folder = installed_dir(*entry.key)
+        if folder.is_dir():
+            rows.append(_installed_row(entry.model_id, entry.precision, folder, entry))
+            continue
+        partial = partial_download(download_target(entry), entry.url)
+        rows.append(ModelRow(entry.model_id, entry.precision, entry.name,
+                             Status.PARTIAL if partial else Status.NOT_INSTALLED, entry, None, partial=partial))
+    for loc in available_models():
+        if (loc.model_id, loc.precision) in seen:
+            continue
+        seen.add((loc.model_id, loc.precision))
+        if loc.bundled:
+            size = loc.path.stat().st_size if loc.path.is_file() else folder_bytes(loc.path)
+            rows.append(ModelRow(loc.model_id, loc.precision, loc.model_id, Status.BUNDLED, None, loc.path, size))
+        else:
+            rows.append(_installed_row(loc.model_id, loc.precision, loc.path, None))
+    return rows
+
+
+def download_and_install(entry: CatalogEntry, *, cancel: CancelToken | None = None,
+                         on_progress: Callable[[DownloadProgress], None] | None = None,
+                         on_stage: Callable[[str], None] | None = None, timeouts: Timeouts = Timeouts(),
+                         max_bytes: int = MAX_DOWNLOAD_BYTES) -> Manifest:
+    """Download (resuming if possible) the entry's zip, then install it atomically.
+
+    The finished zip is deleted either way: once installed it is not needed, and a zip that failed
+    the checks must be fetched afresh rather than resumed.
+    """
+    target = download_target(entry)
+    if on_stage:
+        on_stage("Downloading…")
+    result = download_file(entry.url, target, cancel=cancel, on_progress=on_progress, timeouts=timeouts,
+                           max_bytes=max_bytes)
+    try:
+        if entry.sha256 and result.sha256 != entry.sha256:
+            raise ModelError(f"The downloaded {entry.file_name} is not the file the catalog names "
+                             "(its SHA-256 differs); it was not installed.",
+                             detail=f"expected {entry.sha256}, got {result.sha256}")
+        return install_zip(result.path, expect=entry.key, cancel=cancel, on_stage=on_stage,
+                           source=InstallSource(url=entry.url, release=entry.release))
+    finally:
+        result.path.unlink(missing_ok=True)
+
+
+def discard_download(entry: CatalogEntry) -> None:
+    """Forget a paused download."""
+    discard_partial(download_target(entry))
+
+
+def check_removable(row: ModelRow) -> None:
+    if row.status is Status.BUNDLED:
+        raise BadInput(f"{row.model_id} ships with Kinetoscope and cannot be removed.")
+
+
+def disk_space() -> tuple[int, int]:
+    """(bytes used by installed models, bytes free on the disk that holds them)."""
+    models = paths.models_dir()
+    used = folder_bytes(models) if models.is_dir() else 0
+    probe = models
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return used, shutil.disk_usage(probe).free

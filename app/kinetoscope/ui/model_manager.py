@@ -1,0 +1,413 @@
+"""The model manager pane: AI Hub's Kinetics-400 models × precisions, downloaded, verified, used.
+
+A standalone widget the main window opens from a menu. It only presents and schedules: listing
+comes from `engine.model_library`, and every download, install, import, verification and removal
+runs in its own `EngineTask` thread. "Use this model" emits `use_model(model_id, precision)`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMenu,
+                               QMessageBox, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from kinetoscope.engine.cancel import CancelToken
+from kinetoscope.engine.catalog import Catalog, load_catalog
+from kinetoscope.engine.download import DownloadProgress
+from kinetoscope.engine.http_client import Timeouts
+from kinetoscope.engine.model_install import import_model, remove_model, verify_model
+from kinetoscope.engine.model_library import (ModelRow, Status, discard_download, disk_space,
+                                              download_and_install, list_models)
+from kinetoscope.ui.model_manager_tasks import EngineTask
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("Model", "Precision", "Size", "NPU latency", "Status", "")
+COL_STATUS, COL_ACTIONS = 4, 5
+STALL_NOTICE_S = 2.0  # no bytes for this long: say so rather than show a stale speed
+Key = tuple[str, str]
+
+
+def format_bytes(n: float) -> str:
+    if n >= 1e9:
+        return f"{n / 1e9:.1f} GB"
+    if n >= 1e6:
+        return f"{n / 1e6:.1f} MB"
+    return f"{n / 1e3:.0f} kB"
+
+
+def format_progress(p: DownloadProgress) -> str:
+    """"41% · 49.2 of 120.0 MB · 3.2 MB/s · 0:22 left" (parts dropped when unknown)."""
+    parts = [f"{p.percent}%" if p.percent is not None else format_bytes(p.done)]
+    if p.total:
+        parts.append(f"{format_bytes(p.done).removesuffix(' MB')} of {format_bytes(p.total)}")
+    if p.speed_bps > 0:
+        parts.append(f"{format_bytes(p.speed_bps)}/s")
+    if p.eta_s is not None:
+        eta = int(p.eta_s)
+        parts.append(f"{eta // 60}:{eta % 60:02d} left")
+    return " · ".join(parts)
+
+
+def _status_text(row: ModelRow) -> str:
+    if row.status is Status.PARTIAL and row.partial:
+        pct = row.partial.percent
+        return f"Paused at {pct}%" if pct is not None else "Paused"
+    if row.status is Status.BROKEN:
+        return "Broken: " + "; ".join(row.problems[:2])
+    if row.status is Status.UPDATE:
+        return f"Update available ({row.installed_release} → {row.entry.release if row.entry else '?'})"
+    if row.status is Status.BUNDLED:
+        return "Installed (bundled)"
+    return row.status.value.capitalize()
+
+
+class ModelManagerPane(QWidget):
+    """The table of models with their actions; emits `use_model` when the user picks one."""
+
+    use_model = Signal(str, str)      # model id, precision
+    models_changed = Signal()         # something was installed or removed
+
+    def __init__(self, parent: QWidget | None = None, *, timeouts: Timeouts = Timeouts()) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Models")
+        self._timeouts = timeouts
+        self._catalog: Catalog | None = None
+        self._rows: list[ModelRow] = []
+        self._downloads: dict[Key, EngineTask] = {}
+        self._bars: dict[Key, QProgressBar] = {}
+        self._others: list[EngineTask] = []          # import, verify, remove
+        self._verify_problems: dict[Key, tuple[str, ...]] = {}
+        self._last_progress: dict[Key, tuple[float, DownloadProgress]] = {}
+        self._stall_timer = QTimer(self)
+        self._stall_timer.setInterval(1000)
+        self._stall_timer.timeout.connect(self._notice_stalls)
+
+        self._intro = QLabel("Loading the model catalog…")
+        self._intro.setWordWrap(True)
+        self._table = QTableWidget(0, len(COLUMNS))
+        self._table.setHorizontalHeaderLabels(COLUMNS)
+        self._table.verticalHeader().setVisible(False)
+        self._table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self._table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._table.setAlternatingRowColors(True)
+        header = self._table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.Stretch)
+        self._message = QLabel()
+        self._message.setWordWrap(True)
+        self._message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._message.setObjectName("ModelManagerMessage")
+        self._message.hide()
+        self._disk = QLabel()
+
+        import_button = QToolButton(text="Import…")
+        import_button.setToolTip("Install a release zip or an unpacked bundle you already have")
+        import_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(import_button)
+        menu.addAction("Zip file…", self._ask_import_zip)
+        menu.addAction("Folder…", self._ask_import_folder)
+        import_button.setMenu(menu)
+        self._verify_button = QPushButton("Verify all")
+        self._verify_button.setToolTip("Re-check the installed files against their recorded checksums")
+        self._verify_button.clicked.connect(self.verify_all)
+
+        bottom = QHBoxLayout()
+        bottom.addWidget(self._disk, 1)
+        bottom.addWidget(import_button)
+        bottom.addWidget(self._verify_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._intro)
+        layout.addWidget(self._table, 1)
+        layout.addWidget(self._message)
+        layout.addLayout(bottom)
+        self.resize(880, 420)
+        self._load_catalog()
+
+    # --- state ------------------------------------------------------------------------------
+
+    def is_ready(self) -> bool:
+        return self._catalog is not None
+
+    def row_index(self, key: Key) -> int:
+        return next(i for i, r in enumerate(self._rows) if r.key == key)
+
+    def status_text(self, key: Key) -> str:
+        """What the Status column says for a model (the progress bar's text while downloading)."""
+        if key in self._bars:
+            return self._bars[key].text()
+        item = self._table.item(self.row_index(key), COL_STATUS)
+        return item.text() if item else ""
+
+    def action_button(self, key: Key, text: str) -> QPushButton:
+        """The row's button with this label (for tests and accessibility tools)."""
+        cell = self._table.cellWidget(self.row_index(key), COL_ACTIONS)
+        for button in cell.findChildren(QPushButton):
+            if button.text() == text:
+                return button
+        raise LookupError(f"no {text!r} button for {key}")
+
+    def message(self) -> str:
+        """The message line under the table ("" when none is shown)."""
+        return "" if self._message.isHidden() else self._message.text()
+
+    def _load_catalog(self) -> None:
+        # The catalog may be a URL (KINETOSCOPE_CATALOG): never fetch it on the GUI thread.
+        task = EngineTask(lambda _t, _p, _s: load_catalog(), "load-catalog", self)
+        task.succeeded.connect(self._catalog_loaded)
+        task.failed.connect(lambda msg, _d, _r: self._show_message(msg))
+        self._start_other(task)
+
+    def _catalog_loaded(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._intro.setText(f"Kinetics-400 action classifiers from Qualcomm AI Hub, release {catalog.release}. "
+                            "NPU latency is AI Hub's published figure for a Snapdragon X Elite.")
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild the table from disk (cheap: no hashing) and the running tasks."""
+        if self._catalog is None:
+            return
+        self._rows = list_models(self._catalog)
+        self._bars.clear()
+        for i in range(self._table.rowCount()):
+            for col in (COL_STATUS, COL_ACTIONS):
+                old = self._table.cellWidget(i, col)
+                if old is not None:
+                    # Hidden at once: Qt deletes replaced cell widgets later, and until then
+                    # they would be drawn at the table's corner.
+                    old.hide()
+                    self._table.removeCellWidget(i, col)
+        self._table.setRowCount(len(self._rows))
+        for i, row in enumerate(self._rows):
+            self._fill_row(i, row)
+        used, free = disk_space()
+        self._disk.setText(f"Models use {format_bytes(used)} · {format_bytes(free)} free on this disk")
+        self._table.resizeRowsToContents()
+
+    def _fill_row(self, i: int, row: ModelRow) -> None:
+        entry = row.entry
+        name = QTableWidgetItem(row.name)
+        name.setToolTip(entry.notes if entry and entry.notes else row.model_id)
+        size = (format_bytes(row.disk_bytes) if row.disk_bytes
+                else f"~{entry.approx_size_mb:g} MB" if entry and entry.approx_size_mb else "–")
+        cells = [name, QTableWidgetItem(row.precision), QTableWidgetItem(size),
+                 QTableWidgetItem(entry.latency_text() if entry else "")]
+        for col, item in enumerate(cells):
+            self._table.setItem(i, col, item)
+        problems = self._verify_problems.get(row.key)
+        if problems and row.status in (Status.INSTALLED, Status.UPDATE):
+            row = ModelRow(row.model_id, row.precision, row.name, Status.BROKEN, row.entry, row.path,
+                           row.disk_bytes, problems=problems, installed_release=row.installed_release)
+            self._rows[i] = row
+        status = QTableWidgetItem(_status_text(row))
+        if row.problems:
+            status.setToolTip("\n".join(row.problems))
+        self._table.setItem(i, COL_STATUS, status)
+        if row.key in self._downloads:
+            bar = QProgressBar()
+            bar.setRange(0, 0)
+            bar.setFormat("Starting…")
+            bar.setTextVisible(True)
+            self._bars[row.key] = bar
+            self._table.setCellWidget(i, COL_STATUS, bar)
+        self._table.setCellWidget(i, COL_ACTIONS, self._actions_for(row))
+
+    def _actions_for(self, row: ModelRow) -> QWidget:
+        cell = QWidget()
+        box = QHBoxLayout(cell)
+        box.setContentsMargins(4, 1, 4, 1)
+        box.setSpacing(4)
+        key = row.key
+
+        def add(text: str, slot: Any, tip: str = "") -> None:
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            box.addWidget(button)
+
+        if key in self._downloads:
+            add("Cancel", lambda: self.cancel_download(key), "Stop; the part downloaded so far is kept")
+        elif row.status is Status.NOT_INSTALLED:
+            add("Download", lambda: self.start_download(key), row.entry.url if row.entry else "")
+        elif row.status is Status.PARTIAL:
+            add("Resume", lambda: self.start_download(key), "Continue where the download stopped")
+            add("Discard", lambda: self._discard(key), "Delete the partly downloaded file")
+        else:
+            if row.usable:
+                add("Use this model", lambda: self.use_model.emit(*key))
+            if row.status is Status.UPDATE:
+                add("Update", lambda: self.start_download(key), "Install the catalog's release")
+            if row.status is Status.BROKEN and row.entry is not None:
+                add("Repair", lambda: self.start_download(key), "Download and install it again")
+            if row.removable:
+                add("Remove", lambda: self.remove(key))
+        box.addStretch(1)
+        return cell
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def start_download(self, key: Key) -> None:
+        """Download (or resume, repair, update) and install a catalog model in its own thread."""
+        if self._catalog is None or key in self._downloads:
+            return
+        entry = self._catalog.find(*key)
+        timeouts = self._timeouts
+
+        def job(token: CancelToken, progress: Any, stage: Any) -> object:
+            return download_and_install(entry, cancel=token, on_progress=progress, on_stage=stage,
+                                        timeouts=timeouts)
+
+        task = EngineTask(job, f"download-{entry.model_id}-{entry.precision}", self)
+        task.progress.connect(lambda p: self._on_progress(key, p))
+        task.stage.connect(lambda s: self._on_stage(key, s))
+        task.succeeded.connect(lambda _m: self._download_done(key, f"Installed {entry.name} ({entry.precision})."))
+        task.failed.connect(lambda msg, _d, resumable: self._download_done(
+            key, msg + (" Resume?" if resumable else ""), error=True))
+        task.cancelled.connect(lambda: self._download_done(key, f"Paused {entry.name} ({entry.precision})."))
+        self._downloads[key] = task
+        self._message.hide()
+        self.refresh()
+        self._stall_timer.start()
+        task.start()
+
+    def cancel_download(self, key: Key) -> None:
+        task = self._downloads.get(key)
+        if task is not None:
+            task.cancel()
+
+    def _on_progress(self, key: Key, p: DownloadProgress) -> None:
+        self._last_progress[key] = (time.monotonic(), p)
+        bar = self._bars.get(key)
+        if bar is None:
+            return
+        if p.total:
+            bar.setRange(0, 1000)
+            bar.setValue(int(1000 * p.done / p.total))
+        bar.setFormat("Downloading " + format_progress(p))
+
+    def _notice_stalls(self) -> None:
+        """The engine reports only when bytes arrive; a quiet server would leave a stale speed."""
+        now = time.monotonic()
+        for key, (when, p) in self._last_progress.items():
+            bar = self._bars.get(key)
+            if bar is not None and now - when > STALL_NOTICE_S and bar.format().startswith("Downloading"):
+                done = f"{p.percent}%" if p.percent is not None else format_bytes(p.done)
+                bar.setFormat(f"Downloading {done} · waiting for the server…")
+
+    def _on_stage(self, key: Key, text: str) -> None:
+        bar = self._bars.get(key)
+        if bar is not None and not text.startswith("Downloading"):
+            bar.setRange(0, 0)  # unpacking and checking have no byte count
+            bar.setFormat(text)
+
+    def _download_done(self, key: Key, text: str, *, error: bool = False) -> None:
+        task = self._downloads.pop(key, None)
+        if task is not None:
+            task.wait()
+            task.deleteLater()
+        self._last_progress.pop(key, None)
+        if not self._downloads:
+            self._stall_timer.stop()
+        self._verify_problems.pop(key, None)
+        self._show_message(text, error=error)
+        self.refresh()
+        self.models_changed.emit()
+
+    def remove(self, key: Key) -> None:
+        if not self._confirm(f"Remove {key[0]} ({key[1]}) from this computer?"):
+            return
+        task = EngineTask(lambda _t, _p, _s: remove_model(*key), f"remove-{key[0]}-{key[1]}", self)
+        task.succeeded.connect(lambda _r: self._after_change(key, f"Removed {key[0]} ({key[1]})."))
+        task.failed.connect(lambda msg, _d, _r: self._show_message(msg, error=True))
+        self._start_other(task)
+
+    def _discard(self, key: Key) -> None:
+        if self._catalog is not None:
+            discard_download(self._catalog.find(*key))
+        self.refresh()
+
+    def import_path(self, path: Path) -> None:
+        """Install a zip or bundle folder the user has (the Import… menu ends here)."""
+        task = EngineTask(lambda token, _p, stage: import_model(path, cancel=token, on_stage=stage),
+                          "import", self)
+        task.succeeded.connect(lambda m: self._after_change((m.model_id, m.precision),
+                                                           f"Imported {m.model_id} ({m.precision})."))
+        task.failed.connect(lambda msg, _d, _r: self._show_message(msg, error=True))
+        self._show_message(f"Importing {Path(path).name}…")
+        self._start_other(task)
+
+    def verify_all(self) -> None:
+        keys = [r.key for r in self._rows if r.path is not None and r.status is not Status.BUNDLED]
+
+        def job(token: CancelToken, _p: Any, _s: Any) -> object:
+            return [verify_model(*k, cancel=token) for k in keys]
+
+        task = EngineTask(job, "verify", self)
+        task.succeeded.connect(self._verified)
+        task.failed.connect(lambda msg, _d, _r: self._show_message(msg, error=True))
+        self._verify_button.setEnabled(False)
+        self._show_message("Verifying the installed models…")
+        self._start_other(task)
+
+    def _verified(self, results: list[Any]) -> None:
+        self._verify_button.setEnabled(True)
+        self._verify_problems = {(v.model_id, v.precision): v.problems for v in results if not v.ok}
+        broken = len(self._verify_problems)
+        self._show_message(f"All {len(results)} installed models are intact." if not broken else
+                           f"{broken} model(s) changed on disk; use Repair to download them again.", error=bool(broken))
+        self.refresh()
+
+    def _after_change(self, key: Key, text: str) -> None:
+        self._verify_problems.pop(key, None)
+        self._show_message(text)
+        self.refresh()
+        self.models_changed.emit()
+
+    def _ask_import_zip(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a model zip", "", "Model release zip (*.zip)")
+        if path:
+            self.import_path(Path(path))
+
+    def _ask_import_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Import an unpacked model bundle")
+        if path:
+            self.import_path(Path(path))
+
+    def _confirm(self, question: str) -> bool:
+        answer = QMessageBox.question(self, "Models", question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _show_message(self, text: str, *, error: bool = False) -> None:
+        self._message.setText(text)
+        self._message.setStyleSheet("color: #c0392b;" if error else "")
+        self._message.setVisible(bool(text))
+
+    # --- threads ------------------------------------------------------------------------------
+
+    def _start_other(self, task: EngineTask) -> None:
+        self._others.append(task)
+        task.finished.connect(lambda: self._others.remove(task) if task in self._others else None)
+        task.start()
+
+    def busy(self) -> bool:
+        return bool(self._downloads) or any(t.isRunning() for t in self._others)
+
+    def shutdown(self) -> None:
+        """Cancel every job and wait for the threads to end (promptly: the engine checks often)."""
+        for task in [*self._downloads.values(), *self._others]:
+            task.cancel()
+        for task in [*self._downloads.values(), *self._others]:
+            task.wait()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        self.shutdown()
+        super().closeEvent(event)

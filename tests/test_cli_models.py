@@ -1,0 +1,148 @@
+"""`kinetoscope models …` end to end, in subprocesses, against the loopback server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from http_fixtures import http_server  # noqa: F401 (a fixture)
+from http_fixtures import LoopbackServer, release_zip, write_catalog, zip_url_path
+from kinetoscope.engine.download import part_path
+from kinetoscope.engine.model_install import installed_dir
+
+CODE = "import sys\nfrom kinetoscope.cli.main import main\nsys.exit(main(sys.argv[1:]))"
+
+
+@pytest.fixture
+def catalog(tmp_path, http_server, monkeypatch) -> Path:
+    path = write_catalog(tmp_path / "catalog.json", http_server, {"resnet_3d": ("float", "w8a8")})
+    monkeypatch.setenv("KINETOSCOPE_CATALOG", str(path))
+    return path
+
+
+def _serve(server: LoopbackServer, tmp_path: Path, precision: str = "float", **kw) -> bytes:
+    data = release_zip(tmp_path, "resnet_3d", precision, **kw).read_bytes()
+    server.serve(zip_url_path("resnet_3d", precision), data)
+    return data
+
+
+def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", CODE, *args], capture_output=True, text=True, timeout=timeout,
+                          env=os.environ.copy())
+
+
+def _one_error_line(proc: subprocess.CompletedProcess, code: int, words: str) -> None:
+    assert proc.returncode == code, proc.stderr
+    lines = [line for line in proc.stderr.strip().splitlines() if line.startswith("kinetoscope:")]
+    assert len(lines) == 1 and words in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def _zip_part(home: Path) -> Path:
+    return part_path(home / "downloads" / "resnet_3d-onnx-float.zip")
+
+
+def test_download_list_verify_classify_remove(tmp_path, http_server, catalog, media):
+    _serve(http_server, tmp_path, weight_elems=300_000)  # ~1.2 MB, so progress has steps to show
+    proc = cli("models", "list", "--json")
+    assert proc.returncode == 0, proc.stderr
+    listed = json.loads(proc.stdout)
+    assert [(m["id"], m["precision"], m["status"]) for m in listed["models"]] == [
+        ("resnet_3d", "float", "not installed"), ("resnet_3d", "w8a8", "not installed")]
+    assert listed["disk"]["free_bytes"] > 0
+
+    proc = cli("models", "download", "resnet_3d", "--precision", "float")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Installed Resnet 3D (resnet_3d, float) in ")
+    progress = [line for line in proc.stderr.splitlines() if "%" in line]
+    assert 2 <= len(progress) <= 11 and "100%" in progress[-1]  # sparse lines when not a terminal
+    assert "\r" not in proc.stderr
+
+    proc = cli("models", "list")
+    assert proc.returncode == 0 and "resnet_3d        float     installed" in proc.stdout
+    assert "Models use 1.2 MB" in proc.stdout
+    assert cli("models", "verify").stdout.startswith("resnet_3d        float     ok")
+
+    proc = cli("classify", str(media / "clip_340x256_30fps.mp4"), "--model", "resnet_3d", "--precision", "float",
+               "--json", "--views", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["model"]["id"] == "resnet_3d"
+
+    assert cli("models", "remove", "resnet_3d", "--precision", "float").returncode == 0
+    assert not installed_dir("resnet_3d", "float").exists()
+    _one_error_line(cli("models", "remove", "resnet_3d", "--precision", "float"), 2, "not installed")
+
+
+def test_unknown_model_is_bad_input(catalog):
+    _one_error_line(cli("models", "download", "resnet_50"), 2, "Unknown model 'resnet_50'. Available: resnet_3d.")
+    _one_error_line(cli("models", "download", "resnet_3d", "--precision", "w4a4"), 2, "no 'w4a4' release")
+
+
+def test_broken_zip_is_bad_input_and_installs_nothing(tmp_path, http_server, catalog):
+    data = _serve(http_server, tmp_path)
+    http_server.serve(zip_url_path("resnet_3d", "float"), data[: len(data) // 2])
+    _one_error_line(cli("models", "download", "resnet_3d"), 2, "damaged or incomplete")
+    assert not installed_dir("resnet_3d", "float").exists()
+
+
+def test_network_failures_exit_1_with_one_line(tmp_path, http_server, catalog, kinetoscope_home):
+    _one_error_line(cli("models", "download", "resnet_3d"), 1, "not on the server (HTTP 404)")
+    data = _serve(http_server, tmp_path, weight_elems=100_000)
+    http_server.fault(zip_url_path("resnet_3d", "float"), drop_after=len(data) * 41 // 100 + 1)
+    _one_error_line(cli("models", "download", "resnet_3d"), 1,
+                    "The server closed the connection at 41%. Run the same command again to resume.")
+    assert _zip_part(kinetoscope_home).is_file()
+    assert cli("models", "download", "resnet_3d").returncode == 0
+    assert http_server.requests_for(zip_url_path("resnet_3d", "float"))[-1].headers["Range"].startswith("bytes=")
+
+
+def test_plain_http_elsewhere_is_refused_without_contacting_it(tmp_path, monkeypatch):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"release": "v1", "url_template": "http://mirror.invalid/{id}-{precision}.zip",
+                                "models": [{"id": "resnet_3d", "precisions": {"float": {}}}]}))
+    monkeypatch.setenv("KINETOSCOPE_CATALOG", str(path))
+    _one_error_line(cli("models", "download", "resnet_3d"), 2, "only https:// is allowed")
+
+
+def test_ctrl_c_leaves_the_part_and_the_next_run_resumes(tmp_path, http_server, catalog, kinetoscope_home):
+    data = _serve(http_server, tmp_path, weight_elems=100_000)
+    http_server.fault(zip_url_path("resnet_3d", "float"), stall_after=len(data) // 2)
+    proc = subprocess.Popen([sys.executable, "-c", CODE, "models", "download", "resnet_3d"], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+    part = _zip_part(kinetoscope_home)
+    deadline = time.monotonic() + 20
+    while not (part.is_file() and part.stat().st_size >= len(data) // 2) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert "Download paused" in err and "Traceback" not in err
+    assert part.stat().st_size == len(data) // 2
+    assert cli("models", "download", "resnet_3d").returncode == 0
+    assert http_server.requests_for(zip_url_path("resnet_3d", "float"))[-1].headers["Range"] == \
+        f"bytes={len(data) // 2}-"
+    assert cli("models", "verify").returncode == 0
+
+
+def test_import_and_verify_a_tampered_model(tmp_path, catalog):
+    zip_path = release_zip(tmp_path, "resnet_3d", "w8a8")
+    proc = cli("models", "import", str(zip_path))
+    assert proc.returncode == 0 and "Imported resnet_3d (w8a8)" in proc.stdout, proc.stderr
+    _one_error_line(cli("models", "import", str(tmp_path / "nope.zip")), 2, "Nothing to import")
+    garbage = tmp_path / "garbage.zip"
+    garbage.write_bytes(b"PK\x03\x04 not really")
+    _one_error_line(cli("models", "import", str(garbage)), 2, "not a zip file")
+
+    (installed_dir("resnet_3d", "w8a8") / "resnet_3d_labels.txt").write_text("tampered\n")
+    proc = cli("models", "verify", "--json")
+    _one_error_line(proc, 1, "1 installed model(s) failed verification: resnet_3d (w8a8)")
+    assert json.loads(proc.stdout)["models"][0]["problems"] == ["resnet_3d_labels.txt was changed"]
+    listed = json.loads(cli("models", "list", "--json").stdout)["models"]
+    assert [m["status"] for m in listed if m["precision"] == "w8a8"] == ["broken"]
