@@ -1,0 +1,73 @@
+"""Help ▸ About: the versions that matter when someone reports a problem."""
+
+from __future__ import annotations
+
+import html
+import platform
+from importlib import metadata
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import qVersion
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from kinetoscope import __version__
+
+
+def _dist_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _qairt_version() -> str:
+    # The QNN plugin's package records which QAIRT (QNN SDK) it was built against.
+    try:
+        from onnxruntime_qnn import build_and_package_info as info
+    except ImportError:
+        return "unknown"
+    return str(getattr(info, "qnn_version", "unknown"))
+
+
+def _ffmpeg_version() -> str:
+    try:
+        import av
+    except ImportError:
+        return "unknown"
+    versions = getattr(av, "library_versions", {})
+    codec = versions.get("libavcodec")
+    fmt = versions.get("libavformat")
+    parts = [f"{lib} {'.'.join(map(str, v))}" for lib, v in (("libavcodec", codec), ("libavformat", fmt)) if v]
+    return f"{', '.join(parts) or 'unknown'} (PyAV {av.__version__})"
+
+
+def collect_versions() -> list[tuple[str, str]]:
+    """(component, version) rows for About and for bug reports."""
+    return [
+        ("Kinetoscope", __version__),
+        ("onnxruntime", _dist_version("onnxruntime")),
+        ("onnxruntime-qnn", _dist_version("onnxruntime-qnn")),
+        ("QAIRT (QNN SDK)", _qairt_version()),
+        ("Qt", f"{qVersion()} (PySide6 {pyside_version})"),
+        ("FFmpeg", _ffmpeg_version()),
+        ("NumPy", _dist_version("numpy")),
+        ("pyqtgraph", _dist_version("pyqtgraph")),
+        ("Python", f"{platform.python_version()} ({platform.machine()}, {platform.system()} {platform.release()})"),
+    ]
+
+
+def about_html() -> str:
+    rows = "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(v)}</td></tr>"
+                   for k, v in collect_versions())
+    return ("<h3>Kinetoscope</h3><p>Recognises actions in video clips, on the CPU or the Snapdragon NPU.</p>"
+            f"<table>{rows}</table>")
+
+
+def show_about(parent: QWidget) -> QMessageBox:
+    """Open the About box (non-blocking) and return it."""
+    box = QMessageBox(QMessageBox.Icon.Information, "About Kinetoscope", about_html(),
+                      QMessageBox.StandardButton.Ok, parent)
+    box.setTextFormat(box.textFormat().RichText)
+    box.setTextInteractionFlags(box.textInteractionFlags().TextSelectableByMouse)
+    box.open()
+    return box

@@ -1,0 +1,70 @@
+"""Starting the desktop app: logging, one instance per user, crash reporting, the main window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from kinetoscope import __version__
+from kinetoscope.engine.logs import setup_file_logging
+from kinetoscope.ui.crash_guard import CrashGuard, route_qt_messages_to_log
+from kinetoscope.ui.main_window import MainWindow
+from kinetoscope.ui.single_instance import InstanceServer, hand_off
+
+log = logging.getLogger(__name__)
+
+
+def application() -> QApplication:
+    """The process's QApplication, created once with the app's names and high-DPI policy."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    # Fractional scale factors (125 %, 150 %) as they are, rather than rounded: crisp text on laptops.
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication([sys.argv[0]])
+    app.setApplicationName("Kinetoscope")
+    app.setApplicationDisplayName("Kinetoscope")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("Kinetoscope")
+    app.setDesktopFileName("kinetoscope")
+    return app
+
+
+def bring_to_front(window: MainWindow) -> None:
+    if window.isMinimized():
+        window.showNormal()
+    window.raise_()
+    window.activateWindow()
+
+
+def run_app(clips: Sequence[str] = ()) -> int:
+    """Open the window on `clips`, or hand them to the window already open. Returns the exit code."""
+    log_file = setup_file_logging()
+    app = application()
+    route_qt_messages_to_log()
+    if hand_off(clips):
+        return 0
+    log.info("Kinetoscope %s starting; log at %s", __version__, log_file)
+    server = InstanceServer()
+    server.listen()
+    guard = CrashGuard()
+    guard.install()
+    window = MainWindow()
+    guard.crashed.connect(window.show_unexpected_error)
+    server.clips_received.connect(window.open_paths)
+    server.activation_requested.connect(lambda: bring_to_front(window))
+    window.show()
+    if clips:
+        # After the first paint, so the window appears at once and fills in as work completes.
+        QTimer.singleShot(0, lambda: window.open_paths(clips))
+    try:
+        return app.exec()
+    finally:
+        server.close()
+        guard.uninstall()
+        log.info("Kinetoscope exiting")

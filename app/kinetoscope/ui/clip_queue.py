@@ -1,0 +1,140 @@
+"""The clips the user brought in, in order, each with where its classification stands."""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QStyle, QWidget
+
+# Containers FFmpeg reads that people keep video in. Anything else is skipped with a message
+# instead of being decoded to find out.
+VIDEO_SUFFIXES = frozenset({
+    ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp",
+    ".ts", ".mts", ".m2ts", ".ogv", ".qt",
+})
+# A dropped folder is walked, but a drop of a whole disk should not freeze the window.
+MAX_FILES_PER_FOLDER = 2000
+
+PATH_ROLE = Qt.ItemDataRole.UserRole
+
+
+def is_video_name(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_SUFFIXES
+
+
+def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
+    """Files and folders in, (videos, skipped non-videos) out; folders give their videos, sorted."""
+    videos: list[Path] = []
+    skipped: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found: list[Path] = []
+            for folder, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(Path(folder) / f for f in files if not f.startswith("."))
+                if len(found) >= MAX_FILES_PER_FOLDER:
+                    break
+            found.sort()
+            videos.extend(p for p in found if is_video_name(p))
+            skipped.extend(p for p in found if not is_video_name(p))
+        elif is_video_name(path):
+            videos.append(path)
+        else:
+            skipped.append(path)
+    unique = list(dict.fromkeys(p.resolve() if p.exists() else p for p in videos))
+    return unique, skipped
+
+
+class ClipState(enum.Enum):
+    PENDING = "waiting"
+    RUNNING = "classifying…"
+    DONE = "done"
+    FAILED = "could not classify"
+    CANCELLED = "cancelled"
+
+
+class ClipQueue(QListWidget):
+    """A list of clips; `clip_chosen` fires when the user picks one."""
+
+    clip_chosen = Signal(Path)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Clips")
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setUniformItemSizes(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self._states: dict[Path, ClipState] = {}
+        self.itemActivated.connect(self._chosen)
+        self.itemClicked.connect(self._chosen)
+
+    def add_clips(self, clips: Iterable[Path]) -> list[Path]:
+        """Append clips not already queued; returns the ones added."""
+        added = []
+        for clip in clips:
+            if clip in self._states:
+                continue
+            item = QListWidgetItem(clip.name)
+            item.setData(PATH_ROLE, clip)
+            item.setToolTip(str(clip))
+            self.addItem(item)
+            self._states[clip] = ClipState.PENDING
+            self._show_state(item, ClipState.PENDING, "")
+            added.append(clip)
+        return added
+
+    def clips(self) -> list[Path]:
+        return list(self._states)
+
+    def state(self, clip: Path) -> ClipState | None:
+        return self._states.get(clip)
+
+    def set_state(self, clip: Path, state: ClipState, summary: str = "") -> None:
+        """Record how `clip` stands; `summary` (e.g. its top action) is shown under the name."""
+        item = self._item(clip)
+        if item is None:
+            return
+        self._states[clip] = state
+        self._show_state(item, state, summary)
+
+    def next_pending(self) -> Path | None:
+        return next((c for c, s in self._states.items() if s is ClipState.PENDING), None)
+
+    def select_clip(self, clip: Path) -> None:
+        """Highlight `clip` without announcing it (the window already knows)."""
+        item = self._item(clip)
+        if item is not None:
+            self.blockSignals(True)
+            self.setCurrentItem(item)
+            self.blockSignals(False)
+            self.scrollToItem(item)
+
+    def remove_all(self) -> None:
+        self.clear()
+        self._states.clear()
+
+    def _chosen(self, item: QListWidgetItem) -> None:
+        self.clip_chosen.emit(item.data(PATH_ROLE))
+
+    def _item(self, clip: Path) -> QListWidgetItem | None:
+        for row in range(self.count()):
+            item = self.item(row)
+            if item.data(PATH_ROLE) == clip:
+                return item
+        return None
+
+    def _show_state(self, item: QListWidgetItem, state: ClipState, summary: str) -> None:
+        clip: Path = item.data(PATH_ROLE)
+        item.setText(f"{clip.name}\n{summary or state.value}")
+        icon = {ClipState.DONE: QStyle.StandardPixmap.SP_DialogApplyButton,
+                ClipState.FAILED: QStyle.StandardPixmap.SP_MessageBoxWarning,
+                ClipState.RUNNING: QStyle.StandardPixmap.SP_MediaPlay,
+                ClipState.CANCELLED: QStyle.StandardPixmap.SP_MediaStop}.get(state)
+        item.setIcon(self.style().standardIcon(icon) if icon is not None else QIcon())
+

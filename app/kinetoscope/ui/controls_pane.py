@@ -1,0 +1,169 @@
+"""What to run: model, precision, device and views. Changing any of them asks for a re-run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QWidget
+
+from kinetoscope.engine.devices import DeviceStatus
+from kinetoscope.engine.model_store import DEMO_MODEL_ID, PRECISIONS, ModelLocation
+
+MAX_VIEWS = 32
+# Spin boxes and combo boxes change in bursts (arrow keys, wheel); one re-run per burst.
+CHANGE_SETTLE_MS = 250
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """A complete choice of what to run; `model_path` is the bundle for model and precision."""
+
+    model_id: str
+    precision: str
+    model_path: Path
+    device: str
+    views: int
+
+
+class ControlsPane(QWidget):
+    """Model, precision, device and views pickers. `options_changed` fires once per user edit burst."""
+
+    options_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._locations: list[ModelLocation] = []
+        self._statuses: dict[str, DeviceStatus] = {}
+        self.model_combo = QComboBox()
+        self.model_combo.setAccessibleName("Model")
+        self.precision_combo = QComboBox()
+        self.precision_combo.setAccessibleName("Precision")
+        self.device_combo = QComboBox()
+        self.device_combo.setAccessibleName("Device")
+        self.views_spin = QSpinBox(minimum=1, maximum=MAX_VIEWS, value=5)
+        self.views_spin.setAccessibleName("Views")
+        self.views_spin.setToolTip("How many evenly spaced 16-frame views of the clip the model sees")
+        self.device_note = QLabel()
+        self.device_note.setWordWrap(True)
+        self.device_note.setEnabled(False)  # greyed: a hint, not a control
+
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for text, widget in (("&Model", self.model_combo), ("&Precision", self.precision_combo),
+                             ("&Device", self.device_combo), ("&Views", self.views_spin)):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            form.addRow(label, widget)
+        form.addRow(self.device_note)
+
+        self._settle = QTimer(self, singleShot=True, interval=CHANGE_SETTLE_MS)
+        self._settle.timeout.connect(self.options_changed)
+        self.model_combo.activated.connect(self._model_picked)
+        self.precision_combo.activated.connect(self._settle.start)
+        self.device_combo.activated.connect(self._device_picked)
+        self.views_spin.valueChanged.connect(self._views_edited)
+        self._quiet = False
+        self.set_devices([])
+
+    # -- filling in -----------------------------------------------------------------------
+    def set_models(self, locations: list[ModelLocation]) -> None:
+        """Offer these installed models; keeps the current choice when it is still there."""
+        self._locations = list(locations)
+        current = self.model_combo.currentData()
+        ids = sorted({m.model_id for m in locations}, key=lambda i: (i != DEMO_MODEL_ID, i))
+        self.model_combo.clear()
+        for model_id in ids:
+            text = f"{model_id} (demo)" if model_id == DEMO_MODEL_ID else model_id
+            self.model_combo.addItem(text, model_id)
+        self._select(self.model_combo, current)
+        self._fill_precisions(self.precision_combo.currentData())
+
+    def set_devices(self, statuses: list[DeviceStatus]) -> None:
+        """Offer the devices; unavailable ones stay listed, disabled, with the reason shown."""
+        self._statuses = {s.kind: s for s in statuses}
+        current = self.device_combo.currentData() or "cpu"
+        self.device_combo.clear()
+        self.device_combo.addItem("CPU", "cpu")
+        npu = self._statuses.get("npu")
+        self.device_combo.addItem(npu.label if npu else "NPU (checking…)", "npu")
+        usable = npu is not None and npu.available
+        item = self.device_combo.model().item(1) if isinstance(self.device_combo.model(), QStandardItemModel) else None
+        if item is not None and not usable:
+            item.setEnabled(npu is None)  # while checking, a saved NPU choice may stand
+            item.setToolTip(npu.reason if npu else "")
+        if npu is not None and not usable and current == "npu":
+            current = "cpu"
+        self._select(self.device_combo, current)
+        self._update_note()
+
+    def apply(self, model_id: str, precision: str, device: str, views: int) -> None:
+        """Select these values (as far as they exist) without asking for a re-run."""
+        self._quiet = True
+        try:
+            self._select(self.model_combo, model_id)
+            self._fill_precisions(precision)
+            if device == "cpu" or self.device_combo.model().item(1).isEnabled():
+                self._select(self.device_combo, device)
+            self.views_spin.setValue(views)
+        finally:
+            self._quiet = False
+        self._update_note()
+
+    # -- reading --------------------------------------------------------------------------
+    def options(self) -> RunOptions | None:
+        """The current choice, or None when no model is installed."""
+        model_id, precision = self.model_combo.currentData(), self.precision_combo.currentData()
+        for m in self._locations:
+            if m.model_id == model_id and m.precision == precision:
+                return RunOptions(model_id, precision, m.path, self.device_combo.currentData() or "cpu",
+                                  self.views_spin.value())
+        return None
+
+    def device_label(self, kind: str) -> str:
+        status = self._statuses.get(kind)
+        return status.label if status else kind.upper()
+
+    # -- reacting -------------------------------------------------------------------------
+    def _model_picked(self) -> None:
+        self._fill_precisions(self.precision_combo.currentData())
+        self._settle.start()
+
+    def _device_picked(self) -> None:
+        self._update_note()
+        self._settle.start()
+
+    def _views_edited(self) -> None:
+        if not self._quiet:
+            self._settle.start()
+
+    def _fill_precisions(self, wanted: str | None) -> None:
+        model_id = self.model_combo.currentData()
+        have = {m.precision for m in self._locations if m.model_id == model_id}
+        ordered = [p for p in PRECISIONS if p in have] + sorted(have - set(PRECISIONS))
+        self.precision_combo.clear()
+        for precision in ordered:
+            self.precision_combo.addItem(precision, precision)
+        self._select(self.precision_combo, wanted)
+
+    def _update_note(self) -> None:
+        npu = self._statuses.get("npu")
+        if npu is None:
+            text = "Checking for an NPU…"
+        elif not npu.available:
+            text = f"NPU unavailable: {npu.reason}."
+        elif npu.simulated and self.device_combo.currentData() == "npu":
+            text = "The HTP simulator gives the NPU's results on this PC, much slower than a real NPU."
+        else:
+            text = ""
+        self.device_note.setText(text)
+        self.device_note.setVisible(bool(text))
+
+    @staticmethod
+    def _select(combo: QComboBox, data: object) -> None:
+        index = combo.findData(data) if data is not None else -1
+        combo.setCurrentIndex(index if index >= 0 else (0 if combo.count() else -1))
+

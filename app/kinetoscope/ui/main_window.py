@@ -1,0 +1,324 @@
+"""The main window: composes the panes and connects them to the clip runner.
+
+Left, what to run and on which clips (controls, the queue, live graphs); right, the clip on show.
+The window itself holds no results and does no work; `ClipRunner` schedules, `ClipView` presents.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QUrl
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QProgressBar,
+                               QPushButton, QSplitter, QVBoxLayout, QWidget)
+
+from kinetoscope.engine import paths
+from kinetoscope.engine.model_store import available_models
+from kinetoscope.engine.results import ClipResult, DeviceReport
+from kinetoscope.settings import Settings, SettingsStore
+from kinetoscope.ui.about import show_about
+from kinetoscope.ui.clip_queue import VIDEO_SUFFIXES, ClipQueue, expand_paths
+from kinetoscope.ui.clip_view import ClipView
+from kinetoscope.ui.controls_pane import ControlsPane
+from kinetoscope.ui.error_panel import ErrorPanel
+from kinetoscope.ui.menus import WindowActions
+from kinetoscope.ui.runner import ClipRunner
+from kinetoscope.ui.widgets.live_graphs import LiveGraphs
+from kinetoscope.ui.workers import EngineClient
+
+log = logging.getLogger(__name__)
+
+MIN_SIZE = (960, 640)
+DEFAULT_SIZE = (1360, 860)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: SettingsStore | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Kinetoscope")
+        self.setMinimumSize(*MIN_SIZE)
+        self.setAcceptDrops(True)
+        self.store = store or SettingsStore()
+        self.settings: Settings = self.store.load()
+        self.current_clip: Path | None = None
+        self.last_device: DeviceReport | None = None
+
+        self.engine = EngineClient(self)
+        self.errors = ErrorPanel()
+        self.controls = ControlsPane()
+        self.queue = ClipQueue()
+        self.graphs = LiveGraphs()
+        self.graphs_box = QGroupBox("Live: latency per view and memory")
+        QVBoxLayout(self.graphs_box).addWidget(self.graphs)
+        self.clip_view = ClipView(self._placeholder(), self.graphs_box)
+        self.runner = ClipRunner(self.engine, self.queue, self.controls.options, self)
+        self.actions_ = WindowActions(self)
+        self.progress = QProgressBar(maximumWidth=220, textVisible=True, format="%v of %m views")
+        self.status_text = QLabel()
+        self._build()
+        self._connect()
+
+        self.controls.set_models(available_models())
+        s = self.settings
+        self.controls.apply(s.model_id, s.precision, s.device, s.views)
+        self.engine.probe_devices()
+        self.graphs.start_memory_sampling()
+        self._restore_geometry()
+        self._set_running(False)
+        self._status("Open clips to classify them (Ctrl+O), or drop them anywhere on this window.")
+
+    # -- building -------------------------------------------------------------------------
+    def _build(self) -> None:
+        run_box = QGroupBox("Run")
+        run_layout = QVBoxLayout(run_box)
+        run_layout.addWidget(self.controls)
+        buttons = QHBoxLayout()
+        for action in (self.actions_.rerun, self.actions_.cancel):
+            button = QPushButton(action.text().replace("&", ""))
+            button.setToolTip(f"{action.toolTip()} ({action.shortcut().toString()})")
+            button.clicked.connect(action.trigger)
+            action.enabledChanged.connect(button.setEnabled)
+            button.setEnabled(action.isEnabled())
+            buttons.addWidget(button)
+        run_layout.addLayout(buttons)
+        clips_box = QGroupBox("Clips")
+        QVBoxLayout(clips_box).addWidget(self.queue)
+        sidebar = QWidget()
+        side = QVBoxLayout(sidebar)
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addWidget(run_box)
+        side.addWidget(clips_box, 1)
+        sidebar.setMinimumWidth(240)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(sidebar)
+        self.splitter.addWidget(self.clip_view)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([260, 1100])
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(8, 8, 8, 4)
+        layout.addWidget(self.errors)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self.statusBar().addWidget(self.status_text, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+
+    def _placeholder(self) -> QWidget:
+        page = QWidget()
+        hint = QLabel("<h2>Drop video clips or folders here</h2>"
+                      "<p>Kinetoscope shows which actions a model sees in them, view by view.</p>")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setWordWrap(True)
+        hint.setEnabled(False)
+        button = QPushButton("Open Clips…")
+        button.clicked.connect(lambda: self.open_dialog())
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        layout.addWidget(hint)
+        layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(1)
+        return page
+
+    def _connect(self) -> None:
+        self.engine.devices_ready.connect(self.controls.set_devices)
+        self.controls.options_changed.connect(self._options_changed)
+        self.queue.clip_chosen.connect(self.show_clip)
+        self.errors.open_log_requested.connect(self.open_log_folder)
+        r = self.runner
+        r.started.connect(self._on_started)
+        r.stage.connect(lambda clip, text: self._status(self._about(clip, text)))
+        r.planned.connect(lambda clip, dur, n: self._is_shown(clip) and self.clip_view.set_plan(dur, n))
+        r.session_ready.connect(self._on_session)
+        r.progress.connect(self._on_progress)
+        r.view_ready.connect(self._on_view)
+        r.finished.connect(self._on_finished)
+        r.failed.connect(self._on_failed)
+        r.cancelled.connect(self._on_cancelled)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self.errors.refresh_colours())
+
+    # -- getting clips in -----------------------------------------------------------------
+    def open_paths(self, items: Iterable[str | Path]) -> list[Path]:
+        """Queue the videos among files and folders; show the first; say what was skipped."""
+        videos, skipped = expand_paths(items)
+        added = self.queue.add_clips(videos)
+        for clip in videos:
+            self.settings = self.settings.with_recent(clip)
+        if videos:
+            self.settings = replace(self.settings, last_folder=str(videos[0].parent))
+            self.store.save(self.settings)
+        if skipped:
+            names = ", ".join(p.name for p in skipped[:5]) + (" …" if len(skipped) > 5 else "")
+            self.errors.show_message(
+                f"Skipped {len(skipped)} file{'s' if len(skipped) != 1 else ''} that "
+                f"{'are' if len(skipped) != 1 else 'is'} not video: {names}",
+                "\n".join(str(p) for p in skipped), severity="warning")
+        elif videos:
+            self.errors.dismiss()
+        if videos:
+            self.show_clip((added or videos)[0])
+        return added
+
+    def open_dialog(self) -> None:
+        patterns = " ".join(f"*{s}" for s in sorted(VIDEO_SUFFIXES))
+        files, _ = QFileDialog.getOpenFileNames(self, "Open clips", self.settings.last_folder,
+                                                f"Videos ({patterns});;All files (*)")
+        if files:
+            self.open_paths(files)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.open_paths(files)
+
+    # -- running --------------------------------------------------------------------------
+    def show_clip(self, clip: Path) -> None:
+        """Put `clip` on show: its cached result, its live run, or a new run."""
+        self.current_clip = clip
+        self.queue.select_clip(clip)
+        self.setWindowTitle(f"{clip.name} — Kinetoscope")
+        self.clip_view.show_clip(clip)
+        options = self.controls.options()
+        if options is None:
+            self.errors.show_message("No model is installed, so there is nothing to classify with.")
+            return
+        running = self.runner.running
+        cached = self.runner.result_for(clip, options)
+        if cached is not None:
+            self.clip_view.show_result(cached)
+            self._show_summary(cached)
+        elif running is not None and running.clip == clip and running.options == options:
+            if running.views_total:
+                self.clip_view.set_plan(running.info.duration_s if running.info else 0.0, running.views_total)
+            for view, top5 in running.views:
+                self.clip_view.add_view(view, top5, running.views_total)
+        else:
+            self.runner.run(clip, options)
+
+    def rerun(self) -> None:
+        options = self.controls.options()
+        if self.current_clip is not None and options is not None:
+            self.errors.dismiss()
+            self.runner.run(self.current_clip, options, fresh=True)
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+
+    def clear_clips(self) -> None:
+        """Stop, forget every queued clip and go back to the empty window."""
+        self.runner.cancel()
+        self.queue.remove_all()
+        self.current_clip = None
+        self.clip_view.clear()
+        self.setWindowTitle("Kinetoscope")
+
+    def _options_changed(self) -> None:
+        options = self.controls.options()
+        if options is not None:
+            self.settings = replace(self.settings, model_id=options.model_id, precision=options.precision,
+                                    device=options.device, views=options.views)
+            self.store.save(self.settings)
+        if self.current_clip is not None and options is not None:
+            self.errors.dismiss()
+            self.runner.run(self.current_clip, options, fresh=True)
+
+    def _is_shown(self, clip: Path) -> bool:
+        return clip == self.current_clip
+
+    def _about(self, clip: Path, text: str) -> str:
+        return text if self._is_shown(clip) else f"{clip.name}: {text}"
+
+    def _on_started(self, clip: Path) -> None:
+        if self._is_shown(clip):
+            self.clip_view.reset()
+        self._set_running(True)
+        self.progress.setRange(0, 0)  # busy until the view count is known
+        self._status(self._about(clip, "Starting…"))
+
+    def _on_session(self, clip: Path, report: DeviceReport) -> None:
+        self.last_device = report
+        self._status(self._about(clip, f"Classifying on {report.label}…"))
+
+    def _on_progress(self, clip: Path, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        if self._is_shown(clip):
+            self.clip_view.set_active_view(done if done < total else None)
+
+    def _on_view(self, clip: Path, view, running_top5, total: int) -> None:  # noqa: ANN001
+        self.graphs.add_latency(view.inference_ms)
+        if self._is_shown(clip):
+            self.clip_view.add_view(view, running_top5, total)
+
+    def _on_finished(self, clip: Path, result: ClipResult) -> None:
+        self._set_running(self.runner.running is not None)
+        if self._is_shown(clip):
+            self.clip_view.finish(result)
+            self._show_summary(result)
+
+    def _on_failed(self, clip: Path, message: str, detail: str) -> None:
+        self._set_running(self.runner.running is not None)
+        self.errors.show_message(f"Could not classify {clip.name}. {message}", detail)
+        self._status(f"{clip.name}: {message}")
+
+    def _on_cancelled(self, clip: Path) -> None:
+        self._set_running(self.runner.running is not None)
+        if self.runner.running is None:
+            self._status(f"Cancelled {clip.name}.")
+
+    def _show_summary(self, result: ClipResult) -> None:
+        self.last_device = result.device
+        m = result.model
+        self._status(f"{result.device.summary()} · {m.name} ({m.precision}) · {len(result.views)} views "
+                     f"in {result.timings.total_ms / 1000:.1f} s")
+
+    def _set_running(self, running: bool) -> None:
+        self.progress.setVisible(running)
+        self.actions_.cancel.setEnabled(running)
+
+    def _status(self, text: str) -> None:
+        self.status_text.setText(text)
+
+    # -- window ---------------------------------------------------------------------------
+    def show_unexpected_error(self, message: str, detail: str) -> None:
+        self.errors.show_message(message, detail)
+
+    def open_log_folder(self) -> None:
+        folder = paths.log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def about(self) -> None:
+        show_about(self)
+
+    def _restore_geometry(self) -> None:
+        if self.settings.geometry:
+            self.restoreGeometry(QByteArray(base64.b64decode(self.settings.geometry)))
+        else:
+            self.resize(*DEFAULT_SIZE)
+        if self.settings.splitter_state:
+            self.splitter.restoreState(QByteArray(base64.b64decode(self.settings.splitter_state)))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.settings = replace(self.settings,
+                                geometry=base64.b64encode(bytes(self.saveGeometry())).decode("ascii"),
+                                splitter_state=base64.b64encode(bytes(self.splitter.saveState())).decode("ascii"))
+        self.store.save(self.settings)
+        self.graphs.stop_memory_sampling()
+        self.engine.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,86 @@
+"""The window's actions (with their shortcuts) and its menu bar."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+if TYPE_CHECKING:
+    from kinetoscope.ui.main_window import MainWindow
+
+
+class WindowActions(QObject):
+    """Every command the window offers, each reachable by keyboard."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+
+        def action(text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:  # noqa: ANN001
+            a = QAction(text, window)
+            if shortcut is not None:
+                a.setShortcut(QKeySequence(shortcut))
+            a.setToolTip(tip or text.replace("&", "").rstrip("…"))
+            a.setStatusTip(tip)
+            a.triggered.connect(slot)
+            window.addAction(a)  # shortcuts work wherever the focus is
+            return a
+
+        self.open = action("&Open Clips…", window.open_dialog, QKeySequence.StandardKey.Open,
+                           "Open video clips to classify")
+        self.clear_queue = action("Clear &Clip List", window.clear_clips, tip="Forget every clip in the list")
+        self.quit = action("&Quit", window.close, "Ctrl+Q")
+        self.rerun = action("&Run Again", window.rerun, "Ctrl+R", "Classify the current clip again")
+        self.cancel = action("&Cancel", window.cancel, "Esc", "Stop the classification in progress")
+        self.clear_graphs = action("Clear &Graphs", window.graphs.clear, "Ctrl+Shift+G",
+                                   "Clear the latency and memory history")
+        self.focus_clips = action("Go to &Clip List", window.queue.setFocus, "Ctrl+L")
+        self.open_log = action("Open &Log Folder", window.open_log_folder)
+        self.about = action("&About Kinetoscope", window.about)
+
+        bar = window.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.open)
+        self.recent_menu = QMenu("Open &Recent", window)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.clear_queue)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit)
+        run_menu = bar.addMenu("&Run")
+        run_menu.addAction(self.rerun)
+        run_menu.addAction(self.cancel)
+        run_menu.addSeparator()
+        run_menu.addAction(self.clear_graphs)
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.focus_clips)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.open_log)
+        help_menu.addSeparator()
+        help_menu.addAction(self.about)
+
+    def _fill_recent(self) -> None:
+        menu, window = self.recent_menu, self._window
+        menu.clear()
+        recent = [p for p in window.settings.recent_files if Path(p).exists()]
+        for number, text in enumerate(recent, 1):
+            label = f"&{number} {Path(text).name}" if number < 10 else Path(text).name
+            item = menu.addAction(label)
+            item.setToolTip(text)
+            item.triggered.connect(lambda _=False, p=text: window.open_paths([p]))
+        if not recent:
+            menu.addAction("No recent clips").setEnabled(False)
+        menu.addSeparator()
+        menu.addAction("Clear Recent Clips", self._clear_recent).setEnabled(bool(window.settings.recent_files))
+
+    def _clear_recent(self) -> None:
+        window = self._window
+        window.settings = replace(window.settings, recent_files=())
+        window.store.save(window.settings)
+

@@ -1,0 +1,122 @@
+"""Fixtures for the window's tests: isolated data folder, the demo model, real windows, no leaks."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parents[1]
+if str(TESTS) not in sys.path:  # so `import model_factory` works here as it does in tests/
+    sys.path.insert(0, str(TESTS))
+
+# The offscreen platform's default screen is 800x600, smaller than the window's minimum size, so
+# restored geometry would be squeezed; give it a laptop-sized screen (before QApplication exists).
+if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+    _screen = Path(tempfile.gettempdir()) / f"kinetoscope-test-screen-{os.getpid()}.json"
+    _screen.write_text(json.dumps({"screens": [{"name": "test", "x": 0, "y": 0, "width": 1920, "height": 1080,
+                                                "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_screen}"
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from kinetoscope.engine import paths  # noqa: E402
+from kinetoscope.engine.model_store import DEMO_MODEL_ID  # noqa: E402
+
+REPO = TESTS.parent
+SAMPLES = REPO / "resources" / "samples"
+SAMPLE = SAMPLES / "sample_rotating_clockwise.mp4"
+SAMPLE_LABEL = "rotating clockwise"
+SHARED_MEDIA = REPO.parent / "shared" / "media"
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Settings, caches, logs and the single-instance socket live in this test's own folder."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    monkeypatch.setenv("KINETOSCOPE_HOME", str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_windows(qapp: QApplication) -> Iterator[None]:
+    """Fail a test that leaves a top-level window open (after closing it, so others still run)."""
+    before = {id(w) for w in qapp.topLevelWidgets() if w.isVisible()}
+    yield
+    leaked = [w for w in qapp.topLevelWidgets() if w.isVisible() and id(w) not in before]
+    for widget in leaked:
+        widget.close()
+    if leaked:
+        pytest.fail(f"test left {len(leaked)} window(s) open: "
+                    + ", ".join(type(w).__name__ for w in leaked))
+
+
+@pytest.fixture
+def demo_model(home: Path) -> str:
+    """The bundled demo model's id; the tests classify with the real one."""
+    zips = sorted(paths.bundled_models_dir().glob(f"{DEMO_MODEL_ID}-onnx-*.zip"))
+    if not zips:  # TEMPORARY until models/motion_demo-onnx-*.zip lands: a tiny stand-in, same id
+        from model_factory import tiny_classifier, write_bundle_folder
+        write_bundle_folder(home / "models" / DEMO_MODEL_ID / "float", tiny_classifier(),
+                            model_id=DEMO_MODEL_ID, top_folder=False)
+    return DEMO_MODEL_ID
+
+
+@pytest.fixture
+def expected_label(demo_model: str, sample_clip: Path) -> str:
+    """What the window must show for the sample clip: the demo model's known answer."""
+    if sorted(paths.bundled_models_dir().glob(f"{DEMO_MODEL_ID}-onnx-*.zip")):
+        return SAMPLE_LABEL
+    from kinetoscope.engine.bundle import open_bundle
+    from kinetoscope.engine.classify import classify_clip
+    from kinetoscope.engine.model_store import resolve_model
+    from kinetoscope.engine.session import ModelSession
+    return classify_clip(sample_clip, ModelSession(open_bundle(resolve_model(demo_model)))).top5[0].label
+
+
+@pytest.fixture
+def sample_clip() -> Path:
+    if not SAMPLE.exists():
+        pytest.fail(f"the sample clip is missing: {SAMPLE}")
+    return SAMPLE
+
+
+@pytest.fixture
+def make_window(qapp: QApplication, demo_model: str) -> Iterator[Callable[..., object]]:
+    """Open real main windows; each is closed (stopping its engine thread) after the test."""
+    from kinetoscope.ui.main_window import MainWindow
+
+    windows: list[MainWindow] = []
+
+    def make(views: int | None = None) -> MainWindow:
+        window = MainWindow()
+        window.clip_view.predictions.set_animated(False)
+        if views is not None:
+            window.controls.views_spin.setValue(views)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        window.deleteLater()
+    qapp.processEvents()
+
+
+def wait_until(qapp: QApplication, condition: Callable[[], object], timeout_s: float = 60.0,
+               what: str = "condition") -> None:
+    """Run the event loop until `condition()` is true, failing after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        qapp.processEvents()
+        time.sleep(0.005)

@@ -1,0 +1,114 @@
+"""The window classifies real clips with the real engine, stays responsive, and survives bad input."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtWidgets import QApplication
+
+from conftest import wait_until
+from helpers import drop_files
+from kinetoscope.ui.clip_queue import ClipState
+
+LAG_LIMIT_MS = 100
+
+
+def test_dropping_a_clip_shows_its_top5(qapp: QApplication, make_window, sample_clip: Path,
+                                        expected_label: str) -> None:
+    window = make_window()
+    # Dropped on a child that does not take drops itself: "anywhere on the window" must work.
+    assert drop_files(window.clip_view.frame_strip, [sample_clip])
+    wait_until(qapp, lambda: window.queue.state(sample_clip.resolve()) is ClipState.DONE, what="the classification")
+
+    preds = window.clip_view.predictions.predictions()
+    assert len(preds) == 5
+    assert preds[0].label == expected_label
+    assert preds[0].prob > 0.5
+    assert [p.prob for p in preds] == sorted((p.prob for p in preds), reverse=True)
+    assert window.clip_view.predictions.title() == "Whole clip"
+    assert window.clip_view.frame_strip.view_count() == 5
+    assert window.clip_view.timeline.view_count() == 5
+    assert all(window.clip_view.frame_strip.thumbnail_count(i) == 16 for i in range(5))
+    assert window.status_text.text().startswith("Ran on CPU")
+    assert expected_label in window.queue.item(0).text()
+    assert not window.progress.isVisible()
+
+
+def test_clicking_a_view_shows_its_own_top5_and_back(qapp: QApplication, make_window, sample_clip: Path) -> None:
+    window = make_window(views=3)
+    window.open_paths([sample_clip])
+    wait_until(qapp, lambda: window.runner.running is None and window.clip_view.predictions.predictions(),
+               what="the classification")
+    whole = window.clip_view.predictions.predictions()
+    window.clip_view.timeline.view_clicked.emit(1)
+    assert window.clip_view.selected_view == 1
+    assert window.clip_view.predictions.title().startswith("View 2:")
+    assert window.clip_view.frame_strip.selected_view() == 1
+    assert window.clip_view.whole_clip_button.isVisible()
+    window.clip_view.whole_clip_button.click()
+    assert window.clip_view.selected_view is None
+    assert window.clip_view.predictions.predictions() == whole
+
+
+def test_event_loop_never_stalls_during_classification(qapp: QApplication, make_window, sample_clip: Path) -> None:
+    window = make_window()
+    settle = time.monotonic() + 0.3  # the window has appeared and settled, as before any real drop
+    wait_until(qapp, lambda: time.monotonic() > settle, what="the window to settle")
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    probe = QTimer(interval=10)
+
+    def tick() -> None:
+        gaps.append(clock.restart())
+
+    probe.timeout.connect(tick)
+    clock.start()
+    probe.start()
+    started = time.perf_counter()
+    window.open_paths([sample_clip])  # decoding, model loading and inference: all off the GUI thread
+    wait_until(qapp, lambda: window.queue.state(sample_clip.resolve()) is ClipState.DONE, what="the classification")
+    elapsed = time.perf_counter() - started
+    probe.stop()
+    worst = max(gaps[1:])
+    print(f"\nlag probe: {len(gaps)} ticks over {elapsed:.2f} s; worst gap {worst:.0f} ms")
+    assert len(gaps) > 10
+    assert worst < LAG_LIMIT_MS, f"the event loop stalled for {worst:.0f} ms"
+
+
+def test_a_broken_file_shows_an_error_with_details_and_the_window_keeps_working(
+        qapp: QApplication, make_window, tmp_path: Path, sample_clip: Path, expected_label: str) -> None:
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(bytes(range(256)) * 64)
+    window = make_window(views=2)
+    window.open_paths([broken])
+    wait_until(qapp, lambda: window.queue.state(broken) is ClipState.FAILED, what="the failure")
+
+    assert window.errors.isVisible()
+    assert "broken.mp4" in window.errors.message
+    assert window.errors.detail  # the technical part is there, behind "Details"
+    assert not window.errors.details_visible
+    window.errors.set_details_visible(True)
+    assert window.errors.details_visible
+    assert window.runner.running is None
+
+    window.open_paths([sample_clip])
+    wait_until(qapp, lambda: window.queue.state(sample_clip.resolve()) is ClipState.DONE, what="the good clip")
+    assert window.clip_view.predictions.predictions()[0].label == expected_label
+    assert not window.errors.isVisible()  # a new, good clip clears the old message
+
+
+def test_cancel_stops_the_run_and_the_next_run_works(qapp: QApplication, make_window, sample_clip: Path) -> None:
+    window = make_window(views=12)
+    window.open_paths([sample_clip])
+    wait_until(qapp, lambda: window.runner.running is not None and window.runner.running.views, what="a first view")
+    window.actions_.cancel.trigger()
+    assert window.queue.state(sample_clip.resolve()) is ClipState.CANCELLED
+    assert window.runner.running is None
+    assert not window.actions_.cancel.isEnabled()
+    wait_until(qapp, lambda: not window.engine._tokens, what="the engine to acknowledge the cancel")
+
+    window.actions_.rerun.trigger()
+    wait_until(qapp, lambda: window.queue.state(sample_clip.resolve()) is ClipState.DONE, what="the re-run")
+    assert window.clip_view.frame_strip.view_count() == 12
