@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TextIO
 
-from kinetoscope.cli import models_cmd
+from kinetoscope.cli import bench_cmd, models_cmd
 from kinetoscope.cli.output import format_clip_result
 from kinetoscope.engine.bundle import open_bundle
 from kinetoscope.engine.classify import classify_clip
@@ -17,7 +17,8 @@ from kinetoscope.engine.video import probe
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    handler = {"classify": classify, "devices": devices, "gui": gui, "models": models_cmd.run}[args.command]
+    handler = {"classify": classify, "devices": devices, "gui": gui, "models": models_cmd.run,
+               "bench": bench_cmd.run}[args.command]
     return handler(args, out)
 
 

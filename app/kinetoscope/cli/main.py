@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from kinetoscope import __version__
+from kinetoscope.cli.bench_cmd import add_bench_parser
 from kinetoscope.cli.models_cmd import add_models_parser
 from kinetoscope.engine.errors import BadInput, Cancelled, KinetoscopeError
 from kinetoscope.engine.logs import setup_file_logging
@@ -20,6 +21,8 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DEVICE, EXIT_CANCELLED = 0, 1, 2, 3, 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kinetoscope", description="Recognise actions in video clips.")
     parser.add_argument("--version", action="version", version=f"kinetoscope {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation on the bundled demo model and sample clip, then exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("classify", help="classify a clip and print the top-5 actions")
@@ -37,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     add_models_parser(sub)
+    add_bench_parser(sub)
     return parser
 
 
@@ -53,6 +57,10 @@ def _positive_int(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test:
+        from kinetoscope.cli.self_test import run_self_test
+
+        return run_self_test(sys.stdout)
     if args.command is None:
         parser.print_help()
         return EXIT_OK

@@ -1,0 +1,566 @@
+"""Side-by-side benchmark of one model on the CPU and the NPU, at one or two precisions.
+
+Every (precision, device) pair is a *cell*. Cells are loaded one after another (the NPU twice when
+asked: a cold compile, then a start from the compiled-context cache), then run interleaved —
+A, B, C, D, A, B, … — so that whatever else the machine does at a moment hits every cell alike.
+Beside each timed `ModelSession.run` a bare `InferenceSession.run` on the same, already prepared
+input is timed too, so the pipeline's own overhead is measured, not assumed.
+
+Figures: load time, first inference, latency median / p90 / p99 / mean ± sd, clips per second,
+process memory; between cells, speed-up (ratio of medians, with a bootstrap interval) and agreement
+of the predictions (top-1 and top-5 overlap). Results export to JSON and CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import json
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from kinetoscope.engine.bundle import ModelBundle
+from kinetoscope.engine.cancel import CancelToken
+from kinetoscope.engine.context_cache import ContextCache, qnn_package_version
+from kinetoscope.engine.memory import current_rss_mb
+from kinetoscope.engine.results import DeviceReport
+from kinetoscope.engine.session import CpuConfig, ModelSession, forget_compiled_context
+
+SCHEMA = "kinetoscope.bench/1"
+BOOTSTRAP_RESAMPLES = 2000
+CONFIDENCE = 0.95
+
+
+# -- configuration and input -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What to run. `measure_cold` recompiles for the NPU (discarding its cached context) so that
+    both the cold and the cached start are measured; `overhead_runs` of the measured runs also
+    time the bare onnxruntime call."""
+
+    devices: tuple[str, ...] = ("cpu", "npu")
+    runs: int = 20
+    warmup: int = 3
+    measure_cold: bool = True
+    use_context_cache: bool = True
+    overhead_runs: int = 10
+    cpu: CpuConfig = CpuConfig()
+    tune_cpu: bool = False      # try `cpu_candidates()` first and run the CPU cells with the fastest
+    tune_rounds: int = 5
+
+
+@dataclass(frozen=True)
+class BenchInput:
+    """The model inputs the runs cycle through: float32 [1,3,16,112,112] views in [0, 1]."""
+
+    description: str
+    views: tuple[np.ndarray, ...] = field(repr=False)
+
+
+def synthetic_input(views: int = 5, seed: int = 0) -> BenchInput:
+    """A fixed synthetic input: one 16-frame clip per motion, rendered as the model sees it."""
+    from kinetoscope.engine.preprocess import RESIZE_HW, center_crop, to_model_input
+    from kinetoscope.engine.synthetic import MOTION_LABELS, random_spec, render_clip
+
+    rng = np.random.default_rng(seed)
+    tensors = []
+    motions = [MOTION_LABELS[i % len(MOTION_LABELS)] for i in range(views)]
+    for motion in motions:
+        spec = random_spec(rng, motion)
+        frames = render_clip(spec, RESIZE_HW[1], RESIZE_HW[0], 15.0, 16)
+        tensors.append(to_model_input(center_crop(frames)))
+    return BenchInput(f"synthetic clip set ({views} views: {', '.join(motions)}; seed {seed})", tuple(tensors))
+
+
+def clip_input(clip: str | Path, views: int = 5, frames: int = 16) -> BenchInput:
+    """The views the classifier would see for `clip` (decoded and preprocessed once, up front)."""
+    from kinetoscope.engine.preprocess import center_crop, to_model_input
+    from kinetoscope.engine.sampling import ClipSampler
+    from kinetoscope.engine.video import VideoReader
+
+    clip = Path(clip)
+    with VideoReader(clip) as reader:
+        plan = ClipSampler(views=views, frames_per_view=frames).plan(reader.info)
+        tensors = tuple(to_model_input(center_crop(v.rgb)) for v in reader.read_views(plan.views))
+    return BenchInput(f"{clip.name} ({len(tensors)} views)", tensors)
+
+
+def bench_precisions(model: str) -> list[str]:
+    """The benchmarkable precisions installed for a model id (float first); [] for a path."""
+    from kinetoscope.engine.model_store import PRECISIONS, available_models
+
+    found = {m.precision for m in available_models() if m.model_id == model}
+    return [p for p in PRECISIONS if p in found]
+
+
+def open_bench_bundles(model: str, precisions: Sequence[str] | None = None) -> list[ModelBundle]:
+    """The bundles to compare: `model` is an id (every installed precision by default, or those
+    named) or a path to one bundle. Raises ModelError."""
+    from kinetoscope.engine.bundle import open_bundle
+    from kinetoscope.engine.errors import ModelError
+    from kinetoscope.engine.model_store import resolve_model
+
+    installed = bench_precisions(model)
+    if not installed:  # a path, or an unknown id (resolve_model says which)
+        bundle = open_bundle(resolve_model(model))
+        if precisions and bundle.precision not in precisions:
+            raise ModelError(f"{model} is a {bundle.precision} model, not {', '.join(precisions)}.")
+        return [bundle]
+    wanted = list(precisions) if precisions else [p for p in installed if p in ("float", "w8a8")] or installed[:1]
+    return [open_bundle(resolve_model(model, p)) for p in wanted]
+
+
+def cpu_candidates() -> tuple[CpuConfig, ...]:
+    """CPU settings worth trying: one thread or one per core, basic or all graph optimisations.
+    Parallel execution is left out: these graphs are chains, and it measured slower."""
+    cores = CpuConfig().resolved_threads()
+    threads = sorted({1, cores})
+    levels = (ort.GraphOptimizationLevel.ORT_ENABLE_BASIC, ort.GraphOptimizationLevel.ORT_ENABLE_ALL)
+    return tuple(CpuConfig(t, g) for t in threads for g in levels)
+
+
+def tune_cpu(bundle: ModelBundle, bench_input: BenchInput, rounds: int = 5, *,
+             cancel: CancelToken | None = None) -> tuple[CpuConfig, dict[str, float]]:
+    """The fastest of `cpu_candidates()` for `bundle` on this machine now (interleaved rounds,
+    median latency), and every candidate's median in ms."""
+    sessions = [(c, ModelSession(bundle, "cpu", cpu=c)) for c in cpu_candidates()]
+    times: list[list[float]] = [[] for _ in sessions]
+    for r in range(rounds + 1):  # the first round warms up
+        for i, (_, session) in enumerate(sessions):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            t0 = time.perf_counter()
+            session.run(bench_input.views[r % len(bench_input.views)])
+            if r:
+                times[i].append((time.perf_counter() - t0) * 1000)
+    medians = {c.describe(): float(np.median(t)) for (c, _), t in zip(sessions, times)}
+    best = min(range(len(sessions)), key=lambda i: np.median(times[i]))
+    return sessions[best][0], medians
+
+
+# -- statistics ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LatencyStats:
+    """Summary of latencies in milliseconds."""
+
+    median: float
+    p90: float
+    p99: float
+    mean: float
+    sd: float
+    samples: tuple[float, ...]
+
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> LatencyStats:
+        a = np.asarray(samples, np.float64)
+        if a.size == 0:
+            return cls(float("nan"), float("nan"), float("nan"), float("nan"), float("nan"), ())
+        sd = float(a.std(ddof=1)) if a.size > 1 else 0.0
+        return cls(float(np.median(a)), float(np.percentile(a, 90)), float(np.percentile(a, 99)),
+                   float(a.mean()), sd, tuple(float(x) for x in a))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"median": _r(self.median), "p90": _r(self.p90), "p99": _r(self.p99), "mean": _r(self.mean),
+                "sd": _r(self.sd), "samples": [_r(x) for x in self.samples]}
+
+
+def ratio_of_medians(baseline: Sequence[float], candidate: Sequence[float], *, seed: int = 0,
+                     resamples: int = BOOTSTRAP_RESAMPLES) -> tuple[float, float, float]:
+    """median(baseline) / median(candidate), with a percentile-bootstrap 95 % interval.
+
+    Each side is resampled on its own: the runs are interleaved, not paired by design.
+    """
+    a = np.asarray(baseline, np.float64)
+    b = np.asarray(candidate, np.float64)
+    ratio = float(np.median(a) / np.median(b))
+    if a.size < 2 or b.size < 2:
+        return ratio, ratio, ratio
+    rng = np.random.default_rng(seed)
+    ma = np.median(a[rng.integers(0, a.size, (resamples, a.size))], axis=1)
+    mb = np.median(b[rng.integers(0, b.size, (resamples, b.size))], axis=1)
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.percentile(ma / mb, [tail, 100 - tail])
+    return ratio, float(low), float(high)
+
+
+def _r(x: float, digits: int = 3) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), digits)
+
+
+# -- results ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CellKey:
+    precision: str
+    device: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.device}/{self.precision}"
+
+
+@dataclass(frozen=True)
+class LoadFigures:
+    """Session start-up: `cold` compiles (or, on the CPU, just builds); `cached` reuses a
+    compiled NPU context. Either is None when not measured."""
+
+    cold_ms: float | None
+    cached_ms: float | None
+    rss_growth_mb: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cold": _r(self.cold_ms, 1) if self.cold_ms is not None else None,
+                "cached": _r(self.cached_ms, 1) if self.cached_ms is not None else None}
+
+
+@dataclass(frozen=True)
+class CellResult:
+    key: CellKey
+    report: DeviceReport
+    load: LoadFigures
+    first_ms: float
+    latency: LatencyStats        # ModelSession.run: what the app's pipeline spends per view
+    bare: LatencyStats           # InferenceSession.run on the prepared feed, for the overhead
+    peak_rss_mb: float           # highest process RSS sampled around this cell's runs
+    cpu_config: dict[str, Any] | None
+
+    @property
+    def clips_per_s(self) -> float:
+        return 1000.0 / self.latency.mean if self.latency.mean > 0 else float("nan")
+
+    @property
+    def overhead_pct(self) -> float:
+        """Pipeline median over bare median, in percent above it."""
+        if not self.bare.samples:
+            return float("nan")
+        return (self.latency.median / self.bare.median - 1.0) * 100
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "precision": self.key.precision, "device": self.key.device, "label": self.report.label,
+            "load_ms": self.load.to_json(), "first_ms": _r(self.first_ms, 2),
+            "latency_ms": self.latency.to_json(), "clips_per_s": _r(self.clips_per_s),
+            "peak_rss_mb": _r(self.peak_rss_mb, 1), "load_rss_growth_mb": _r(self.load.rss_growth_mb, 1),
+            "bare_latency_ms": self.bare.to_json(), "pipeline_overhead_pct": _r(self.overhead_pct, 2),
+            "device_report": self.report.to_json(), "cpu_config": self.cpu_config,
+        }
+
+
+@dataclass(frozen=True)
+class Speedup:
+    """How many times faster `candidate` is than `baseline` (ratio of median latencies)."""
+
+    baseline: CellKey
+    candidate: CellKey
+    ratio: float
+    low: float
+    high: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"baseline": self.baseline.name, "candidate": self.candidate.name, "ratio": _r(self.ratio),
+                "interval_95": [_r(self.low), _r(self.high)],
+                "method": f"ratio of medians, percentile bootstrap ({BOOTSTRAP_RESAMPLES} resamples)"}
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How alike two cells' predictions are over the same inputs."""
+
+    a: CellKey
+    b: CellKey
+    top1: float           # fraction of inputs with the same top-1 class
+    top5_overlap: float   # mean |top5(a) ∩ top5(b)| / 5
+    max_abs_diff: float   # largest difference of any class probability
+    inputs: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"a": self.a.name, "b": self.b.name, "top1": _r(self.top1, 4),
+                "top5_overlap": _r(self.top5_overlap, 4), "max_abs_prob_diff": _r(self.max_abs_diff, 6),
+                "inputs": self.inputs}
+
+
+def agreement(a: CellKey, b: CellKey, probs_a: Sequence[np.ndarray], probs_b: Sequence[np.ndarray]) -> Agreement:
+    top1 = overlap = diff = 0.0
+    for pa, pb in zip(probs_a, probs_b, strict=True):
+        top1 += float(np.argmax(pa) == np.argmax(pb))
+        k = min(5, pa.size)
+        overlap += len(set(np.argsort(-pa, kind="stable")[:k]) & set(np.argsort(-pb, kind="stable")[:k])) / k
+        diff = max(diff, float(np.abs(pa - pb).max()))
+    n = max(1, len(probs_a))
+    return Agreement(a, b, top1 / n, overlap / n, diff, len(probs_a))
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    model_id: str
+    model_name: str
+    input: str
+    config: BenchConfig
+    cells: tuple[CellResult, ...]
+    speedups: tuple[Speedup, ...]
+    agreements: tuple[Agreement, ...]
+    machine: dict[str, Any]
+    elapsed_s: float
+    cpu_tuning: dict[str, dict[str, float]] = field(default_factory=dict)  # precision -> config -> median ms
+
+    def cell(self, precision: str, device: str) -> CellResult | None:
+        return next((c for c in self.cells if c.key == CellKey(precision, device)), None)
+
+    def to_json(self) -> dict[str, Any]:
+        results: dict[str, dict[str, Any]] = {}
+        for c in self.cells:
+            results.setdefault(c.key.precision, {})[c.key.device] = c.to_json()
+        return {
+            "schema": SCHEMA, "model": {"id": self.model_id, "name": self.model_name}, "input": self.input,
+            "runs": self.config.runs, "warmup": self.config.warmup, "interleaved": True,
+            "machine": self.machine, "results": results,
+            "speedup": [s.to_json() for s in self.speedups],
+            "agreement": [a.to_json() for a in self.agreements],
+            "cpu_tuning_median_ms": {p: {c: _r(ms) for c, ms in t.items()} for p, t in self.cpu_tuning.items()},
+            "elapsed_s": _r(self.elapsed_s, 2),
+        }
+
+    def write_json(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
+
+    def write_csv(self, path: str | Path) -> tuple[Path, Path]:
+        """A summary (one row per cell) at `path`, every sample beside it in `<stem>-samples.csv`."""
+        path = Path(path)
+        samples_path = path.with_name(f"{path.stem}-samples.csv")
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["model", "precision", "device", "label", "load_cold_ms", "load_cached_ms", "first_ms",
+                        "median_ms", "p90_ms", "p99_ms", "mean_ms", "sd_ms", "runs", "clips_per_s",
+                        "peak_rss_mb", "bare_median_ms", "pipeline_overhead_pct"])
+            for c in self.cells:
+                j = c.to_json()
+                w.writerow([self.model_id, c.key.precision, c.key.device, c.report.label, j["load_ms"]["cold"],
+                            j["load_ms"]["cached"], j["first_ms"], j["latency_ms"]["median"], j["latency_ms"]["p90"],
+                            j["latency_ms"]["p99"], j["latency_ms"]["mean"], j["latency_ms"]["sd"],
+                            len(c.latency.samples), j["clips_per_s"], j["peak_rss_mb"],
+                            j["bare_latency_ms"]["median"], j["pipeline_overhead_pct"]])
+        with open(samples_path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["precision", "device", "run", "latency_ms", "bare_ms"])
+            for c in self.cells:
+                for i, ms in enumerate(c.latency.samples):
+                    bare = c.bare.samples[i] if i < len(c.bare.samples) else ""
+                    w.writerow([c.key.precision, c.key.device, i, round(ms, 4), bare if bare == "" else round(bare, 4)])
+        return path, samples_path
+
+
+# -- progress events -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Stage:
+    """What the benchmark is doing now; `done` of `total` steps."""
+
+    text: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class CellReady:
+    """A cell's session is loaded (after the cold and the cached start, when both are measured)."""
+
+    key: CellKey
+    report: DeviceReport
+    load: LoadFigures
+    load_kind: str
+
+
+@dataclass(frozen=True)
+class RunSample:
+    key: CellKey
+    phase: str            # "first" | "warmup" | "measured"
+    index: int
+    latency_ms: float
+    rss_mb: float
+
+
+BenchEvent = Stage | CellReady | RunSample
+
+
+def machine_info() -> dict[str, Any]:
+    import psutil
+
+    return {"system": platform.system(), "machine": platform.machine(),
+            "processor": platform.processor() or platform.machine(),
+            "physical_cores": psutil.cpu_count(logical=False), "logical_cores": psutil.cpu_count(),
+            "python": platform.python_version(), "onnxruntime": ort.__version__,
+            "onnxruntime_qnn": qnn_package_version()}
+
+
+# -- the runner ------------------------------------------------------------------------------
+
+class _Cell:
+    """A cell while it runs: its session and what has been measured so far."""
+
+    def __init__(self, key: CellKey, session: ModelSession, load: LoadFigures) -> None:
+        self.key, self.session, self.load = key, session, load
+        self.first_ms = float("nan")
+        self.latencies: list[float] = []
+        self.bare: list[float] = []
+        self.peak_rss = 0.0
+        self.outputs: dict[int, np.ndarray] = {}
+
+
+def run_benchmark(bundles: Sequence[ModelBundle], bench_input: BenchInput, config: BenchConfig = BenchConfig(),
+                  *, on_event: Callable[[BenchEvent], None] | None = None, cancel: CancelToken | None = None,
+                  context_cache: ContextCache | None = None) -> BenchResult:
+    """Benchmark each bundle (one per precision) on each device of `config`, interleaved.
+
+    Raises Cancelled when `cancel` is set (checked between runs and loads), DeviceError or
+    ModelError when a session cannot be made.
+    """
+    if not bundles or not config.devices or config.runs < 1 or config.warmup < 0:
+        raise ValueError("need at least one bundle, one device and one run")
+    started = time.perf_counter()
+    emit = on_event or (lambda _event: None)
+    keys = [CellKey(b.precision, d) for b in bundles for d in config.devices]
+    by_precision = {b.precision: b for b in bundles}
+    views = bench_input.views
+    loads = len(keys) + sum(1 for k in keys if k.device == "npu" and config.measure_cold and config.use_context_cache)
+    total = loads + len(keys) * (1 + config.warmup + config.runs)
+    done = 0
+
+    def step(text: str) -> None:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        emit(Stage(text, done, total))
+
+    tuned: dict[str, CpuConfig] = {}
+    tuning: dict[str, dict[str, float]] = {}
+    if config.tune_cpu and "cpu" in config.devices:
+        for bundle in bundles:
+            step(f"Choosing the fastest CPU settings for {bundle.precision}…")
+            tuned[bundle.precision], tuning[bundle.precision] = tune_cpu(bundle, bench_input, config.tune_rounds,
+                                                                         cancel=cancel)
+    cells: list[_Cell] = []
+    for key in keys:
+        bundle = by_precision[key.precision]
+        step(f"Loading {bundle.name} ({key.precision}) on {key.device.upper()}…")
+        cpu = tuned.get(key.precision, config.cpu)
+        cell, steps = _load_cell(key, bundle, config, cpu, context_cache, step)
+        done += steps
+        cells.append(cell)
+        emit(CellReady(key, cell.session.report, cell.load, cell.session.load_kind))
+
+    def timed_run(cell: _Cell, phase: str, index: int) -> None:
+        nonlocal done
+        view = index % len(views)
+        t0 = time.perf_counter()
+        probs = cell.session.run(views[view])
+        ms = (time.perf_counter() - t0) * 1000
+        cell.outputs.setdefault(view, probs)
+        rss = current_rss_mb()
+        cell.peak_rss = max(cell.peak_rss, rss)
+        if phase == "first":
+            cell.first_ms = ms
+        elif phase == "measured":
+            cell.latencies.append(ms)
+        done += 1
+        emit(RunSample(cell.key, phase, index, ms, rss))
+
+    for cell in cells:
+        step(f"First inference on {cell.session.report.label} ({cell.key.precision})…")
+        timed_run(cell, "first", 0)
+    for i in range(config.warmup):
+        for cell in cells:
+            step(f"Warm-up {i + 1} of {config.warmup}")
+            timed_run(cell, "warmup", i)
+    feeds = {id(c): [c.session.feed_for(v) for v in views] for c in cells}
+    for i in range(config.runs):
+        for cell in cells:
+            step(f"Run {i + 1} of {config.runs}")
+            if i < config.overhead_runs and i % 2:
+                cell.bare.append(_bare_run(cell, feeds[id(cell)][i % len(views)]))
+            timed_run(cell, "measured", i)
+            if i < config.overhead_runs and not i % 2:
+                cell.bare.append(_bare_run(cell, feeds[id(cell)][i % len(views)]))
+    for cell in cells:  # every input's output, for agreement, even when runs < views
+        for v in range(len(views)):
+            if v not in cell.outputs:
+                cell.outputs[v] = cell.session.run(views[v])
+    emit(Stage("Done", total, total))
+    results = tuple(_finish(c) for c in cells)
+    speedups, agreements = _comparisons(cells, len(views))
+    first = bundles[0]
+    return BenchResult(first.model_id, first.name, bench_input.description, config, results, speedups,
+                       agreements, machine_info(), time.perf_counter() - started, tuning)
+
+
+def _load_cell(key: CellKey, bundle: ModelBundle, config: BenchConfig, cpu: CpuConfig,
+               cache: ContextCache | None, step: Callable[[str], None]) -> tuple[_Cell, int]:
+    cold_ms = cached_ms = None
+    steps = 1
+    gc.collect()
+    rss_before = current_rss_mb()
+    if key.device == "cpu":
+        session = ModelSession(bundle, "cpu", cpu=cpu)
+        cold_ms = session.load_ms
+    else:
+        if config.use_context_cache and config.measure_cold:
+            forget_compiled_context(bundle, cache)
+            cold = ModelSession(bundle, "npu", context_cache=cache)
+            cold_ms = cold.load_ms
+            del cold  # release the compiled graph before the cached start
+            gc.collect()
+            steps += 1
+            step(f"Loading {bundle.name} ({key.precision}) on the NPU from its compiled context…")
+        session = ModelSession(bundle, "npu", use_context_cache=config.use_context_cache, context_cache=cache)
+        if session.load_kind == "cached":
+            cached_ms = session.load_ms
+        else:
+            cold_ms = session.load_ms
+    growth = current_rss_mb() - rss_before
+    return _Cell(key, session, LoadFigures(cold_ms, cached_ms, growth)), steps
+
+
+def _bare_run(cell: _Cell, feed: np.ndarray) -> float:
+    ort_session = cell.session.ort_session
+    inputs = {cell.session.input_name: feed}
+    t0 = time.perf_counter()
+    ort_session.run(None, inputs)
+    return (time.perf_counter() - t0) * 1000
+
+
+def _finish(cell: _Cell) -> CellResult:
+    cpu = cell.session.cpu_config
+    return CellResult(cell.key, cell.session.report, cell.load, cell.first_ms, LatencyStats.of(cell.latencies),
+                      LatencyStats.of(cell.bare), cell.peak_rss, cpu.to_json() if cpu else None)
+
+
+def _comparisons(cells: list[_Cell], n_views: int) -> tuple[tuple[Speedup, ...], tuple[Agreement, ...]]:
+    """NPU against CPU at each precision, then w8a8 against float on each device."""
+    by_key = {c.key: c for c in cells}
+    pairs: list[tuple[CellKey, CellKey]] = []
+    precisions = list(dict.fromkeys(c.key.precision for c in cells))
+    devices = list(dict.fromkeys(c.key.device for c in cells))
+    for p in precisions:
+        if CellKey(p, "cpu") in by_key and CellKey(p, "npu") in by_key:
+            pairs.append((CellKey(p, "cpu"), CellKey(p, "npu")))
+    for d in devices:
+        for i, p in enumerate(precisions):
+            for q in precisions[i + 1:]:
+                pairs.append((CellKey(p, d), CellKey(q, d)))
+    speedups, agreements = [], []
+    for a, b in pairs:
+        ca, cb = by_key[a], by_key[b]
+        ratio, low, high = ratio_of_medians(ca.latencies, cb.latencies)
+        speedups.append(Speedup(a, b, ratio, low, high))
+        agreements.append(agreement(a, b, [ca.outputs[v] for v in range(n_views)],
+                                    [cb.outputs[v] for v in range(n_views)]))
+    return tuple(speedups), tuple(agreements)

@@ -1,0 +1,105 @@
+"""The benchmark's settings bar: model, precisions, devices, input, warm-up and measured runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
+
+from kinetoscope.engine.benchmark import BenchConfig
+from kinetoscope.engine.model_store import DEMO_MODEL_ID, available_models
+from kinetoscope.ui.benchmark_worker import BenchRequest
+
+PRECISIONS = ("float", "w8a8")
+DEVICES = (("cpu", "CPU"), ("npu", "NPU"))
+
+
+class BenchControls(QWidget):
+    """Choices for the next run; `request()` turns them into a BenchRequest (None if incomplete)."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clip: Path | None = None
+        self._installed: set[str] = set()
+        self.model_combo = QComboBox()
+        self.model_combo.setAccessibleName("Model")
+        self.precision_boxes = {p: QCheckBox(p) for p in PRECISIONS}
+        self.device_boxes = {d: QCheckBox(text) for d, text in DEVICES}
+        self.input_combo = QComboBox()
+        self.input_combo.setAccessibleName("Input")
+        self.warmup_spin = QSpinBox(minimum=0, maximum=1000, value=3)
+        self.warmup_spin.setAccessibleName("Warm-up runs")
+        self.runs_spin = QSpinBox(minimum=1, maximum=10_000, value=20)
+        self.runs_spin.setAccessibleName("Measured runs")
+        self.tune_box = QCheckBox("Tune CPU")
+        self.tune_box.setToolTip("First try a few CPU settings (threads, graph optimisation) and run the CPU "
+                                 "with the fastest, so the comparison does not handicap it")
+        for box in (*self.precision_boxes.values(), *self.device_boxes.values()):
+            box.setChecked(True)
+            box.toggled.connect(self.changed)
+        self.model_combo.currentIndexChanged.connect(self._model_changed)
+
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        for caption, widgets in (("Model", [self.model_combo]), ("Precision", list(self.precision_boxes.values())),
+                                 ("Devices", list(self.device_boxes.values())), ("Input", [self.input_combo]),
+                                 ("Warm-up", [self.warmup_spin]), ("Runs", [self.runs_spin, self.tune_box])):
+            row.addWidget(QLabel(caption))
+            for w in widgets:
+                row.addWidget(w)
+            row.addSpacing(10)
+        row.addStretch(1)
+        self.reload_models()
+        self.set_clip(None)
+
+    def reload_models(self) -> None:
+        """List the installed (and bundled) model ids, keeping the current choice."""
+        current = self.model_combo.currentData()
+        ids = sorted({m.model_id for m in available_models()}, key=lambda i: (i != DEMO_MODEL_ID, i))
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        for model_id in ids:
+            self.model_combo.addItem(model_id, model_id)
+        index = self.model_combo.findData(current) if current else 0
+        self.model_combo.setCurrentIndex(max(0, index))
+        self.model_combo.blockSignals(False)
+        self._model_changed()
+
+    def set_clip(self, clip: Path | None) -> None:
+        """Offer `clip` (the window's current clip) as input, beside the synthetic clip set."""
+        self.clip = Path(clip) if clip else None
+        self.input_combo.clear()
+        self.input_combo.addItem("Synthetic clips (fixed)", None)
+        if self.clip is not None:
+            self.input_combo.addItem(f"Current clip: {self.clip.name}", str(self.clip))
+            self.input_combo.setCurrentIndex(1)
+
+    def _model_changed(self) -> None:
+        model = self.model_combo.currentData()
+        installed = self._installed = {m.precision for m in available_models() if m.model_id == model}
+        for precision, box in self.precision_boxes.items():
+            box.setEnabled(precision in installed)
+            box.setChecked(precision in installed)
+            box.setToolTip("" if precision in installed else f"{model} is not installed in {precision}")
+        self.changed.emit()
+
+    def set_enabled(self, enabled: bool) -> None:
+        for w in (self.model_combo, self.input_combo, self.warmup_spin, self.runs_spin, self.tune_box,
+                  *self.device_boxes.values()):
+            w.setEnabled(enabled)
+        for precision, box in self.precision_boxes.items():
+            box.setEnabled(enabled and precision in self._installed)
+
+    def request(self) -> BenchRequest | None:
+        model = self.model_combo.currentData()
+        precisions = tuple(p for p, box in self.precision_boxes.items() if box.isChecked() and p in self._installed)
+        devices = tuple(d for d, box in self.device_boxes.items() if box.isChecked())
+        if not model or not precisions or not devices:
+            return None
+        clip = self.input_combo.currentData()
+        config = BenchConfig(devices=devices, runs=self.runs_spin.value(), warmup=self.warmup_spin.value(),
+                             tune_cpu=self.tune_box.isChecked())
+        return BenchRequest(model, precisions, config, Path(clip) if clip else None)

@@ -1,0 +1,276 @@
+"""The Benchmark view: one model on the CPU and the NPU side by side, live, then exported.
+
+A grid of cells (precision × device) fills as the runs arrive; a strip between them gives the
+speed-up and the agreement of the predictions. The work runs in a `BenchmarkRunner` thread; one
+timer repaints what changed, five times a second.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QHideEvent
+from PySide6.QtWidgets import (QDialog, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from kinetoscope.engine.benchmark import BenchResult, CellKey, CellReady, RunSample, Stage
+from kinetoscope.ui.benchmark_cell import BenchCellPanel
+from kinetoscope.ui.benchmark_controls import BenchControls
+from kinetoscope.ui.benchmark_worker import BenchmarkRunner, BenchRequest
+
+log = logging.getLogger(__name__)
+REPAINT_INTERVAL_MS = 200
+
+
+class BenchmarkView(QWidget):
+    """Choose a model, precisions, devices and input; run; watch; export JSON, CSV and PNG."""
+
+    finished = Signal(object)   # BenchResult
+    failed = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None, clip: Path | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Benchmark")
+        self.result: BenchResult | None = None
+        self.cells: dict[CellKey, BenchCellPanel] = {}
+        self.controls = BenchControls()
+        self.controls.set_clip(clip)
+        self.runner = BenchmarkRunner(self)
+
+        self.run_button = QPushButton("Run benchmark")
+        self.cancel_button = QPushButton("Cancel")
+        self.export_json_button = QPushButton("Export JSON…")
+        self.export_csv_button = QPushButton("Export CSV…")
+        self.export_png_button = QPushButton("Save image…")
+        self.progress = QProgressBar(textVisible=True)
+        self.status = QLabel("Choose what to compare, then run. Runs alternate between the devices, "
+                             "so machine noise hits both alike.")
+        self.status.setWordWrap(True)
+        self.comparison = QLabel("")
+        self.comparison.setAccessibleName("Speed-up and agreement")
+        self.comparison.setTextFormat(Qt.TextFormat.RichText)
+        self.comparison.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.comparison.setWordWrap(True)
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+
+        buttons = QHBoxLayout()
+        for b in (self.run_button, self.cancel_button):
+            buttons.addWidget(b)
+        buttons.addWidget(self.progress, 1)
+        for b in (self.export_json_button, self.export_csv_button, self.export_png_button):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.controls)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(self.grid_host, 1)
+        layout.addWidget(self.comparison)
+
+        self.run_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.export_json_button.clicked.connect(lambda: self._export_dialog("JSON (*.json)", ".json", self.export_json))
+        self.export_csv_button.clicked.connect(lambda: self._export_dialog("CSV (*.csv)", ".csv", self.export_csv))
+        self.export_png_button.clicked.connect(lambda: self._export_dialog("PNG image (*.png)", ".png", self.export_png))
+        self.controls.changed.connect(self._update_buttons)
+        r = self.runner
+        r.event.connect(self._on_event)
+        r.finished.connect(self._on_finished)
+        r.failed.connect(self._on_failed)
+        r.cancelled.connect(lambda: self._set_status("Cancelled."))
+        r.stopped.connect(self._update_buttons)
+        self._timer = QTimer(self)
+        self._timer.setInterval(REPAINT_INTERVAL_MS)
+        self._timer.timeout.connect(self._refresh)
+        self._update_buttons()
+
+    # -- public -----------------------------------------------------------------------------
+    def set_clip(self, clip: Path | None) -> None:
+        """The window's current clip, offered as the benchmark's input."""
+        if not self.runner.running:
+            self.controls.set_clip(clip)
+
+    def start(self, request: BenchRequest | None = None) -> bool:
+        """Start a run (the controls' choices unless `request` is given); False if it cannot."""
+        request = request or self.controls.request()
+        if request is None or self.runner.running:
+            return False
+        self.result = None
+        self._build_grid(request)
+        self.comparison.setText("")
+        self.progress.setRange(0, 0)
+        self._set_status(f"Starting: {request.model}, {', '.join(request.precisions)} on "
+                         f"{', '.join(d.upper() for d in request.config.devices)}…")
+        self.runner.start(request)
+        self._timer.start()
+        self._update_buttons()
+        return True
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+        self._set_status("Cancelling after the current step…")
+
+    def shutdown(self) -> None:
+        """Stop the run (waiting for the current step) before the view goes away."""
+        self._timer.stop()
+        self.runner.shutdown()
+
+    def export_json(self, path: str | Path) -> Path:
+        return self._require_result().write_json(path)
+
+    def export_csv(self, path: str | Path) -> tuple[Path, Path]:
+        return self._require_result().write_csv(path)
+
+    def export_png(self, path: str | Path) -> Path:
+        self._refresh()
+        path = Path(path)
+        if not self.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
+        return path
+
+    # -- building ---------------------------------------------------------------------------
+    def _build_grid(self, request: BenchRequest) -> None:
+        for panel in self.cells.values():
+            self.grid.removeWidget(panel)
+            panel.deleteLater()
+        self.cells.clear()
+        for row, precision in enumerate(request.precisions):
+            for col, device in enumerate(request.config.devices):
+                key = CellKey(precision, device)
+                panel = BenchCellPanel(key)
+                self.cells[key] = panel
+                self.grid.addWidget(panel, row, col)
+
+    # -- events from the run ----------------------------------------------------------------
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, RunSample):
+            panel = self.cells.get(event.key)
+            if panel is not None:
+                panel.add_sample(event.phase, event.latency_ms, event.rss_mb)
+        elif isinstance(event, CellReady):
+            panel = self.cells.get(event.key)
+            if panel is not None:
+                panel.set_ready(event.report, event.load, event.load_kind)
+        elif isinstance(event, Stage):
+            self.progress.setRange(0, event.total)
+            self.progress.setValue(event.done)
+            self.status.setText(event.text)
+
+    def _on_finished(self, result: BenchResult) -> None:
+        self.result = result
+        self._refresh()
+        self._timer.stop()
+        self.progress.setValue(self.progress.maximum())
+        self.comparison.setText(self._comparison_html(final=True))
+        cpu_text = "".join(f" CPU {c.key.precision}: {c.cpu_config['threads']} threads, "
+                           f"{c.cpu_config['graph_optimization']}, {c.cpu_config['execution_mode']}"
+                           f"{' (tuned)' if result.cpu_tuning else ''}." for c in result.cells if c.cpu_config)
+        self._set_status(f"Done in {result.elapsed_s:.0f} s: {result.config.runs} runs per cell after "
+                         f"{result.config.warmup} warm-up, interleaved, on {result.input}.{cpu_text}")
+        self._update_buttons()
+        self.finished.emit(result)
+
+    def _on_failed(self, message: str, detail: str) -> None:
+        self._timer.stop()
+        self.progress.setRange(0, 1)
+        self._set_status(f"The benchmark failed: {message}")
+        self.failed.emit(message, detail)
+
+    def _refresh(self) -> None:
+        for panel in self.cells.values():
+            panel.refresh()
+        if self.result is None:
+            self.comparison.setText(self._comparison_html(final=False))
+
+    def _comparison_html(self, final: bool) -> str:
+        """Speed-ups and agreement: the final figures with intervals, or running medians."""
+        lines = []
+        if final and self.result is not None:
+            for s, a in zip(self.result.speedups, self.result.agreements):
+                lines.append(f"<b>{_cell_name(s.candidate)}</b> vs {_cell_name(s.baseline)}: "
+                             f"speed-up <b>{_times(s.ratio)}</b> (95 % interval {s.low:.3g}–{s.high:.3g}×) · "
+                             f"top-1 agreement {a.top1 * 100:.0f} %, top-5 overlap {a.top5_overlap * 100:.0f} % "
+                             f"over {a.inputs} inputs, max |Δp| {a.max_abs_diff:.3f}")
+            if any(c.report.simulated for c in self.result.cells):
+                lines.append("<i>NPU (HTP simulator): Qualcomm's x86 simulator — its times are not NPU speed.</i>")
+        else:
+            for precision in dict.fromkeys(k.precision for k in self.cells):
+                cpu, npu = self.cells.get(CellKey(precision, "cpu")), self.cells.get(CellKey(precision, "npu"))
+                if cpu and npu and cpu.samples and npu.samples:
+                    ratio = cpu.median() / npu.median()
+                    lines.append(f"{precision}: NPU vs CPU speed-up so far {_times(ratio)} (running medians)")
+        return "<br>".join(lines)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _update_buttons(self) -> None:
+        running = self.runner.running
+        self.run_button.setEnabled(not running and self.controls.request() is not None)
+        self.cancel_button.setEnabled(running)
+        for b in (self.export_json_button, self.export_csv_button):
+            b.setEnabled(self.result is not None and not running)
+        self.export_png_button.setEnabled(bool(self.cells))
+        self.controls.set_enabled(not running)
+
+    def _set_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    def _require_result(self) -> BenchResult:
+        if self.result is None:
+            raise RuntimeError("no finished benchmark to export")
+        return self.result
+
+    def _export_dialog(self, filter_text: str, suffix: str, save) -> None:  # noqa: ANN001
+        name = f"benchmark-{self.result.model_id if self.result else 'run'}{suffix}"
+        path, _ = QFileDialog.getSaveFileName(self, "Export benchmark", name, filter_text)
+        if not path:
+            return
+        try:
+            save(path)
+        except OSError as exc:
+            log.warning("export to %s failed: %s", path, exc)
+            self._set_status(f"Could not save {Path(path).name}: {exc.strerror or exc}")
+        else:
+            self._set_status(f"Saved {path}")
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
+        # Hidden views skip painting; the samples keep arriving and show on return.
+        self._timer.stop()
+        super().hideEvent(event)
+
+    def showEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
+        if self.runner.running:
+            self._timer.start()
+        super().showEvent(event)
+
+
+def _cell_name(key: CellKey) -> str:
+    return f"{key.device.upper()} {key.precision}"
+
+
+def _times(ratio: float) -> str:
+    return "–" if not np.isfinite(ratio) else f"{ratio:.3g}×"
+
+
+class BenchmarkDialog(QDialog):
+    """The view in its own non-modal window; closing it stops a run cleanly."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Kinetoscope — Benchmark")
+        self.resize(1200, 820)
+        self.view = BenchmarkView(self)
+        QVBoxLayout(self).addWidget(self.view)
+
+    def open_for(self, clip: Path | None) -> None:
+        self.view.controls.reload_models()
+        self.view.set_clip(clip)
+        self.show()
+        self.raise_()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.view.shutdown()
+        super().closeEvent(event)

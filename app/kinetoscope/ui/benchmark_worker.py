@@ -1,0 +1,128 @@
+"""Runs one benchmark off the GUI thread and reports it by signals.
+
+Its own QThread, not the engine thread: a benchmark must not queue behind (or hold up) the
+window's classifications for minutes. Cancellation goes through the engine's CancelToken, checked
+between runs; the thread is never terminated.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from kinetoscope.engine.benchmark import (BenchConfig, BenchEvent, clip_input, open_bench_bundles, run_benchmark,
+                                          synthetic_input)
+from kinetoscope.engine.cancel import CancelToken
+from kinetoscope.engine.errors import Cancelled, KinetoscopeError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BenchRequest:
+    """What the view asked for."""
+
+    model: str
+    precisions: tuple[str, ...]
+    config: BenchConfig
+    clip: Path | None = None   # None: the fixed synthetic clip set
+    views: int = 5
+
+
+class _BenchJob(QObject):
+    event = Signal(object)          # BenchEvent
+    finished = Signal(object)       # BenchResult
+    failed = Signal(str, str)       # message for people, detail
+    cancelled = Signal()
+
+    def __init__(self, request: BenchRequest, token: CancelToken) -> None:
+        super().__init__()
+        self.request = request
+        self.token = token
+
+    @Slot()
+    def run(self) -> None:
+        r = self.request
+        try:
+            bundles = open_bench_bundles(r.model, r.precisions)
+            self.token.raise_if_cancelled()
+            bench_input = (clip_input(r.clip, views=r.views, frames=bundles[0].frames) if r.clip
+                           else synthetic_input(views=r.views))
+            result = run_benchmark(bundles, bench_input, r.config, on_event=self._emit, cancel=self.token)
+        except Cancelled:
+            self.cancelled.emit()
+        except KinetoscopeError as exc:
+            log.warning("benchmark failed: %s (%s)", exc.message, exc.detail or "no detail")
+            self.failed.emit(exc.message, exc.detail)
+        except Exception as exc:  # a bug: tell the view, log everything
+            log.exception("benchmark crashed")
+            self.failed.emit(f"Unexpected error: {exc}", traceback.format_exc())
+        else:
+            self.finished.emit(result)
+
+    def _emit(self, event: BenchEvent) -> None:
+        self.event.emit(event)
+
+
+class BenchmarkRunner(QObject):
+    """Starts a benchmark in a fresh thread; its signals arrive on the GUI thread."""
+
+    event = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str, str)
+    cancelled = Signal()
+    stopped = Signal()   # the thread has ended, whatever the outcome
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._job: _BenchJob | None = None
+        self._token: CancelToken | None = None
+
+    @property
+    def running(self) -> bool:
+        """True from `start` until the thread has ended and `stopped` is emitted."""
+        return self._thread is not None
+
+    def start(self, request: BenchRequest) -> None:
+        if self.running:
+            raise RuntimeError("a benchmark is already running")
+        self._token = CancelToken()
+        self._thread = QThread()
+        self._thread.setObjectName("kinetoscope-benchmark")
+        self._job = _BenchJob(request, self._token)
+        self._job.moveToThread(self._thread)
+        self._thread.started.connect(self._job.run)
+        for source, relay in ((self._job.event, self.event), (self._job.finished, self.finished),
+                              (self._job.failed, self.failed), (self._job.cancelled, self.cancelled)):
+            source.connect(relay)
+        for done in (self._job.finished, self._job.failed, self._job.cancelled):
+            done.connect(self._thread.quit)
+        self._thread.finished.connect(self._on_thread_finished)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        if self._token is not None:
+            self._token.cancel()
+
+    def shutdown(self, timeout_ms: int = 60_000) -> None:
+        """Cancel and wait for the current step (one inference, or one model load) to end."""
+        self.cancel()
+        if self._thread is not None:
+            self._thread.quit()
+            if not self._thread.wait(timeout_ms):
+                log.error("the benchmark thread did not stop within %d ms", timeout_ms)
+                return
+        self._on_thread_finished()
+
+    def _on_thread_finished(self) -> None:
+        if self._thread is None:
+            return
+        self._thread.wait()
+        self._job = None
+        self._thread = None
+        self.stopped.emit()

@@ -1,0 +1,77 @@
+"""The Benchmark view, driven as a user would: a short 2×2 run, live figures, then exports."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from PySide6.QtGui import QImage
+
+from kinetoscope.engine.benchmark import BenchConfig, CellKey
+from kinetoscope.ui.benchmark_view import BenchmarkDialog, BenchmarkView
+from kinetoscope.ui.benchmark_worker import BenchRequest
+from model_factory import tiny_classifier, write_bundle_folder
+
+MODEL = "tiny_bench"
+
+
+@pytest.fixture
+def installed(home):
+    """The same tiny classifier installed in float and w8a8 (quantized I/O)."""
+    for precision, quantized in (("float", False), ("w8a8", True)):
+        write_bundle_folder(home / "models" / MODEL / precision, tiny_classifier(9, seed=3, quantized_io=quantized),
+                            model_id=MODEL, precision=precision, top_folder=False)
+    return MODEL
+
+
+@pytest.mark.npu
+def test_a_short_run_fills_the_grid_and_exports(qtbot, installed, tmp_path, sample_clip):
+    view = BenchmarkView(clip=sample_clip)
+    qtbot.addWidget(view)
+    view.resize(1200, 800)
+    view.show()
+    controls = view.controls
+    controls.model_combo.setCurrentIndex(controls.model_combo.findData(MODEL))
+    assert controls.precision_boxes["float"].isChecked() and controls.precision_boxes["w8a8"].isChecked()
+    assert controls.input_combo.currentData() == str(sample_clip)  # the window's clip is offered
+    request = controls.request()
+    assert request.precisions == ("float", "w8a8") and request.config.devices == ("cpu", "npu")
+    short = BenchRequest(MODEL, request.precisions, BenchConfig(runs=2, warmup=0), clip=None, views=2)
+    with qtbot.waitSignal(view.finished, timeout=120_000):
+        assert view.start(short)
+        assert view.cancel_button.isEnabled() and not view.run_button.isEnabled()
+    qtbot.waitUntil(lambda: not view.runner.running, timeout=10_000)
+    assert set(view.cells) == {CellKey(p, d) for p in ("float", "w8a8") for d in ("cpu", "npu")}
+    npu = view.cells[CellKey("w8a8", "npu")]
+    assert "NPU (HTP simulator)" in npu.title.text() and "not NPU speed" in npu.note.text()
+    assert "cold" in npu.values["load"].text() and "cached" in npu.values["load"].text()
+    assert len(npu.samples) == 2 and npu.values["median"].text() != "–"
+    assert "speed-up" in view.comparison.text() and "top-1 agreement" in view.comparison.text()
+    assert view.run_button.isEnabled() and view.export_json_button.isEnabled()
+
+    data = json.loads(view.export_json(tmp_path / "run.json").read_text())
+    assert set(data["results"]) == {"float", "w8a8"} and set(data["results"]["w8a8"]) == {"cpu", "npu"}
+    summary, samples = view.export_csv(tmp_path / "run.csv")
+    assert len(list(csv.DictReader(summary.open()))) == 4
+    assert len(list(csv.DictReader(samples.open()))) == 8
+    png = view.export_png(tmp_path / "run.png")
+    image = QImage(str(png))
+    assert image.width() >= 1000 and image.height() >= 600
+
+
+def test_cancel_stops_the_run_and_closing_the_dialog_waits_for_it(qtbot, installed):
+    dialog = BenchmarkDialog()
+    qtbot.addWidget(dialog)
+    dialog.open_for(None)
+    view = dialog.view
+    request = BenchRequest(MODEL, ("float",), BenchConfig(devices=("cpu",), runs=10_000, warmup=0), views=1)
+    with qtbot.waitSignal(view.runner.cancelled, timeout=30_000):
+        view.start(request)
+        qtbot.waitUntil(lambda: bool(view.cells[CellKey("float", "cpu")].samples), timeout=20_000)
+        view.cancel()
+    qtbot.waitUntil(lambda: not view.runner.running, timeout=10_000)
+    assert "Cancelled" in view.status.text()
+    view.start(request)
+    dialog.close()  # cancels and waits: no thread left running
+    assert not view.runner.running
