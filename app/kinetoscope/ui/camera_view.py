@@ -1,0 +1,220 @@
+"""The camera view: choose a camera, watch it, record clips, classify live.
+
+Composes `CameraCapture` (session, recorder, errors), `CameraPreview` and `LivePane`. Recorded
+files are announced on `recorded(path)` for the window to classify like an opened clip.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QHideEvent
+from PySide6.QtMultimedia import QMediaDevices
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from kinetoscope.engine.frame_source import FrameSource, TimedFrame
+from kinetoscope.ui.camera_capture import NO_CAMERA, CameraCapture
+from kinetoscope.ui.camera_preview import CameraPreview
+from kinetoscope.ui.live_pane import LivePane
+
+log = logging.getLogger(__name__)
+
+
+def _clock(ms: int) -> str:
+    s = max(0, ms) // 1000
+    return f"{s // 60:02d}:{s % 60:02d}"
+
+
+class CameraView(QWidget):
+    """Camera picker, preview and record controls on the left; live classification on the right."""
+
+    recorded = Signal(object)  # Path of a finished recording, ready to classify
+
+    def __init__(self, parent: QWidget | None = None, *, capture: CameraCapture | None = None) -> None:
+        super().__init__(parent)
+        self.capture = capture or CameraCapture(self)
+        self.preview = CameraPreview()
+        self.live = LivePane()
+        self.recordings_folder: Path | None = None  # None: the user's Videos folder
+
+        self.camera_combo = QComboBox()
+        self.camera_combo.setAccessibleName("Camera")
+        self.record_button = QPushButton("● Record")
+        self.record_button.setAccessibleName("Record")
+        self.record_button.setToolTip("Record a clip from the camera; it is classified when you stop")
+        self.timer_label = QLabel("00:00")
+        self.timer_label.setAccessibleName("Recording time")
+        self.timer_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.mic_check = QCheckBox("Record sound")
+        self.mic_check.setToolTip("Also record the default microphone (off unless you tick it)")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName("Camera message")
+        self.message.setStyleSheet("QLabel { color: palette(highlighted-text); background: #b3261e; "
+                                   "border-radius: 4px; padding: 6px; }")
+        self.message.hide()
+        self.saved_label = QLabel()
+        self.saved_label.setWordWrap(True)
+        self.saved_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        camera_row = QHBoxLayout()
+        label = QLabel("&Camera")
+        label.setBuddy(self.camera_combo)
+        camera_row.addWidget(label)
+        camera_row.addWidget(self.camera_combo, 1)
+        record_row = QHBoxLayout()
+        record_row.addWidget(self.record_button)
+        record_row.addWidget(self.timer_label)
+        record_row.addStretch(1)
+        record_row.addWidget(self.mic_check)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(camera_row)
+        left_layout.addWidget(self.message)
+        left_layout.addWidget(self.preview, 1)
+        left_layout.addLayout(record_row)
+        left_layout.addWidget(self.saved_label)
+        live_box = QGroupBox("Live classification")
+        QVBoxLayout(live_box).addWidget(self.live)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(left)
+        splitter.addWidget(live_box)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(splitter)
+
+        cap = self.capture
+        cap.frames.start(self._on_frame)
+        cap.message.connect(self._show_message)
+        cap.input_changed.connect(self._input_changed)
+        cap.recording_changed.connect(self._recording_changed)
+        cap.duration_changed.connect(lambda ms: self.timer_label.setText(_clock(ms)))
+        cap.recorded.connect(self._recorded)
+        self.record_button.clicked.connect(self.toggle_recording)
+        self.mic_check.toggled.connect(cap.set_microphone)
+        self.camera_combo.activated.connect(self._camera_chosen)
+        self._devices = QMediaDevices(self)
+        self._devices.videoInputsChanged.connect(self.refresh_cameras)
+        self._synthetic: str | None = None
+        self.refresh_cameras()
+        self._recording_changed(False)
+
+    # -- public -----------------------------------------------------------------------------
+
+    def set_model(self, model_path: Path | None, device: str = "cpu") -> None:
+        """The model and device live mode uses (the window's current choice)."""
+        self.live.set_model(model_path, device)
+
+    def open_default_camera(self) -> bool:
+        """Show the default camera, or say that there is none; True if a camera opened."""
+        data = self.camera_combo.currentData()
+        if isinstance(data, bytes):
+            return self._open_camera_id(data)
+        ok = self.capture.open_camera()
+        if not ok and not self.capture.cameras():
+            self.preview.show_text(NO_CAMERA)
+        return ok
+
+    def use_source(self, source: FrameSource, fps: float = 30.0, name: str = "Synthetic camera") -> None:
+        """Show a frame source (a synthetic scene) instead of a camera; for demos and tests."""
+        self._synthetic = name
+        self.refresh_cameras()
+        self.capture.open_source(source, fps, name)
+
+    def toggle_recording(self) -> None:
+        if self.capture.recording:
+            self.capture.stop_recording()
+        else:
+            path = self.capture.start_recording(self.recordings_folder)
+            if path is not None:
+                self.saved_label.setText(f"Recording to {path}")
+
+    def shutdown(self) -> None:
+        """Stop live mode, recording (the file is kept) and the camera; call before closing."""
+        self.live.stop()
+        self.live.shutdown()
+        self.capture.close()
+        self.capture.frames.stop()
+
+    # -- camera list --------------------------------------------------------------------------
+
+    def refresh_cameras(self) -> None:
+        combo = self.camera_combo
+        current = combo.currentData()
+        combo.clear()
+        for device in QMediaDevices.videoInputs():
+            combo.addItem(device.description(), bytes(device.id()))
+        if self._synthetic:
+            combo.addItem(self._synthetic, "synthetic")
+        if combo.count() == 0:
+            combo.addItem("No camera found", None)
+            combo.setEnabled(False)
+            if not self.capture.has_input:
+                self.preview.show_text(NO_CAMERA)
+        else:
+            combo.setEnabled(True)
+            index = combo.findData(current)
+            combo.setCurrentIndex(index if index >= 0 else 0)
+        self.mic_check.setEnabled(bool(QMediaDevices.audioInputs()))
+        if not QMediaDevices.audioInputs():
+            self.mic_check.setToolTip("No microphone found")
+
+    def _camera_chosen(self, index: int) -> None:
+        data = self.camera_combo.itemData(index)
+        if isinstance(data, bytes):
+            self._open_camera_id(data)
+
+    def _open_camera_id(self, camera_id: bytes) -> bool:
+        for device in QMediaDevices.videoInputs():
+            if bytes(device.id()) == camera_id:
+                return self.capture.open_camera(device)
+        self.capture.handle_camera_lost()
+        return False
+
+    # -- reacting -----------------------------------------------------------------------------
+
+    def _on_frame(self, frame: TimedFrame) -> None:
+        self.preview.show_frame(frame.rgb)
+        self.live.push(frame)
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+        if text and not self.capture.has_input:
+            self.preview.show_text(text)
+
+    def _input_changed(self, name: str) -> None:
+        if not name:
+            self.preview.show_text(self.capture.last_message or "No camera")
+        self._update_buttons()
+
+    def _recording_changed(self, recording: bool) -> None:
+        self.record_button.setText("■ Stop" if recording else "● Record")
+        self.record_button.setAccessibleName("Stop recording" if recording else "Record")
+        self.timer_label.setStyleSheet("QLabel { color: #c62828; font-weight: bold; }" if recording else "")
+        if not recording:
+            self.timer_label.setText("00:00")
+        self.mic_check.setEnabled(not recording and bool(QMediaDevices.audioInputs()))
+        self.camera_combo.setEnabled(not recording and self.camera_combo.itemData(0) is not None)
+        self._update_buttons()
+
+    def _recorded(self, path: Path) -> None:
+        self.saved_label.setText(f"Saved {path}")
+        self.recorded.emit(path)
+
+    def _update_buttons(self) -> None:
+        self.record_button.setEnabled(self.capture.has_input or self.capture.recording)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        # Hidden by the app (another tab), live results would only cost CPU; recording goes on.
+        # A minimised window (a spontaneous hide) keeps classifying.
+        if not event.spontaneous():
+            self.live.stop()
+        super().hideEvent(event)

@@ -1,0 +1,165 @@
+"""Live mode's controls and results: start/stop, how often, the live top-5, the window's frames,
+and the latency and memory graphs. It presents `LiveRunner`'s results; it runs nothing itself."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from kinetoscope.engine.frame_source import TimedFrame
+from kinetoscope.engine.live import LiveConfig, LiveResult
+from kinetoscope.ui.live_runner import LiveRunner
+from kinetoscope.ui.widgets.frame_strip import FrameStrip
+from kinetoscope.ui.widgets.live_graphs import LiveGraphs
+from kinetoscope.ui.widgets.predictions import TopPredictions
+
+SMOOTHING_ON = 0.5  # EMA weight of the newest window: about the last three windows count
+STATUS_INTERVAL_S = 1.0  # text is costly to lay out; once a second is plenty
+
+
+class LivePane(QWidget):
+    """Live classification of the camera's frames with the chosen model and device."""
+
+    live_toggled = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None, runner: LiveRunner | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner or LiveRunner(self)
+        self._model_path: Path | None = None
+        self._device = "cpu"
+        self._device_label = ""
+        self._status_at = 0.0
+        self.results_shown = 0
+
+        self.start_button = QPushButton("Start Live")
+        self.start_button.setCheckable(True)
+        self.start_button.setToolTip("Classify the camera's last 16 frames (at 15 fps) as they come")
+        self.every_spin = QSpinBox(minimum=1, maximum=16, value=LiveConfig().every_n)
+        self.every_spin.setAccessibleName("Classify every N frames")
+        self.every_spin.setToolTip("Run the model after every N new frames (at 15 fps, 4 is ~4 times a second)")
+        self.smooth_check = QCheckBox("Smooth")
+        self.smooth_check.setChecked(True)
+        self.smooth_check.setToolTip("Average the probabilities over the last few windows, so the top-5 "
+                                     "does not flicker")
+        self.status = QLabel("Choose a model to classify live.")
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Live status")
+        self.predictions = TopPredictions()
+        self.strip = FrameStrip(frames_per_view=16)
+        self.strip.set_view_count(1)
+        self.graphs = LiveGraphs()
+
+        controls = QHBoxLayout()
+        controls.addWidget(self.start_button)
+        every = QLabel("Every")
+        every.setBuddy(self.every_spin)
+        controls.addWidget(every)
+        controls.addWidget(self.every_spin)
+        controls.addWidget(QLabel("frames"))
+        controls.addWidget(self.smooth_check)
+        controls.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(self.status)
+        layout.addWidget(self.predictions)
+        layout.addWidget(self.strip)
+        layout.addWidget(self.graphs, 1)
+
+        self.start_button.toggled.connect(self._toggled)
+        self.runner.ready.connect(self._ready)
+        self.runner.result.connect(self.show_result)
+        self.runner.failed.connect(self._failed)
+        self._update_enabled()
+
+    # -- public -----------------------------------------------------------------------------
+
+    def set_model(self, model_path: Path | None, device: str = "cpu") -> None:
+        """What to classify with; a running live session restarts with the new choice."""
+        changed = (model_path, device) != (self._model_path, self._device)
+        self._model_path = Path(model_path) if model_path else None
+        self._device = device
+        self._update_enabled()
+        if changed and self.runner.running:
+            self._restart()
+        elif not self.runner.running:
+            self.status.setText("Ready: press Start Live." if model_path else "Choose a model to classify live.")
+
+    def config(self) -> LiveConfig:
+        return LiveConfig(every_n=self.every_spin.value(),
+                          smoothing=SMOOTHING_ON if self.smooth_check.isChecked() else 1.0)
+
+    def start(self) -> None:
+        self.start_button.setChecked(True)
+
+    def stop(self) -> None:
+        self.start_button.setChecked(False)
+
+    def push(self, frame: TimedFrame) -> None:
+        """Hand a camera frame to the running classifier (no-op when live mode is off)."""
+        self.runner.push(frame)
+
+    def shutdown(self) -> None:
+        self.graphs.stop_memory_sampling()
+        self.runner.shutdown()
+
+    def show_result(self, result: LiveResult) -> None:
+        self.results_shown += 1
+        self.predictions.set_predictions(result.top5, "Live" + (" (smoothed)" if self.smooth_check.isChecked() else ""))
+        # Times since the camera started, so consecutive windows visibly slide along.
+        self.strip.set_view_frames(0, result.crops, result.times_s)
+        self.strip.set_active_view(None)
+        self.graphs.add_latency(result.inference_ms)
+        now = time.monotonic()
+        if now - self._status_at >= STATUS_INTERVAL_S:
+            self._status_at = now
+            s = result.stats
+            self.status.setText(
+                f"Live on {self._device_label or self._device.upper()} · inference {result.inference_ms:.0f} ms · "
+                f"result {result.latency_ms:.0f} ms after the newest frame · {s.windows_run} windows classified, "
+                f"{s.windows_dropped} skipped while the model was busy")
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _toggled(self, on: bool) -> None:
+        if on and self._model_path is None:
+            self.start_button.setChecked(False)
+            return
+        if on:
+            self._restart()
+        else:
+            self.runner.stop()
+            self.graphs.stop_memory_sampling()
+            self.status.setText("Live classification stopped.")
+            self.start_button.setText("Start Live")
+        self.every_spin.setEnabled(not on)
+        self.smooth_check.setEnabled(not on)
+        self.live_toggled.emit(on)
+
+    def _restart(self) -> None:
+        assert self._model_path is not None
+        self.predictions.clear()
+        self.strip.clear()
+        self.strip.set_view_count(1)
+        self.strip.set_active_view(0)
+        self._device_label = ""
+        self.status.setText("Opening the model…" if self._device == "cpu"
+                            else "Preparing the model for the NPU (the first time can take a while)…")
+        self.runner.start(self._model_path, self._device, self.config())
+        self.graphs.start_memory_sampling()
+        self.start_button.setText("Stop Live")
+
+    def _ready(self, report: object) -> None:
+        self._device_label = getattr(report, "label", "") or ""
+        self.status.setText(f"Live on {self._device_label or self._device.upper()}: waiting for 16 frames…")
+
+    def _failed(self, message: str, detail: str) -> None:
+        self.start_button.setChecked(False)
+        self.status.setText(message)
+        self.status.setToolTip(detail[-2000:])
+
+    def _update_enabled(self) -> None:
+        self.start_button.setEnabled(self._model_path is not None or self.start_button.isChecked())
