@@ -61,24 +61,15 @@ def no_leaked_windows(qapp: QApplication) -> Iterator[None]:
 @pytest.fixture
 def demo_model(home: Path) -> str:
     """The bundled demo model's id; the tests classify with the real one."""
-    zips = sorted(paths.bundled_models_dir().glob(f"{DEMO_MODEL_ID}-onnx-*.zip"))
-    if not zips:  # TEMPORARY until models/motion_demo-onnx-*.zip lands: a tiny stand-in, same id
-        from model_factory import tiny_classifier, write_bundle_folder
-        write_bundle_folder(home / "models" / DEMO_MODEL_ID / "float", tiny_classifier(),
-                            model_id=DEMO_MODEL_ID, top_folder=False)
+    if not sorted(paths.bundled_models_dir().glob(f"{DEMO_MODEL_ID}-onnx-*.zip")):
+        pytest.fail(f"the bundled demo model is missing from {paths.bundled_models_dir()}")
     return DEMO_MODEL_ID
 
 
 @pytest.fixture
 def expected_label(demo_model: str, sample_clip: Path) -> str:
     """What the window must show for the sample clip: the demo model's known answer."""
-    if sorted(paths.bundled_models_dir().glob(f"{DEMO_MODEL_ID}-onnx-*.zip")):
-        return SAMPLE_LABEL
-    from kinetoscope.engine.bundle import open_bundle
-    from kinetoscope.engine.classify import classify_clip
-    from kinetoscope.engine.model_store import resolve_model
-    from kinetoscope.engine.session import ModelSession
-    return classify_clip(sample_clip, ModelSession(open_bundle(resolve_model(demo_model)))).top5[0].label
+    return SAMPLE_LABEL
 
 
 @pytest.fixture

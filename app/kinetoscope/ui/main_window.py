@@ -27,6 +27,7 @@ from kinetoscope.ui.clip_view import ClipView
 from kinetoscope.ui.controls_pane import ControlsPane
 from kinetoscope.ui.error_panel import ErrorPanel
 from kinetoscope.ui.menus import WindowActions
+from kinetoscope.ui.tool_windows import ToolWindows
 from kinetoscope.ui.runner import ClipRunner
 from kinetoscope.ui.widgets.live_graphs import LiveGraphs
 from kinetoscope.ui.workers import EngineClient
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         QVBoxLayout(self.graphs_box).addWidget(self.graphs)
         self.clip_view = ClipView(self._placeholder(), self.graphs_box)
         self.runner = ClipRunner(self.engine, self.queue, self.controls.options, self)
+        self.tools = ToolWindows(self)
         self.actions_ = WindowActions(self)
         self.progress = QProgressBar(maximumWidth=220, textVisible=True, format="%v of %m views")
         self.status_text = QLabel()
@@ -320,5 +322,6 @@ class MainWindow(QMainWindow):
                                 splitter_state=base64.b64encode(bytes(self.splitter.saveState())).decode("ascii"))
         self.store.save(self.settings)
         self.graphs.stop_memory_sampling()
+        self.tools.close_all()
         self.engine.shutdown()
         super().closeEvent(event)

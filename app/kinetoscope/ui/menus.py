@@ -40,6 +40,12 @@ class WindowActions(QObject):
         self.clear_graphs = action("Clear &Graphs", window.graphs.clear, "Ctrl+Shift+G",
                                    "Clear the latency and memory history")
         self.focus_clips = action("Go to &Clip List", window.queue.setFocus, "Ctrl+L")
+        self.models = action("&Models…", window.tools.open_models, "Ctrl+M",
+                             "Download, import, verify and remove models")
+        self.benchmark = action("&Benchmark…", window.tools.open_benchmark, "Ctrl+B",
+                                "Run the model on the NPU and the CPU side by side")
+        self.camera = action("&Camera…", window.tools.open_camera, "Ctrl+Shift+C",
+                             "Record a clip, or classify the camera live")
         self.open_log = action("Open &Log Folder", window.open_log_folder)
         self.about = action("&About Kinetoscope", window.about)
 
@@ -58,6 +64,10 @@ class WindowActions(QObject):
         run_menu.addAction(self.cancel)
         run_menu.addSeparator()
         run_menu.addAction(self.clear_graphs)
+        tools_menu = bar.addMenu("&Tools")
+        tools_menu.addAction(self.models)
+        tools_menu.addAction(self.benchmark)
+        tools_menu.addAction(self.camera)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.focus_clips)
         help_menu = bar.addMenu("&Help")

@@ -1,0 +1,60 @@
+"""The Tools menu: the model manager, benchmark and camera windows, wired to the main window."""
+
+from __future__ import annotations
+
+import shutil
+
+from conftest import SAMPLE, wait_until
+from model_factory import tiny_classifier, write_bundle_folder
+
+
+def test_tools_menu_offers_the_three_windows(make_window):
+    window = make_window()
+    titles = [a.text() for m in window.menuBar().findChildren(type(window.actions_.recent_menu))
+              if m.title() == "&Tools" for a in m.actions()]
+    assert titles == ["&Models…", "&Benchmark…", "&Camera…"]
+    assert window.actions_.models.shortcut().toString() == "Ctrl+M"
+
+
+def test_use_this_model_selects_it_and_reruns(qapp, make_window, home, sample_clip):
+    window = make_window(views=1)
+    window.open_paths([sample_clip])
+    wait_until(qapp, lambda: "Ran on CPU" in window.status_text.text(), what="the first run")
+    # A model installed behind the window's back, as the model manager's install would leave it.
+    write_bundle_folder(home / "models" / "tiny_video" / "float", tiny_classifier(9), model_id="tiny_video",
+                        top_folder=False)
+    window.actions_.models.trigger()
+    pane = window.tools.models
+    assert pane is not None and pane.isVisible()
+    pane.models_changed.emit()
+    pane.use_model.emit("tiny_video", "float")
+    options = window.controls.options()
+    assert (options.model_id, options.precision) == ("tiny_video", "float")
+    wait_until(qapp, lambda: window.clip_view.predictions.predictions()
+               and window.clip_view.predictions.predictions()[0].label.startswith("action"),
+               what="the re-run with the chosen model")
+    assert window.store.load().model_id == "tiny_video"
+
+
+def test_closing_the_models_window_hides_it_and_quitting_closes_everything(qapp, make_window):
+    window = make_window()
+    window.actions_.models.trigger()
+    window.actions_.benchmark.trigger()
+    window.actions_.camera.trigger()
+    tools = window.tools
+    assert tools.benchmark.isVisible() and tools.camera.isVisible()
+    tools.models.window().close()
+    assert not tools.models.isVisible()
+    window.close()
+    qapp.processEvents()
+    assert not tools.benchmark.isVisible() and not tools.camera.isVisible()
+
+
+def test_a_recording_opens_like_any_clip(qapp, make_window, tmp_path):
+    window = make_window(views=1)
+    window.actions_.camera.trigger()
+    recording = shutil.copy(SAMPLE, tmp_path / "kinetoscope-recording.mp4")
+    window.tools.camera.view.recorded.emit(recording)
+    wait_until(qapp, lambda: window.current_clip is not None and window.current_clip.name == "kinetoscope-recording.mp4",
+               what="the recording to open")
+    window.tools.camera.close()
