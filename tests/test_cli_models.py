@@ -54,8 +54,10 @@ def test_download_list_verify_classify_remove(tmp_path, http_server, catalog, me
     proc = cli("models", "list", "--json")
     assert proc.returncode == 0, proc.stderr
     listed = json.loads(proc.stdout)
-    assert [(m["id"], m["precision"], m["status"]) for m in listed["models"]] == [
+    rows = [(m["id"], m["precision"], m["status"]) for m in listed["models"]]
+    assert [r for r in rows if r[0] == "resnet_3d"] == [
         ("resnet_3d", "float", "not installed"), ("resnet_3d", "w8a8", "not installed")]
+    assert ("motion_demo", "float", "bundled") in rows  # shipped with the app, always there
     assert listed["disk"]["free_bytes"] > 0
 
     proc = cli("models", "download", "resnet_3d", "--precision", "float")
@@ -145,4 +147,4 @@ def test_import_and_verify_a_tampered_model(tmp_path, catalog):
     _one_error_line(proc, 1, "1 installed model(s) failed verification: resnet_3d (w8a8)")
     assert json.loads(proc.stdout)["models"][0]["problems"] == ["resnet_3d_labels.txt was changed"]
     listed = json.loads(cli("models", "list", "--json").stdout)["models"]
-    assert [m["status"] for m in listed if m["precision"] == "w8a8"] == ["broken"]
+    assert [m["status"] for m in listed if m["id"] == "resnet_3d" and m["precision"] == "w8a8"] == ["broken"]

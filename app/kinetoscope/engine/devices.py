@@ -84,7 +84,9 @@ def npu_is_simulated(devices: list[Any]) -> bool:
 
 
 def qnn_provider_options(simulated: bool) -> dict[str, str]:
-    options = {"backend_type": "htp"}
+    # The EP would otherwise hand a float-I/O QDQ graph's input Quantize and output Dequantize to
+    # the CPU; keeping them on the HTP makes "ran on the NPU" true for the whole graph.
+    options = {"backend_type": "htp", "offload_graph_io_quantization": "0"}
     if simulated:
         options["soc_model"] = SIMULATOR_SOC_MODEL
     else:
