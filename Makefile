@@ -44,3 +44,5 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info app/*.egg-info
+
+include installer/installer.mk

@@ -1,0 +1,40 @@
+# The installer's targets. The top-level Makefile includes this file; it also runs on its own:
+#   make -f installer/installer.mk installer-check
+#
+#   installer-check  (CI, Linux) freeze the app with installer/kinetoscope.spec, run the frozen
+#                    app's --self-test (CPU and HTP simulator) and start its window, compile the NSIS
+#                    script against the frozen tree, and resolve the Windows ARM64 lock file.
+#   installer        (Windows ARM64, Python 3.12 ARM64) the real installer; see installer/build.py.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     ?= $(VENV)/bin/python
+INSTALLER_STAMP := $(VENV)/.installer-installed
+# The same requirement as pyproject.toml's `installer` extra; used until that extra exists.
+PYINSTALLER_REQ := pyinstaller>=6.16,<7
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: installer-check installer-tools installer-clean
+
+$(INSTALLER_STAMP): pyproject.toml installer/installer.mk
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Kinetoscope needs Python 3.11 or newer")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[installer]"
+	$(PY) -c 'import PyInstaller' 2>/dev/null || $(PY) -m pip install --quiet "$(PYINSTALLER_REQ)"
+	touch $(INSTALLER_STAMP)
+
+installer-tools: $(INSTALLER_STAMP)
+	@command -v makensis >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nsis >/dev/null; }
+	@makensis -VERSION >/dev/null
+
+installer-check: installer-tools
+	@start=$$(date +%s); \
+	echo "==> Windows ARM64 lock file (installer/requirements-win-arm64.txt)"; \
+	$(PY) installer/check_lock.py && \
+	nice -n 10 $(PY) installer/build.py --check-only && \
+	echo "- every pin of installer/requirements-win-arm64.txt resolves to a win_arm64 or pure-Python wheel for CPython 3.12" && \
+	echo "installer-check passed in $$(( $$(date +%s) - start )) s"
+
+installer-clean:
+	rm -rf build/installer

@@ -1,0 +1,198 @@
+; Kinetoscope's Windows installer: per user (no administrator), Windows on ARM64 only.
+;
+; Built by installer/build.py, which passes:
+;   -DSOURCE_DIR=<frozen app folder>   the PyInstaller one-folder output (Kinetoscope.exe, _internal\)
+;   -DVERSION=<x.y.z>                  the app version
+;   -DOUTFILE=<setup .exe path>
+;   -DNO_COMPRESSION                   optional: store files uncompressed (the Linux compile check)
+;   -DVCREDIST=<vc_redist.arm64.exe>   optional: a fallback for the VC++ runtime, which the build
+;                                      already puts beside the executables
+;
+; NSIS installers are x86 programs that Windows on ARM64 runs emulated: the script asks for the
+; native architecture, and uses the 64-bit registry view so nothing lands in WOW6432Node.
+
+Unicode true
+ManifestDPIAware true
+RequestExecutionLevel user
+!ifdef NO_COMPRESSION
+  ; For CI's compile check on Linux: solid LZMA over the frozen tree takes ~10 minutes on 2 cores.
+  SetCompress off
+!else
+  SetCompressor /SOLID lzma
+!endif
+
+!ifndef SOURCE_DIR
+  !error "Pass -DSOURCE_DIR=<the frozen Kinetoscope folder> (installer/build.py does)"
+!endif
+!ifndef VERSION
+  !error "Pass -DVERSION=<version> (installer/build.py does)"
+!endif
+!ifndef OUTFILE
+  !define OUTFILE "Kinetoscope-${VERSION}-win-arm64-setup.exe"
+!endif
+
+!define APP_NAME "Kinetoscope"
+!define APP_EXE "Kinetoscope.exe"
+!define PUBLISHER "Kinetoscope"
+!define PROG_ID "Kinetoscope.VideoClip"
+!define UNINSTALL_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\${APP_NAME}"
+!define CLASSES "Software\Classes"
+; Where the app keeps models, caches, settings and logs (platformdirs' user data folder).
+!define USER_DATA "$LOCALAPPDATA\${APP_NAME}"
+
+!include "MUI2.nsh"
+!include "LogicLib.nsh"
+!include "x64.nsh"
+!include "FileFunc.nsh"
+
+Name "${APP_NAME}"
+OutFile "${OUTFILE}"
+InstallDir "$LOCALAPPDATA\Programs\${APP_NAME}"
+InstallDirRegKey HKCU "${UNINSTALL_KEY}" "InstallLocation"
+BrandingText "${APP_NAME} ${VERSION}"
+VIProductVersion "${VERSION}.0"
+VIAddVersionKey "ProductName" "${APP_NAME}"
+VIAddVersionKey "ProductVersion" "${VERSION}"
+VIAddVersionKey "FileVersion" "${VERSION}"
+VIAddVersionKey "FileDescription" "${APP_NAME} installer"
+VIAddVersionKey "CompanyName" "${PUBLISHER}"
+VIAddVersionKey "LegalCopyright" "${PUBLISHER}"
+
+!define MUI_ABORTWARNING
+!define MUI_FINISHPAGE_RUN "$INSTDIR\${APP_EXE}"
+!define MUI_FINISHPAGE_RUN_TEXT "Start ${APP_NAME}"
+!define MUI_COMPONENTSPAGE_NODESC
+
+!insertmacro MUI_PAGE_WELCOME
+!insertmacro MUI_PAGE_COMPONENTS
+!insertmacro MUI_PAGE_DIRECTORY
+!insertmacro MUI_PAGE_INSTFILES
+!insertmacro MUI_PAGE_FINISH
+
+!insertmacro MUI_UNPAGE_CONFIRM
+!insertmacro MUI_UNPAGE_COMPONENTS
+!insertmacro MUI_UNPAGE_INSTFILES
+
+!insertmacro MUI_LANGUAGE "English"
+
+; One extension: listed under "Open with" through the ProgID and the application's SupportedTypes.
+!macro OpenWith EXT
+  WriteRegStr HKCU "${CLASSES}\${EXT}\OpenWithProgids" "${PROG_ID}" ""
+  WriteRegStr HKCU "${CLASSES}\Applications\${APP_EXE}\SupportedTypes" "${EXT}" ""
+!macroend
+
+!macro UnOpenWith EXT
+  DeleteRegValue HKCU "${CLASSES}\${EXT}\OpenWithProgids" "${PROG_ID}"
+  DeleteRegKey /ifempty HKCU "${CLASSES}\${EXT}\OpenWithProgids"
+  DeleteRegKey /ifempty HKCU "${CLASSES}\${EXT}"
+!macroend
+
+Function .onInit
+  ; The frozen app is native ARM64 code: refuse clearly anywhere else (x64 and x86 Windows).
+  ${IfNot} ${IsNativeARM64}
+    MessageBox MB_OK|MB_ICONSTOP "${APP_NAME} ${VERSION} is built for Windows on ARM64 (Snapdragon X and \
+      other Arm PCs) and cannot run on this computer's processor.$\r$\n$\r$\nNothing was installed." /SD IDOK
+    Abort
+  ${EndIf}
+  SetRegView 64
+  SetShellVarContext current
+FunctionEnd
+
+Function un.onInit
+  SetRegView 64
+  SetShellVarContext current
+FunctionEnd
+
+Section "${APP_NAME} (required)" SecApp
+  SectionIn RO
+  ; An upgrade replaces the app folder wholesale, so no file of the old version lingers.
+  RMDir /r "$INSTDIR\_internal"
+  SetOutPath "$INSTDIR"
+  File /r "${SOURCE_DIR}/*"
+  WriteUninstaller "$INSTDIR\Uninstall ${APP_NAME}.exe"
+
+  CreateShortcut "$SMPROGRAMS\${APP_NAME}.lnk" "$INSTDIR\${APP_EXE}" "" "$INSTDIR\${APP_EXE}" 0
+
+  ; Apps & features (per user).
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "DisplayName" "${APP_NAME}"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "DisplayVersion" "${VERSION}"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "Publisher" "${PUBLISHER}"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "DisplayIcon" "$INSTDIR\${APP_EXE},0"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "InstallLocation" "$INSTDIR"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "UninstallString" '"$INSTDIR\Uninstall ${APP_NAME}.exe"'
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "QuietUninstallString" '"$INSTDIR\Uninstall ${APP_NAME}.exe" /S'
+  WriteRegDWORD HKCU "${UNINSTALL_KEY}" "NoModify" 1
+  WriteRegDWORD HKCU "${UNINSTALL_KEY}" "NoRepair" 1
+  ${GetSize} "$INSTDIR" "/S=0K" $0 $1 $2
+  IntFmt $0 "0x%08X" $0
+  WriteRegDWORD HKCU "${UNINSTALL_KEY}" "EstimatedSize" "$0"
+SectionEnd
+
+!ifdef VCREDIST
+Section "-Visual C++ runtime" SecVcRedist
+  ; The build puts the runtime DLLs beside the executables; this only runs Microsoft's installer
+  ; (which asks for administrator rights) when those are absent and the runtime is not installed.
+  ${IfNot} ${FileExists} "$INSTDIR\vcruntime140.dll"
+    ReadRegDWORD $0 HKLM "SOFTWARE\Microsoft\VisualStudio\14.0\VC\Runtimes\arm64" "Installed"
+    ${If} $0 <> 1
+      SetOutPath "$PLUGINSDIR"
+      File "/oname=vc_redist.arm64.exe" "${VCREDIST}"
+      ExecWait '"$PLUGINSDIR\vc_redist.arm64.exe" /install /quiet /norestart' $1
+      DetailPrint "Visual C++ runtime installer exited with $1"
+      SetOutPath "$INSTDIR"
+    ${EndIf}
+  ${EndIf}
+SectionEnd
+!endif
+
+Section "Open video files with ${APP_NAME}" SecOpenWith
+  ; Per-user "Open with" entries; they never take over the user's default player.
+  WriteRegStr HKCU "${CLASSES}\${PROG_ID}" "" "Video clip"
+  WriteRegStr HKCU "${CLASSES}\${PROG_ID}\DefaultIcon" "" "$INSTDIR\${APP_EXE},0"
+  WriteRegStr HKCU "${CLASSES}\${PROG_ID}\shell\open" "FriendlyAppName" "${APP_NAME}"
+  WriteRegStr HKCU "${CLASSES}\${PROG_ID}\shell\open\command" "" '"$INSTDIR\${APP_EXE}" gui "%1"'
+  WriteRegStr HKCU "${CLASSES}\Applications\${APP_EXE}" "FriendlyAppName" "${APP_NAME}"
+  WriteRegStr HKCU "${CLASSES}\Applications\${APP_EXE}\shell\open\command" "" '"$INSTDIR\${APP_EXE}" gui "%1"'
+  !insertmacro OpenWith ".mp4"
+  !insertmacro OpenWith ".mov"
+  !insertmacro OpenWith ".mkv"
+  !insertmacro OpenWith ".avi"
+  !insertmacro OpenWith ".webm"
+  ; SHCNE_ASSOCCHANGED: Explorer rereads the associations.
+  System::Call 'shell32::SHChangeNotify(i 0x08000000, i 0, p 0, p 0)'
+SectionEnd
+
+Section /o "Desktop shortcut" SecDesktop
+  CreateShortcut "$DESKTOP\${APP_NAME}.lnk" "$INSTDIR\${APP_EXE}" "" "$INSTDIR\${APP_EXE}" 0
+SectionEnd
+
+Section "un.${APP_NAME}" SecUnApp
+  SectionIn RO
+  Delete "$SMPROGRAMS\${APP_NAME}.lnk"
+  Delete "$DESKTOP\${APP_NAME}.lnk"
+
+  !insertmacro UnOpenWith ".mp4"
+  !insertmacro UnOpenWith ".mov"
+  !insertmacro UnOpenWith ".mkv"
+  !insertmacro UnOpenWith ".avi"
+  !insertmacro UnOpenWith ".webm"
+  DeleteRegKey HKCU "${CLASSES}\${PROG_ID}"
+  DeleteRegKey HKCU "${CLASSES}\Applications\${APP_EXE}"
+  System::Call 'shell32::SHChangeNotify(i 0x08000000, i 0, p 0, p 0)'
+
+  ; Only what the installer put there: the folder itself goes only if nothing else is left in it.
+  RMDir /r "$INSTDIR\_internal"
+  Delete "$INSTDIR\${APP_EXE}"
+  Delete "$INSTDIR\kinetoscope-cli.exe"
+  Delete "$INSTDIR\vcruntime140*.dll"
+  Delete "$INSTDIR\msvcp140*.dll"
+  Delete "$INSTDIR\concrt140.dll"
+  Delete "$INSTDIR\Uninstall ${APP_NAME}.exe"
+  RMDir "$INSTDIR"
+  DeleteRegKey HKCU "${UNINSTALL_KEY}"
+SectionEnd
+
+Section /o "un.Also remove my models, settings and logs" SecUnData
+  ; Left alone unless asked for: downloaded models can be gigabytes and take long to fetch again.
+  RMDir /r "${USER_DATA}"
+SectionEnd
