@@ -7,6 +7,7 @@ redrawn from it until the size or the screen's pixel ratio changes.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -40,7 +41,7 @@ class _View:
         if not self.times_s:
             return None
         times = self.times_s
-        step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+        step = statistics.median(b - a for a, b in zip(times, times[1:])) if len(times) > 1 else 0.0
         return times[0], times[-1] + step
 
 
@@ -64,6 +65,7 @@ class FrameStrip(QWidget):
         self._views: list[_View] = []
         self._active: int | None = None
         self._selected: int | None = None
+        self._caption_cache: tuple[str, int] | None = None  # (font key, width): painting asks often
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Frames the model saw")
         sp = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -170,8 +172,12 @@ class FrameStrip(QWidget):
         return QSize(width, self._height_for(_MIN_THUMB))
 
     def _caption_width(self) -> int:
-        fm = self.fontMetrics()
-        return max(fm.horizontalAdvance("View 00"), self._small_metrics_width("00.00–00.00 s")) + 12
+        key = self.font().key()
+        if self._caption_cache is None or self._caption_cache[0] != key:
+            fm = self.fontMetrics()
+            width = max(fm.horizontalAdvance("View 00"), self._small_metrics_width("00.00–00.00 s")) + 12
+            self._caption_cache = (key, width)
+        return self._caption_cache[1]
 
     def _small_metrics_width(self, text: str) -> int:
         return QFontMetrics(self._small_font()).horizontalAdvance(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import numpy.ma  # noqa: F401  np.median imports it lazily on first use (~30 ms): not mid-run
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QHideEvent, QPalette, QShowEvent
