@@ -73,6 +73,8 @@ class LiveGraphs(QWidget):
 
         self._latency_text = QLabel(self)
         self._memory_text = QLabel(self)
+        for label in (self._latency_text, self._memory_text):
+            label.setWordWrap(True)  # narrow panes wrap the figures instead of cutting them off
         for label, name in ((self._latency_text, "Latency figures"), (self._memory_text, "Memory figures")):
             label.setAccessibleName(name)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -215,7 +217,7 @@ class LiveGraphs(QWidget):
             median = float(np.median(lat.values()))
             views = "view" if lat.total == 1 else "views"
             self._latency_text.setText(
-                f"Latency  latest <b>{lat.latest():.1f} ms</b> · median <b>{median:.1f} ms</b>"
+                f"Latency: latest <b>{lat.latest():.1f} ms</b> · median <b>{median:.1f} ms</b>"
                 f" · {lat.total} {views}")
         else:
             self._latency_text.setText("Latency  no views yet")
@@ -223,7 +225,7 @@ class LiveGraphs(QWidget):
         if len(mem):
             values = mem.values()
             self._memory_text.setText(
-                f"Memory  latest <b>{mem.latest():.0f} MB</b> · median <b>{float(np.median(values)):.0f} MB</b>"
+                f"Memory: latest <b>{mem.latest():.0f} MB</b> · median <b>{float(np.median(values)):.0f} MB</b>"
                 f" · peak {float(values.max()):.0f} MB")
         else:
             self._memory_text.setText("Memory  no samples yet")
