@@ -1,7 +1,8 @@
-"""Rebuild everything for motion_demo: train, export, quantise, evaluate, bundle, samples.
+"""Rebuild everything for motion_demo: train (phase 1, phase 2), export, quantise, bundle, samples, evaluate.
 
-    .venv/bin/python models/motion_demo/build.py            # the whole pipeline (~30 min, 2 cores)
-    .venv/bin/python models/motion_demo/build.py --skip-train  # reuse work/motion_demo.pt
+    .venv/bin/python models/motion_demo/build.py                # the whole pipeline (~70 min, 2 cores)
+    .venv/bin/python models/motion_demo/build.py --from-phase1  # phase 2 from work/motion_demo_phase1.pt, then the rest
+    .venv/bin/python models/motion_demo/build.py --skip-train   # reuse the final work/motion_demo.pt
 
 Progress goes to stdout and models/motion_demo/work/build.log; figures to work/build.json.
 """
@@ -22,7 +23,7 @@ import export  # noqa: E402
 import quantize  # noqa: E402
 import samples  # noqa: E402
 import train  # noqa: E402
-from config import CHECKPOINT, WORK  # noqa: E402
+from config import CHECKPOINT, PHASE1_CHECKPOINT, WORK  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -34,13 +35,19 @@ def log(message: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Rebuild the motion_demo model, bundles and samples.")
-    parser.add_argument("--skip-train", action="store_true", help="reuse work/motion_demo.pt")
-    parser.add_argument("--steps", type=int, default=train.DEFAULT_STEPS)
+    parser.add_argument("--skip-train", action="store_true", help="reuse the final work/motion_demo.pt")
+    parser.add_argument("--from-phase1", action="store_true", help="reuse work/motion_demo_phase1.pt, run phase 2")
+    parser.add_argument("--steps", type=int, default=train.DEFAULT_STEPS, help="phase-1 steps")
+    parser.add_argument("--phase2-steps", type=int, default=train.PHASE2_STEPS)
+    parser.add_argument("--phase2-lr", type=float, default=train.PHASE2_LR)
+    parser.add_argument("--phase2-warmup", type=int, default=train.PHASE2_WARMUP)
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     figures: dict[str, object] = {}
     steps = [
-        ("train", lambda: train.train(args.steps, threads=1)),
+        ("train phase 1", lambda: train.train(args.steps, threads=1)),
+        ("train phase 2", lambda: train.train(args.phase2_steps, threads=1, resume=PHASE1_CHECKPOINT,
+                                              lr=args.phase2_lr, warmup=args.phase2_warmup, offset=args.steps)),
         ("export", export.main),
         ("quantise", quantize.main),
         ("bundle", bundle.main),
@@ -51,6 +58,10 @@ def main() -> None:
     if args.skip_train:
         if not CHECKPOINT.exists():
             raise SystemExit(f"--skip-train needs {CHECKPOINT}")
+        steps = steps[2:]
+    elif args.from_phase1:
+        if not PHASE1_CHECKPOINT.exists():
+            raise SystemExit(f"--from-phase1 needs {PHASE1_CHECKPOINT}")
         steps = steps[1:]
     for name, step in steps:
         log(f"{name} ...")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 
 import data
@@ -104,22 +105,35 @@ def file_conditions(float_s: ort.InferenceSession, w8a8_s: ort.InferenceSession,
 
 
 def htp_check(clips: np.ndarray) -> dict:
-    """Run the w8a8 graph on the QNN HTP backend with CPU fallback disabled; compare with the CPU."""
-    import onnxruntime_qnn
+    """Run the w8a8 graph on the QNN HTP backend with CPU fallback disabled; compare with the CPU.
 
-    ort.register_execution_provider_library("QNNExecutionProvider", onnxruntime_qnn.get_library_path())
-    devices = [d for d in ort.get_ep_devices() if d.ep_name == "QNNExecutionProvider"]
+    Uses the app's own provider options (`qnn_provider_options`), which keep the graph-input
+    QuantizeLinear and graph-output DequantizeLinear on the HTP instead of offloading them to the
+    CPU, so "all nodes on QNNExecutionProvider" covers the whole graph.
+    """
+    from kinetoscope.engine.devices import QNN_EP, npu_is_simulated, qnn_ep_devices, qnn_provider_options
+
+    devices = qnn_ep_devices()
+    options = qnn_provider_options(True)  # the build machine is x86-64: Qualcomm's HTP simulator
+    config = {"session.disable_cpu_ep_fallback": "1", "session.record_ep_graph_assignment_info": "1"}
     so = ort.SessionOptions()
-    so.add_session_config_entry("session.disable_cpu_ep_fallback", "1")
-    so.add_session_config_entry("session.record_ep_graph_assignment_info", "1")
-    so.add_provider_for_devices(devices, {"backend_type": "htp", "soc_model": "60"})
+    for key, value in config.items():
+        so.add_session_config_entry(key, value)
+    so.add_provider_for_devices(devices, options)
     t0 = time.perf_counter()
     htp = ort.InferenceSession(str(W8A8_ONNX), sess_options=so)
     compile_s = time.perf_counter() - t0
-    assignment = {}
+    graph_nodes = len(onnx.load(str(W8A8_ONNX)).graph.node)
+    assignment: dict[str, int] = {}
+    op_types: dict[str, dict[str, int]] = {}
     try:
         for info in htp.get_provider_graph_assignment_info():
-            assignment[info.ep_name] = assignment.get(info.ep_name, 0) + len(info.get_nodes())
+            nodes = info.get_nodes()
+            assignment[info.ep_name] = assignment.get(info.ep_name, 0) + len(nodes)
+            ops = op_types.setdefault(info.ep_name, {})
+            for node in nodes:
+                op = getattr(node, "op_type", "?")
+                ops[op] = ops.get(op, 0) + 1
     except Exception as exc:  # the API is new; the fallback flag is the proof either way
         assignment = {"unavailable": str(exc)}
     cpu = cpu_session(W8A8_ONNX)
@@ -129,8 +143,14 @@ def htp_check(clips: np.ndarray) -> dict:
     want = np.stack([run(cpu, c) for c in clips])
     return {
         "providers": htp.get_providers(),
-        "options": {"backend_type": "htp", "soc_model": "60", "session.disable_cpu_ep_fallback": "1"},
+        "simulated": npu_is_simulated(devices),
+        "options": {**options, **config},
+        "graph_nodes": graph_nodes,
         "nodes_per_ep": assignment,
+        # The EP sees the graph after onnxruntime's layout transformation (it adds Transposes and
+        # their Q/DQ), so its node count exceeds the file's; what matters is that no EP but QNN appears.
+        "all_nodes_on_qnn": set(assignment) == {QNN_EP},
+        "op_types_per_ep": op_types,
         "clips": len(clips),
         "compile_s": round(compile_s, 2),
         "seconds_per_inference": round(run_s, 3),
