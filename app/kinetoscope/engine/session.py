@@ -83,8 +83,8 @@ class ModelSession:
         self.load_ms = (time.perf_counter() - started) * 1000
         self.report = self._assignment_report(device, simulated)
         self._input_name = self._session.get_inputs()[0].name
-        log.info("session for %s (%s) on %s in %.0f ms (%s)", bundle.model_id, bundle.precision,
-                 self.report.summary(), self.load_ms, self.load_kind)
+        log.info("session for %s (%s) ready in %.0f ms (%s): %s", bundle.model_id, bundle.precision,
+                 self.load_ms, self.load_kind, self.report.summary())
 
     # -- creation -------------------------------------------------------------------------
     @staticmethod
