@@ -87,7 +87,7 @@ def test_event_loop_never_stalls_during_classification(qapp: QApplication, make_
     worst_wall, worst_busy = max(wall_gaps[1:]), max(busy_gaps[1:])
     print(f"\nlag probe: {len(wall_gaps)} ticks over {elapsed:.2f} s; worst gap {worst_wall:.0f} ms, "
           f"of which the GUI thread was busy {worst_busy:.0f} ms")
-    assert len(wall_gaps) > 10
+    assert len(wall_gaps) >= 3  # the probe ran across the work (a busy machine gives fewer ticks)
     assert worst_busy < LAG_LIMIT_MS, f"the GUI thread worked {worst_busy:.0f} ms without returning to the loop"
     assert worst_wall < WAIT_LIMIT_MS, f"the event loop stalled for {worst_wall:.0f} ms"
 
