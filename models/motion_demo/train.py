@@ -1,4 +1,4 @@
-"""Train MotionNet on clips rendered on the fly, in two phases.
+"""Train MotionNet on clips rendered on the fly, in three phases.
 
 Phase 1 (from scratch): AdamW, one-cycle LR peaking at 3e-3, 600 steps; batch k is rendered from
 seed [TRAIN_SEED, k]. Writes work/motion_demo_phase1.pt and work/train.log.
@@ -7,10 +7,15 @@ Phase 2 (fine-tuning, `--resume`): continues from the phase-1 weights with a fre
 linear warm-up to a lower peak LR and a cosine decay to 1 % of it. Its batches continue the
 phase-1 numbering (batch k of phase 2 is rendered from seed [TRAIN_SEED, offset + k], offset =
 phase-1 steps), so it sees new clips from the same training distribution. Writes
-work/motion_demo.pt (the final checkpoint) and work/train_phase2.log.
+work/motion_demo_phase2.pt and work/train_phase2.log.
+
+Phase 3 (`--resume ... --phase 3`): the same again from the phase-2 weights with half the peak LR
+and a shorter warm-up; batch k is rendered from seed [TRAIN_SEED, 930 + k] (after phase 2's
+batches). Writes work/motion_demo.pt (the final checkpoint) and work/train_phase3.log.
 
     python train.py                                    # phase 1
     python train.py --resume work/motion_demo_phase1.pt --steps 330 --lr 1e-3 --warmup 25
+    python train.py --resume work/motion_demo_phase2.pt --phase 3 --steps 220 --lr 5e-4 --warmup 15
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 import data
-from config import CHECKPOINT, PHASE1_CHECKPOINT, TRAIN_FAMILIES, TRAIN_SEED, VALID_SEED, WORK
+from config import CHECKPOINT, PHASE1_CHECKPOINT, PHASE2_CHECKPOINT, TRAIN_FAMILIES, TRAIN_SEED, VALID_SEED, WORK
 from net import MotionNet
 
 BATCH = 32
@@ -44,6 +49,12 @@ PHASE2_LR = 1e-3
 PHASE2_WARMUP = 25
 PHASE2_FINAL_FRACTION = 0.01
 PHASE2_SEED = TRAIN_SEED + 1  # torch's global seed in phase 2 (the batches have their own seeds)
+# Phase 3 defaults (a second fine-tuning, from the phase-2 weights, same schedule shape, half the
+# peak LR); its batches continue the numbering after phase 2 (seed [TRAIN_SEED, 930 + k]).
+PHASE3_STEPS = 220
+PHASE3_LR = 5e-4
+PHASE3_WARMUP = 15
+PHASE3_SEED = TRAIN_SEED + 2
 
 LOG_FILE = WORK / "train.log"
 
@@ -89,15 +100,16 @@ def warmup_cosine(steps: int, warmup: int, final_fraction: float):
 
 
 def train(steps: int, threads: int, resume: Path | None = None, lr: float | None = None,
-          warmup: int = PHASE2_WARMUP, out: Path | None = None, offset: int | None = None) -> dict:
-    """Phase 1 when `resume` is None, else phase 2 (fine-tuning from `resume`)."""
+          warmup: int = PHASE2_WARMUP, out: Path | None = None, offset: int | None = None,
+          phase: int | None = None) -> dict:
+    """Phase 1 when `resume` is None, else phase 2 or 3 (`phase`; fine-tuning from `resume`)."""
     global LOG_FILE
     WORK.mkdir(parents=True, exist_ok=True)
-    phase = 1 if resume is None else 2
-    LOG_FILE = WORK / ("train.log" if phase == 1 else "train_phase2.log")
-    out = out or (PHASE1_CHECKPOINT if phase == 1 else CHECKPOINT)
+    phase = 1 if resume is None else (phase or 2)
+    LOG_FILE = WORK / ("train.log" if phase == 1 else f"train_phase{phase}.log")
+    out = out or {1: PHASE1_CHECKPOINT, 2: PHASE2_CHECKPOINT}.get(phase, CHECKPOINT)
     torch.set_num_threads(threads)
-    torch.manual_seed(TRAIN_SEED if phase == 1 else PHASE2_SEED)
+    torch.manual_seed({1: TRAIN_SEED, 2: PHASE2_SEED}.get(phase, PHASE3_SEED))
     net = MotionNet()
     if phase == 1:
         lr = lr or PHASE1_LR
@@ -106,16 +118,17 @@ def train(steps: int, threads: int, resume: Path | None = None, lr: float | None
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
     else:
         net.load_state_dict(torch.load(resume, map_location="cpu", weights_only=True))
-        lr = lr or PHASE2_LR
-        offset = DEFAULT_STEPS if offset is None else offset
+        lr = lr or (PHASE2_LR if phase == 2 else PHASE3_LR)
+        if offset is None:
+            offset = DEFAULT_STEPS if phase == 2 else DEFAULT_STEPS + PHASE2_STEPS
         opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=5e-4)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine(steps, warmup, PHASE2_FINAL_FRACTION))
     valid_x, valid_y = data.fixed_set(VALID_SEED, VALID_SIZE, TRAIN_FAMILIES, augment=True)
     log(f"phase {phase}: training {sum(p.numel() for p in net.parameters())} parameters for {steps} steps "
         f"of {BATCH}, peak lr {lr:.1e}, batch seeds [{TRAIN_SEED}, {offset + 1}..{offset + steps}]"
         + (f", from {resume}, warm-up {warmup} then cosine" if resume else ""))
-    if phase == 2:
-        log(f"step 0 validation acc {accuracy(net, valid_x, valid_y):.3f} (phase-1 weights)")
+    if phase >= 2:
+        log(f"step 0 validation acc {accuracy(net, valid_x, valid_y):.3f} (phase-{phase - 1} weights)")
     start = time.perf_counter()
     running_loss, running_acc = 0.0, 0.0
     # One worker process renders the next batches while this one trains.
@@ -143,7 +156,7 @@ def train(steps: int, threads: int, resume: Path | None = None, lr: float | None
     result = {"phase": phase, "steps": steps, "batch": BATCH, "peak_lr": lr, "seconds": round(seconds, 1),
               "seconds_per_step": round(seconds / steps, 2), "validation_acc": accuracy(net, valid_x, valid_y),
               "threads": threads, "batch_seed_offset": offset}
-    if phase == 2:
+    if phase >= 2:
         result.update({"resume": str(resume), "warmup": warmup, "final_lr_fraction": PHASE2_FINAL_FRACTION})
     (WORK / f"train_phase{phase}.json").write_text(json.dumps(result, indent=2))
     log(f"done in {seconds / 60:.1f} min: {result}")
@@ -156,11 +169,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--resume", type=Path, default=None, help="phase 2: continue from these weights")
     parser.add_argument("--lr", type=float, default=None, help=f"peak LR; default {PHASE1_LR} / {PHASE2_LR}")
-    parser.add_argument("--warmup", type=int, default=PHASE2_WARMUP, help="phase 2 warm-up steps")
+    parser.add_argument("--warmup", type=int, default=None, help=f"warm-up steps; default {PHASE2_WARMUP} / {PHASE3_WARMUP}")
     parser.add_argument("--out", type=Path, default=None, help="checkpoint to write (default by phase)")
+    parser.add_argument("--phase", type=int, default=2, choices=(2, 3), help="with --resume: which fine-tuning phase")
     args = parser.parse_args()
-    steps = args.steps or (DEFAULT_STEPS if args.resume is None else PHASE2_STEPS)
-    train(steps, args.threads, resume=args.resume, lr=args.lr, warmup=args.warmup, out=args.out)
+    steps = args.steps or (DEFAULT_STEPS if args.resume is None else PHASE2_STEPS if args.phase == 2 else PHASE3_STEPS)
+    warmup = args.warmup if args.warmup is not None else (PHASE2_WARMUP if args.phase == 2 else PHASE3_WARMUP)
+    train(steps, args.threads, resume=args.resume, lr=args.lr, warmup=warmup, out=args.out, phase=args.phase)
 
 
 if __name__ == "__main__":
