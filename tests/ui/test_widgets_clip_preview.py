@@ -14,8 +14,8 @@ from kinetoscope.engine.preview_frames import PreviewDecoder
 from kinetoscope.engine.sampling import ClipSampler
 from kinetoscope.engine.video import VideoReader
 from kinetoscope.ui.widgets.clip_preview import ClipPreview
+from locations import MEDIA
 
-MEDIA = Path("/work/shared/media")
 CLIP = MEDIA / "arm_wrestling_340x256_28fps.mp4"
 AVI = MEDIA / "clip_mpeg4_mp3_320x240_25fps.avi"
 
