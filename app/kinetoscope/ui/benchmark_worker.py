@@ -97,9 +97,12 @@ class BenchmarkRunner(QObject):
         self._job = _BenchJob(request, self._token)
         self._job.moveToThread(self._thread)
         self._thread.started.connect(self._job.run)
-        for source, relay in ((self._job.event, self.event), (self._job.finished, self.finished),
-                              (self._job.failed, self.failed), (self._job.cancelled, self.cancelled)):
-            source.connect(relay)
+        # Into this object's slots (queued onto the GUI thread), not signal-to-signal relays: the
+        # outcome must arrive even though the job object goes away as soon as its thread ends.
+        self._job.event.connect(self._on_event)
+        self._job.finished.connect(self._on_finished)
+        self._job.failed.connect(self._on_failed)
+        self._job.cancelled.connect(self._on_cancelled)
         for done in (self._job.finished, self._job.failed, self._job.cancelled):
             done.connect(self._thread.quit)
         self._thread.finished.connect(self._on_thread_finished)
@@ -108,6 +111,22 @@ class BenchmarkRunner(QObject):
     def cancel(self) -> None:
         if self._token is not None:
             self._token.cancel()
+
+    @Slot(object)
+    def _on_event(self, event: BenchEvent) -> None:
+        self.event.emit(event)
+
+    @Slot(object)
+    def _on_finished(self, result: object) -> None:
+        self.finished.emit(result)
+
+    @Slot(str, str)
+    def _on_failed(self, message: str, detail: str) -> None:
+        self.failed.emit(message, detail)
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.cancelled.emit()
 
     def shutdown(self, timeout_ms: int = 60_000) -> None:
         """Cancel and wait for the current step (one inference, or one model load) to end."""
