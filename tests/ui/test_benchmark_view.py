@@ -66,9 +66,10 @@ def test_cancel_stops_the_run_and_closing_the_dialog_waits_for_it(qtbot, install
     dialog.open_for(None)
     view = dialog.view
     request = BenchRequest(MODEL, ("float",), BenchConfig(devices=("cpu",), runs=10_000, warmup=0), views=1)
+    # Cancelled before its first run, so the outcome cannot depend on how fast this machine is;
+    # cancelling between runs is proven in tests/test_benchmark.py.
     with qtbot.waitSignal(view.runner.cancelled, timeout=30_000):
         view.start(request)
-        qtbot.waitUntil(lambda: bool(view.cells[CellKey("float", "cpu")].samples), timeout=20_000)
         view.cancel()
     qtbot.waitUntil(lambda: not view.runner.running, timeout=10_000)
     assert "Cancelled" in view.status.text()

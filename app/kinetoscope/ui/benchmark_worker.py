@@ -8,14 +8,15 @@ between runs; the thread is never terminated.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from kinetoscope.engine.benchmark import (BenchConfig, BenchEvent, clip_input, open_bench_bundles, run_benchmark,
-                                          synthetic_input)
+from kinetoscope.engine.benchmark import (BenchConfig, BenchEvent, Stage, clip_input, open_bench_bundles,
+                                          run_benchmark, synthetic_input)
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.errors import Cancelled, KinetoscopeError
 
@@ -33,8 +34,13 @@ class BenchRequest:
     views: int = 5
 
 
+# A fast model runs in about a millisecond; one queued event per run would outpace the GUI thread
+# (a progress-bar update alone repaints synchronously) and bury the outcome behind a backlog.
+FLUSH_INTERVAL_S = 0.1
+
+
 class _BenchJob(QObject):
-    event = Signal(object)          # BenchEvent
+    events = Signal(object)         # list[BenchEvent], at most every FLUSH_INTERVAL_S
     finished = Signal(object)       # BenchResult
     failed = Signal(str, str)       # message for people, detail
     cancelled = Signal()
@@ -43,6 +49,8 @@ class _BenchJob(QObject):
         super().__init__()
         self.request = request
         self.token = token
+        self._pending: list[BenchEvent] = []
+        self._flushed_at = 0.0
 
     @Slot()
     def run(self) -> None:
@@ -54,18 +62,32 @@ class _BenchJob(QObject):
                            else synthetic_input(views=r.views))
             result = run_benchmark(bundles, bench_input, r.config, on_event=self._emit, cancel=self.token)
         except Cancelled:
+            self._flush()
             self.cancelled.emit()
         except KinetoscopeError as exc:
             log.warning("benchmark failed: %s (%s)", exc.message, exc.detail or "no detail")
+            self._flush()
             self.failed.emit(exc.message, exc.detail)
         except Exception as exc:  # a bug: tell the view, log everything
             log.exception("benchmark crashed")
+            self._flush()
             self.failed.emit(f"Unexpected error: {exc}", traceback.format_exc())
         else:
+            self._flush()
             self.finished.emit(result)
 
     def _emit(self, event: BenchEvent) -> None:
-        self.event.emit(event)
+        if isinstance(event, Stage):  # only the latest stage matters to the view
+            self._pending = [e for e in self._pending if not isinstance(e, Stage)]
+        self._pending.append(event)
+        if time.monotonic() - self._flushed_at >= FLUSH_INTERVAL_S:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            batch, self._pending = self._pending, []
+            self.events.emit(batch)
+        self._flushed_at = time.monotonic()
 
 
 class BenchmarkRunner(QObject):
@@ -99,7 +121,7 @@ class BenchmarkRunner(QObject):
         self._thread.started.connect(self._job.run)
         # Into this object's slots (queued onto the GUI thread), not signal-to-signal relays: the
         # outcome must arrive even though the job object goes away as soon as its thread ends.
-        self._job.event.connect(self._on_event)
+        self._job.events.connect(self._on_events)
         self._job.finished.connect(self._on_finished)
         self._job.failed.connect(self._on_failed)
         self._job.cancelled.connect(self._on_cancelled)
@@ -113,8 +135,9 @@ class BenchmarkRunner(QObject):
             self._token.cancel()
 
     @Slot(object)
-    def _on_event(self, event: BenchEvent) -> None:
-        self.event.emit(event)
+    def _on_events(self, batch: list[BenchEvent]) -> None:
+        for event in batch:
+            self.event.emit(event)
 
     @Slot(object)
     def _on_finished(self, result: object) -> None:
