@@ -16,14 +16,13 @@ import av
 import numpy as np
 
 from kinetoscope.engine.errors import BadVideo
-from kinetoscope.engine.video import VideoInfo, probe
+from kinetoscope.engine.probe import FFMPEG_ERRORS, VideoInfo, open_container, probe, video_stream
 
 # Jumping further ahead than this seeks instead of decoding every frame in between.
 _SEEK_AHEAD_S = 2.0
 # Timestamps are floats from rationals; a frame "at" t may land a hair after it.
 _EPS_S = 1e-3
 
-_FFMPEG_ERRORS = (av.FFmpegError, OSError, ValueError, EOFError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -99,17 +98,12 @@ class PreviewDecoder:
 
     def _open(self) -> None:
         self.close()
-        path = self.info.path
+        container = open_container(self.info.path)
         try:
-            container = av.open(str(path), mode="r", metadata_errors="ignore")
-        except _FFMPEG_ERRORS as exc:
-            raise BadVideo(f"This file is not a video Kinetoscope can read: {path.name}.",
-                           detail=f"{path}: {exc}") from exc
-        streams = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
-        if not streams:
+            stream = video_stream(container, self.info.path)
+        except BadVideo:
             container.close()
-            raise BadVideo("The clip has no video stream.", detail=str(path))
-        stream = streams[0]
+            raise
         stream.codec_context.thread_type = "AUTO"
         stream.codec_context.thread_count = self._threads
         self._container, self._stream = container, stream
@@ -134,7 +128,7 @@ class PreviewDecoder:
                     time_s = 0.0 if previous is None else previous + step
                 previous = time_s
                 yield _Decoded(frame, time_s)
-        except _FFMPEG_ERRORS:
+        except FFMPEG_ERRORS:
             return  # a damaged tail ends the clip here; what was decoded stays shown
 
     def _peek(self) -> _Decoded | None:
@@ -169,7 +163,7 @@ class PreviewDecoder:
         target = self._first_pts + int(t / self._time_base)
         try:
             self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
-        except _FFMPEG_ERRORS:
+        except FFMPEG_ERRORS:
             self._open()
             return
         self._frames = self._decode()
@@ -185,7 +179,7 @@ class PreviewDecoder:
         try:
             rgb = frame.reformat(width=width, height=height, format="rgb24",
                                  interpolation=_interpolation(frame, width, height)).to_ndarray()
-        except _FFMPEG_ERRORS as exc:
+        except FFMPEG_ERRORS as exc:
             raise BadVideo(f"A frame of this clip cannot be converted: {info.path.name}.",
                            detail=f"{info.path}: {exc}") from exc
         # The rotation is counter-clockwise, as np.rot90 turns for positive k.
