@@ -8,8 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from kinetoscope.engine.benchmark import (BenchConfig, CellKey, CellReady, LatencyStats, RunSample, agreement,
-                                          ratio_of_medians, run_benchmark, synthetic_input)
+from kinetoscope.engine.bench_results import CellKey, CellReady, RunSample, agreement
+from kinetoscope.engine.bench_stats import LatencyStats, ratio_of_medians
+from kinetoscope.engine.benchmark import BenchConfig, run_benchmark, synthetic_input
 from kinetoscope.engine.bundle import open_bundle
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.errors import Cancelled

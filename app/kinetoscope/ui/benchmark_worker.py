@@ -15,8 +15,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from kinetoscope.engine.benchmark import (BenchConfig, BenchEvent, Stage, clip_input, open_bench_bundles,
-                                          run_benchmark, synthetic_input)
+from kinetoscope.engine.bench_results import BenchEvent, Stage
+from kinetoscope.engine.benchmark import BenchConfig, clip_input, open_bench_bundles, run_benchmark, synthetic_input
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.errors import Cancelled, KinetoscopeError
 
