@@ -102,6 +102,31 @@ def make_window(qapp: QApplication, demo_model: str) -> Iterator[Callable[..., o
     qapp.processEvents()
 
 
+@pytest.fixture
+def make_camera_view(qapp: QApplication, home: Path) -> Iterator[Callable[..., object]]:
+    """Open real camera views at a given size; each is shut down (stopping its capture and live
+    threads) and closed after the test."""
+    from kinetoscope.ui.camera_view import CameraView
+
+    views: list[CameraView] = []
+
+    def make(width: int, height: int, *, animated: bool = True) -> CameraView:
+        view = CameraView()
+        if not animated:
+            view.live.predictions.set_animated(False)
+        view.resize(width, height)
+        view.show()
+        views.append(view)
+        return view
+
+    yield make
+    for view in views:
+        view.shutdown()
+        view.close()
+        view.deleteLater()
+    qapp.processEvents()
+
+
 def wait_until(qapp: QApplication, condition: Callable[[], object], timeout_s: float = 60.0,
                what: str = "condition") -> None:
     """Run the event loop until `condition()` is true, failing after `timeout_s`."""

@@ -30,15 +30,8 @@ from kinetoscope.ui.record_files import choose_recording_format, recording_path,
 
 
 @pytest.fixture
-def view(qapp, home):
-    v = CameraView()
-    v.resize(1100, 700)
-    v.show()
-    yield v
-    v.shutdown()
-    v.close()
-    v.deleteLater()
-    qapp.processEvents()
+def view(make_camera_view):
+    return make_camera_view(1100, 700)
 
 
 def _run(qapp, seconds: float) -> None:

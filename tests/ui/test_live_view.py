@@ -16,7 +16,6 @@ from kinetoscope.engine.bundle import open_bundle
 from kinetoscope.engine.frame_source import SyntheticSource
 from kinetoscope.engine.model_store import DEMO_MODEL_ID, resolve_model
 from kinetoscope.engine.session import ModelSession
-from kinetoscope.ui.camera_view import CameraView
 
 SCREENSHOT = REPO / "resources" / "screenshots" / "live_synthetic_moving_left.png"
 
@@ -26,16 +25,8 @@ def _real_demo_model() -> bool:
 
 
 @pytest.fixture
-def view(qapp, home):
-    v = CameraView()
-    v.live.predictions.set_animated(False)
-    v.resize(1300, 820)
-    v.show()
-    yield v
-    v.shutdown()
-    v.close()
-    v.deleteLater()
-    qapp.processEvents()
+def view(make_camera_view):
+    return make_camera_view(1300, 820, animated=False)
 
 
 def _run(qapp, seconds: float, until=lambda: False) -> None:  # noqa: ANN001

@@ -1,16 +1,35 @@
-"""Colours and images shared by the widgets, derived from the application palette."""
+"""Colours, images and painter set-up shared by the widgets, derived from the application palette."""
 
 from __future__ import annotations
 
 import zlib
+from typing import NamedTuple
 
 import numpy as np
-from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette
+from PySide6.QtWidgets import QWidget
 
 
 def is_dark(palette: QPalette) -> bool:
     """True when the palette draws light text on a dark window."""
     return palette.color(QPalette.ColorRole.Window).lightnessF() < 0.5
+
+
+class PaintColours(NamedTuple):
+    """The palette colours the widgets paint with; a tuple, so a paintEvent can unpack it."""
+
+    text: QColor
+    window: QColor
+    highlight: QColor
+
+
+def begin_painting(widget: QWidget) -> tuple[QPainter, PaintColours]:
+    """An antialiased painter on `widget`, for its paintEvent, and the colours of its palette."""
+    painter = QPainter(widget)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pal = widget.palette()
+    return painter, PaintColours(pal.color(QPalette.ColorRole.WindowText), pal.color(QPalette.ColorRole.Window),
+                                 pal.color(QPalette.ColorRole.Highlight))
 
 
 def blend(a: QColor, b: QColor, t: float) -> QColor:

@@ -15,11 +15,11 @@ import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor, QFocusEvent, QFont, QFontMetrics, QHelpEvent, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent,
-    QPalette, QPen, QPixmap,
+    QPen, QPixmap,
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from kinetoscope.ui.widgets._look import blend, rgb_to_qimage
+from kinetoscope.ui.widgets._look import begin_painting, blend, rgb_to_qimage
 
 FRAMES_PER_VIEW = 16
 _MARGIN = 4
@@ -221,12 +221,7 @@ class FrameStrip(QWidget):
         return font
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pal = self.palette()
-        text = pal.color(QPalette.ColorRole.WindowText)
-        base = pal.color(QPalette.ColorRole.Window)
-        highlight = pal.color(QPalette.ColorRole.Highlight)
+        painter, (text, base, highlight) = begin_painting(self)
         placeholder = blend(base, text, 0.10)
         s = self._thumb_size()
         dpr = self.devicePixelRatioF()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Sequence
 
 from PySide6.QtCore import QEasingCurve, QRectF, QSize, Qt, QVariantAnimation
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kinetoscope.engine.results import Prediction
-from kinetoscope.ui.widgets._look import blend
+from kinetoscope.ui.widgets._look import begin_painting, blend
 
 _MARGIN = 6
 _BAR_H = 7
@@ -134,12 +134,7 @@ class TopPredictions(QWidget):
         return self._rows_top() + _ROWS * self._row_height() + _MARGIN - 4
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pal = self.palette()
-        text = pal.color(QPalette.ColorRole.WindowText)
-        window = pal.color(QPalette.ColorRole.Window)
-        highlight = pal.color(QPalette.ColorRole.Highlight)
+        painter, (text, window, highlight) = begin_painting(self)
         muted = blend(text, window, 0.4)
         track_colour = blend(window, text, 0.10)
         width = self.width() - 2 * _MARGIN

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor, QFocusEvent, QFont, QFontMetrics, QHelpEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen,
+    QColor, QFocusEvent, QFont, QFontMetrics, QHelpEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen,
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from kinetoscope.ui.widgets._look import blend, label_colour, text_on
+from kinetoscope.ui.widgets._look import begin_painting, blend, label_colour, text_on
 from kinetoscope.ui.widgets.predictions import percent
 
 # A view is 16 frames at the models' 15 fps; spans of views still pending are estimated with it.
@@ -181,12 +181,8 @@ class ViewTimeline(QWidget):
     # -- painting ---------------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter, (text, window, highlight) = begin_painting(self)
         pal = self.palette()
-        text = pal.color(QPalette.ColorRole.WindowText)
-        window = pal.color(QPalette.ColorRole.Window)
-        highlight = pal.color(QPalette.ColorRole.Highlight)
         muted = blend(text, window, 0.45)
         lanes_h = self._lane_count * self._lane_height() + (self._lane_count - 1) * _LANE_GAP
         track = QRectF(_MARGIN, _MARGIN, self.width() - 2 * _MARGIN, lanes_h)
