@@ -41,11 +41,7 @@ TRAIN_FAMILIES = ("star", "letter", "blobs", "crescent")
 HELDOUT_FAMILIES = ("star", "letter", "blobs", "crescent", "arrow")
 UNSEEN_FAMILY = "arrow"
 
-# Phase 1 trains from scratch into PHASE1_CHECKPOINT; phase 2 continues from it into
-# PHASE2_CHECKPOINT; phase 3 continues from that into CHECKPOINT, the final weights every later
-# step (export, quantise, ...) reads.
-PHASE1_CHECKPOINT = WORK / "motion_demo_phase1.pt"
-PHASE2_CHECKPOINT = WORK / "motion_demo_phase2.pt"
+# The trained weights every later step (export, quantise, ...) reads.
 CHECKPOINT = WORK / "motion_demo.pt"
 FLOAT_ONNX = WORK / "motion_demo_float.onnx"
 W8A8_ONNX = WORK / "motion_demo_w8a8.onnx"

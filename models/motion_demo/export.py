@@ -1,7 +1,8 @@
 """Build the float ONNX graph from the trained weights with onnx.helper, and check it against torch.
 
-The graph: Sub/Mul normalisation, eight Conv (3D, BatchNorm folded) + Relu, GlobalAveragePool,
-Flatten, Gemm, Softmax. Every op is one the QNN HTP backend runs.
+The graph: Sub/Mul normalisation, eight Conv (3D, BatchNorm folded) + Relu, the moment head as one
+Conv whose kernel spans the whole last feature map, Flatten, Softmax. Every op is one the QNN HTP
+backend runs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 from config import CHECKPOINT, FLOAT_ONNX, INPUT_NAME, INPUT_SHAPE, MEAN, OUTPUT_NAME, STD
-from net import N_CLASSES, MotionNet, folded_convs
+from net import FEATURE_THW, N_CLASSES, MotionNet, folded_convs
 
 OPSET = 17
 IR_VERSION = 10  # this onnxruntime reads IR <= 13; 10 is what opset 17 was released with
@@ -44,13 +45,13 @@ def build_graph(net: MotionNet) -> onnx.ModelProto:
         ))
         nodes.append(helper.make_node("Relu", [f"conv{i}"], [f"relu{i}"], name=f"relu{i}"))
         x = f"relu{i}"
-    fc = net.classifier
-    inits.append(numpy_helper.from_array(fc.weight.detach().numpy().astype(np.float32), "fc.weight"))
-    inits.append(numpy_helper.from_array(fc.bias.detach().numpy().astype(np.float32), "fc.bias"))
+    head_weight, head_bias = net.head.as_conv()
+    inits.append(numpy_helper.from_array(head_weight.numpy().astype(np.float32), "head.weight"))
+    inits.append(numpy_helper.from_array(head_bias.numpy().astype(np.float32), "head.bias"))
     nodes += [
-        helper.make_node("GlobalAveragePool", [x], ["pooled"], name="pool"),
-        helper.make_node("Flatten", ["pooled"], ["features"], name="flatten", axis=1),
-        helper.make_node("Gemm", ["features", "fc.weight", "fc.bias"], ["logits"], name="fc", transB=1),
+        helper.make_node("Conv", [x, "head.weight", "head.bias"], ["head"], name="head",
+                         kernel_shape=list(FEATURE_THW)),
+        helper.make_node("Flatten", ["head"], ["logits"], name="flatten", axis=1),
         helper.make_node("Softmax", ["logits"], [OUTPUT_NAME], name="softmax", axis=1),
     ]
     graph = helper.make_graph(
