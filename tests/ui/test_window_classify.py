@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from conftest import wait_until
 from helpers import drop_files
 from kinetoscope.ui.clip_queue import ClipState
+from kinetoscope.ui.widgets.predictions import percent
 
 LAG_LIMIT_MS = 100  # the GUI thread never works longer than this between two turns of its loop
 WAIT_LIMIT_MS = 400  # nor waits longer (wall clock, so it includes time other processes take)
@@ -33,7 +34,8 @@ def test_dropping_a_clip_shows_its_top5(qapp: QApplication, make_window, sample_
     assert window.clip_view.timeline.view_count() == 5
     assert all(window.clip_view.frame_strip.thumbnail_count(i) == 16 for i in range(5))
     assert window.status_text.text().startswith("Ran on CPU")
-    assert expected_label in window.queue.item(0).text()
+    # The clip list states the top-1 exactly as the top-5 panel does (not "100 %" beside "99.9%").
+    assert f"{expected_label} · {percent(preds[0].prob)}" in window.queue.item(0).text()
     assert not window.progress.isVisible()
 
 

@@ -17,6 +17,7 @@ from kinetoscope.engine.results import ClipResult, DeviceReport, Prediction, Vie
 from kinetoscope.engine.video import VideoInfo
 from kinetoscope.ui.clip_queue import ClipQueue, ClipState
 from kinetoscope.ui.controls_pane import RunOptions
+from kinetoscope.ui.widgets.predictions import percent
 from kinetoscope.ui.workers import EngineClient
 
 
@@ -175,4 +176,4 @@ class ClipRunner(QObject):
 
 def _summary(result: ClipResult) -> str:
     best = result.top5[0]
-    return f"{best.label} · {best.prob * 100:.0f} %"
+    return f"{best.label} · {percent(best.prob)}"  # as the top-5 panel writes it
