@@ -94,13 +94,13 @@ def batch(rng: np.random.Generator, size: int, families: tuple[str, ...], augmen
     return torch.stack(xs), torch.tensor(ys)
 
 
-# Label-preserving symmetries of the task: (tensor dims to flip in [N, 3, T, H, W], new label of
+# Label-preserving symmetries of the task: (the axis of a clip [3, T, H, W] to flip, new label of
 # each label in MOTION_LABELS order). Mirroring left-right or up-down turns the rotation around;
 # playing the clip backwards swaps every motion with its opposite.
-SYMMETRIES: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = (
-    ((4,), (1, 0, 2, 3, 5, 4, 6, 7, 8)),  # mirror left-right
-    ((3,), (0, 1, 3, 2, 5, 4, 6, 7, 8)),  # mirror up-down
-    ((2,), (1, 0, 3, 2, 5, 4, 7, 6, 8)),  # backwards in time
+SYMMETRIES: tuple[tuple[int, tuple[int, ...]], ...] = (
+    (3, (1, 0, 2, 3, 5, 4, 6, 7, 8)),  # mirror left-right
+    (2, (0, 1, 3, 2, 5, 4, 6, 7, 8)),  # mirror up-down
+    (1, (1, 0, 3, 2, 5, 4, 7, 6, 8)),  # backwards in time
 )
 
 
@@ -108,9 +108,9 @@ def transformed(x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator) -> t
     """Each clip of a batch under a random combination of SYMMETRIES (one of 8), label mapped."""
     xs, ys = [], []
     for clip, label in zip(x, y.tolist()):
-        for dims, relabel in SYMMETRIES:
+        for axis, relabel in SYMMETRIES:
             if rng.random() < 0.5:
-                clip = torch.flip(clip, [d - 1 for d in dims])
+                clip = torch.flip(clip, [axis])
                 label = relabel[label]
         xs.append(clip)
         ys.append(label)
