@@ -148,3 +148,28 @@ def test_import_and_verify_a_tampered_model(tmp_path, catalog):
     assert json.loads(proc.stdout)["models"][0]["problems"] == ["resnet_3d_labels.txt was changed"]
     listed = json.loads(cli("models", "list", "--json").stdout)["models"]
     assert [m["status"] for m in listed if m["id"] == "resnet_3d" and m["precision"] == "w8a8"] == ["broken"]
+
+
+def test_a_second_download_of_the_same_model_exits_1_at_once_and_leaves_the_first_alone(
+        tmp_path, http_server, catalog, kinetoscope_home):
+    data = _serve(http_server, tmp_path, weight_elems=100_000)
+    http_server.fault(zip_url_path("resnet_3d", "float"), stall_after=len(data) // 2)
+    first = subprocess.Popen([sys.executable, "-c", CODE, "models", "download", "resnet_3d"], text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+    part = _zip_part(kinetoscope_home)
+    sidecar = part.with_name(part.name + ".json")
+    deadline = time.monotonic() + 20
+    while not (part.is_file() and part.stat().st_size >= len(data) // 2) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    before = (part.read_bytes(), sidecar.read_bytes())
+    try:
+        _one_error_line(cli("models", "download", "resnet_3d", timeout=10), 1,
+                        "resnet_3d (float) is already being downloaded by another Kinetoscope process")
+        assert (part.read_bytes(), sidecar.read_bytes()) == before
+        assert first.poll() is None
+    finally:
+        first.kill()  # SIGKILL: the OS drops its lock
+        first.communicate(timeout=10)
+    assert cli("models", "download", "resnet_3d").returncode == 0
+    assert http_server.requests_for(zip_url_path("resnet_3d", "float"))[-1].headers["Range"] == \
+        f"bytes={len(data) // 2}-"

@@ -12,9 +12,12 @@ from PySide6.QtCore import Qt
 from http_fixtures import http_server  # noqa: F401 (a fixture)
 from http_fixtures import LoopbackServer, release_zip, write_catalog, zip_url_path
 from kinetoscope.engine.bundle import open_bundle
+from kinetoscope.engine.catalog import load_catalog
 from kinetoscope.engine.classify import classify_clip
+from kinetoscope.engine.file_lock import FileLock
 from kinetoscope.engine.http_client import Timeouts
 from kinetoscope.engine.model_install import install_zip, installed_dir
+from kinetoscope.engine.model_library import lock_path
 from kinetoscope.engine.model_store import resolve_model
 from kinetoscope.engine.session import ModelSession
 from kinetoscope.ui.model_manager import ModelManagerPane
@@ -98,6 +101,28 @@ def test_two_downloads_at_once_and_cancel_during_a_stall(qtbot, make_pane, serve
     assert all(re.fullmatch(r"Paused at (49|50)%", pane.status_text(k)) for k in (FLOAT, W8A8))
     click(qtbot, pane, W8A8, "Discard")
     assert pane.status_text(W8A8) == "Not installed"
+
+
+def test_a_model_another_process_is_downloading_says_so_in_the_banner(qtbot, make_pane, served, http_server):
+    path = zip_url_path("resnet_3d", "float")
+    http_server.fault(path, drop_after=len(served["float"]) // 4)
+    pane = make_pane()
+    click(qtbot, pane, FLOAT, "Download")
+    qtbot.waitUntil(lambda: pane.status_text(FLOAT).startswith("Paused"), timeout=10000)
+    lock = FileLock(lock_path(load_catalog().find(*FLOAT)))  # held as another process would hold it
+    assert lock.try_acquire()
+    busy = ("resnet_3d (float) is already being downloaded by another Kinetoscope process; "
+            "try again when it has finished.")
+    requests = len(http_server.requests)
+    click(qtbot, pane, FLOAT, "Resume")
+    qtbot.waitUntil(lambda: not pane.busy(), timeout=5000)
+    assert pane.message() == busy and pane.status_text(FLOAT).startswith("Paused")
+    click(qtbot, pane, FLOAT, "Discard")
+    assert pane.message() == busy and pane.status_text(FLOAT).startswith("Paused")
+    assert len(http_server.requests) == requests
+    lock.release()
+    click(qtbot, pane, FLOAT, "Resume")
+    qtbot.waitUntil(lambda: pane.status_text(FLOAT) == "Installed", timeout=15000)
 
 
 def test_failed_update_keeps_the_installed_model_usable(qtbot, make_pane, served, http_server, tmp_path):

@@ -32,6 +32,10 @@ class DeviceError(KinetoscopeError):
     """The requested device cannot run the model."""
 
 
+class Busy(KinetoscopeError):
+    """Another Kinetoscope process (or task) is doing the same thing right now; try again later."""
+
+
 class Cancelled(KinetoscopeError):
     """The user cancelled the work."""
 

@@ -5,8 +5,9 @@ Shared by the CLI (`kinetoscope models …`) and the pane, so both say the same 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -16,7 +17,8 @@ from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.catalog import Catalog, CatalogEntry
 from kinetoscope.engine.download import (MAX_DOWNLOAD_BYTES, DownloadProgress, PartialDownload, discard_partial,
                                          download_file, partial_download)
-from kinetoscope.engine.errors import BadInput, ModelError
+from kinetoscope.engine.errors import BadInput, Busy, KinetoscopeError, ModelError
+from kinetoscope.engine.file_lock import FileLock
 from kinetoscope.engine.http_client import Timeouts
 from kinetoscope.engine.model_install import (InstallSource, Manifest, folder_bytes, install_zip, installed_dir,
                                               quick_problems, read_manifest)
@@ -78,6 +80,38 @@ def download_target(entry: CatalogEntry) -> Path:
     return downloads_dir() / entry.file_name
 
 
+def lock_path(entry: CatalogEntry) -> Path:
+    """The empty file whose OS lock says "someone is downloading or installing this entry"."""
+    target = download_target(entry)
+    return target.with_name(target.name + ".lock")
+
+
+@contextlib.contextmanager
+def _exclusive(entry: CatalogEntry) -> Iterator[None]:
+    """Hold the entry's lock for the block, or raise Busy at once when another holder has it.
+
+    The CLI and the model manager both download through `download_and_install`, so two of them
+    (in one process or several) never write the same `.part`, sidecar or installed folder at once.
+    """
+    path = lock_path(entry)
+    lock = FileLock(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        acquired = lock.try_acquire()
+    except OSError as exc:
+        raise KinetoscopeError(f"Could not prepare the download folder {path.parent}: {exc.strerror or exc}.",
+                               detail=repr(exc)) from exc
+    if not acquired:
+        pid = lock.holder_pid()
+        raise Busy(f"{entry.model_id} ({entry.precision}) is already being downloaded by another Kinetoscope "
+                   "process; try again when it has finished.",
+                   detail=f"{path} is locked" + (f" by process {pid}" if pid else ""))
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _installed_row(model_id: str, precision: str, folder: Path, entry: CatalogEntry | None) -> ModelRow:
     manifest = read_manifest(folder)
     problems = quick_problems(folder)
@@ -126,27 +160,29 @@ def download_and_install(entry: CatalogEntry, *, cancel: CancelToken | None = No
     """Download (resuming if possible) the entry's zip, then install it atomically.
 
     The finished zip is deleted either way: once installed it is not needed, and a zip that failed
-    the checks must be fetched afresh rather than resumed.
+    the checks must be fetched afresh rather than resumed. The whole of it holds the entry's lock:
+    raises Busy, touching nothing, when another process or task is downloading the same entry.
     """
-    target = download_target(entry)
-    if on_stage:
-        on_stage("Downloading…")
-    result = download_file(entry.url, target, cancel=cancel, on_progress=on_progress, timeouts=timeouts,
-                           max_bytes=max_bytes)
-    try:
-        if entry.sha256 and result.sha256 != entry.sha256:
-            raise ModelError(f"The downloaded {entry.file_name} is not the file the catalog names "
-                             "(its SHA-256 differs); it was not installed.",
-                             detail=f"expected {entry.sha256}, got {result.sha256}")
-        return install_zip(result.path, expect=entry.key, cancel=cancel, on_stage=on_stage,
-                           source=InstallSource(url=entry.url, release=entry.release))
-    finally:
-        result.path.unlink(missing_ok=True)
+    with _exclusive(entry):
+        if on_stage:
+            on_stage("Downloading…")
+        result = download_file(entry.url, download_target(entry), cancel=cancel, on_progress=on_progress,
+                               timeouts=timeouts, max_bytes=max_bytes)
+        try:
+            if entry.sha256 and result.sha256 != entry.sha256:
+                raise ModelError(f"The downloaded {entry.file_name} is not the file the catalog names "
+                                 "(its SHA-256 differs); it was not installed.",
+                                 detail=f"expected {entry.sha256}, got {result.sha256}")
+            return install_zip(result.path, expect=entry.key, cancel=cancel, on_stage=on_stage,
+                               source=InstallSource(url=entry.url, release=entry.release))
+        finally:
+            result.path.unlink(missing_ok=True)
 
 
 def discard_download(entry: CatalogEntry) -> None:
-    """Forget a paused download."""
-    discard_partial(download_target(entry))
+    """Forget a paused download. Raises Busy when another process is downloading it right now."""
+    with _exclusive(entry):
+        discard_partial(download_target(entry))
 
 
 def check_removable(row: ModelRow) -> None:

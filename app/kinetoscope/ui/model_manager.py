@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.catalog import Catalog, load_catalog
 from kinetoscope.engine.download import DownloadProgress
+from kinetoscope.engine.errors import KinetoscopeError
 from kinetoscope.engine.http_client import Timeouts
 from kinetoscope.engine.model_install import import_model, remove_model, verify_model
 from kinetoscope.engine.model_library import (ModelRow, Status, discard_download, disk_space,
@@ -332,7 +333,11 @@ class ModelManagerPane(QWidget):
 
     def _discard(self, key: Key) -> None:
         if self._catalog is not None:
-            discard_download(self._catalog.find(*key))
+            try:
+                discard_download(self._catalog.find(*key))  # two small unlinks: fine on this thread
+            except KinetoscopeError as exc:  # Busy: another process is downloading it
+                log.warning("discard %s failed: %s (%s)", key, exc.message, exc.detail)
+                self._show_message(exc.message, error=True)
         self.refresh()
 
     def import_path(self, path: Path) -> None:

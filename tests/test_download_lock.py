@@ -1,0 +1,145 @@
+"""One download-and-install per model at a time, across processes and within one: the per-target
+lock file, held by real second processes (killed, too) and real threads against the loopback server."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from http_fixtures import http_server  # noqa: F401 (a fixture)
+from http_fixtures import LoopbackServer, release_zip, write_catalog, zip_url_path
+from kinetoscope.engine.cancel import CancelToken
+from kinetoscope.engine.catalog import Catalog, CatalogEntry, load_catalog
+from kinetoscope.engine.download import part_path, sidecar_path
+from kinetoscope.engine.errors import Busy, Cancelled
+from kinetoscope.engine.file_lock import FileLock
+from kinetoscope.engine.http_client import NetworkError, Timeouts
+from kinetoscope.engine.model_library import (Status, discard_download, download_and_install, download_target,
+                                              list_models, lock_path)
+from kinetoscope.engine.model_store import available_models
+
+FAST = Timeouts(connect=2, read=0.5)
+BUSY = re.escape("resnet_3d (float) is already being downloaded by another Kinetoscope process")
+HOLDER = """\
+import sys
+from pathlib import Path
+from kinetoscope.engine.file_lock import FileLock
+lock = FileLock(Path(sys.argv[1]))
+print("held" if lock.try_acquire() else "busy", flush=True)
+sys.stdin.read()  # hold it until the test closes stdin or kills this process
+"""
+
+
+@pytest.fixture
+def catalog(tmp_path, http_server) -> Catalog:
+    return load_catalog(write_catalog(tmp_path / "c.json", http_server, {"resnet_3d": ("float",)}))
+
+
+@pytest.fixture
+def entry(catalog) -> CatalogEntry:
+    return catalog.find("resnet_3d", "float")
+
+
+@pytest.fixture
+def zip_bytes(tmp_path, http_server) -> bytes:
+    data = release_zip(tmp_path, "resnet_3d", "float", weight_elems=100_000).read_bytes()
+    http_server.serve(zip_url_path("resnet_3d", "float"), data)
+    return data
+
+
+def start_holder(path: Path) -> subprocess.Popen:
+    """Another Python process that holds the lock on `path` until killed."""
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def _files(entry: CatalogEntry) -> dict[str, bytes]:
+    target = download_target(entry)
+    return {p.name: p.read_bytes() for p in (part_path(target), sidecar_path(target))}
+
+
+def _leave_a_part(server: LoopbackServer, entry: CatalogEntry, data: bytes) -> dict[str, bytes]:
+    server.fault(zip_url_path("resnet_3d", "float"), drop_after=len(data) // 3)
+    with pytest.raises(NetworkError):
+        download_and_install(entry, timeouts=FAST)
+    return _files(entry)
+
+
+def test_two_locks_on_one_file_exclude_each_other_even_in_one_process(tmp_path):
+    path = tmp_path / "x.zip.lock"
+    first, second = FileLock(path), FileLock(path)
+    assert first.try_acquire() and first.held and first.holder_pid() == os.getpid()
+    assert not second.try_acquire() and not second.held
+    from_thread: list[bool] = []
+    thread = threading.Thread(target=lambda: from_thread.append(FileLock(path).try_acquire()))
+    thread.start()
+    thread.join()
+    assert from_thread == [False]
+    first.release()
+    assert second.try_acquire()
+    second.release()
+    assert path.is_file()  # left in place on purpose (see file_lock's docstring)
+
+
+def test_another_process_holding_the_lock_refuses_at_once_and_its_death_frees_it(
+        http_server, catalog, entry, zip_bytes):
+    before = _leave_a_part(http_server, entry, zip_bytes)
+    requests = len(http_server.requests)
+    proc = start_holder(lock_path(entry))
+    try:
+        started = time.monotonic()
+        with pytest.raises(Busy, match=BUSY) as err:
+            download_and_install(entry, timeouts=FAST)
+        assert time.monotonic() - started < 0.5
+        assert f"by process {proc.pid}" in err.value.detail
+        with pytest.raises(Busy, match=BUSY):
+            discard_download(entry)
+        assert _files(entry) == before and len(http_server.requests) == requests  # nothing touched
+        assert next(r for r in list_models(catalog) if r.key == entry.key).status is Status.PARTIAL
+    finally:
+        proc.kill()  # SIGKILL on POSIX: no clean-up code runs, the OS drops the lock
+        proc.communicate(timeout=5)
+    download_and_install(entry, timeouts=FAST)
+    assert http_server.requests_for(zip_url_path("resnet_3d", "float"))[-1].headers["Range"] == \
+        f"bytes={len(zip_bytes) // 3}-"
+    # The lock file stays, and is neither a model nor a paused download.
+    assert lock_path(entry).is_file() and not part_path(download_target(entry)).exists()
+    assert [(m.model_id, m.precision) for m in available_models() if not m.bundled] == [entry.key]
+    assert next(r for r in list_models(catalog) if r.key == entry.key).status is Status.INSTALLED
+
+
+def test_a_second_download_of_one_model_in_the_same_process_is_refused(http_server, entry, zip_bytes):
+    http_server.fault(zip_url_path("resnet_3d", "float"), stall_after=len(zip_bytes) // 2)
+    token = CancelToken()
+    outcome: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            download_and_install(entry, cancel=token, timeouts=Timeouts(connect=2, read=30))
+        except BaseException as exc:  # noqa: BLE001 (checked below)
+            outcome.append(exc)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    part = part_path(download_target(entry))
+    deadline = time.monotonic() + 5
+    while not (part.is_file() and part.stat().st_size >= len(zip_bytes) // 2) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    before = _files(entry)
+    with pytest.raises(Busy, match=BUSY):
+        download_and_install(entry, timeouts=FAST)
+    assert _files(entry) == before
+    token.cancel()
+    thread.join(5)
+    assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)
+    download_and_install(entry, timeouts=FAST)  # the lock went with the first call
+    assert not part.exists()
