@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QMouseEvent
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QStyle, QWidget
 
 # Containers FFmpeg reads that people keep video in. Anything else is skipped with a message
@@ -60,19 +60,26 @@ class ClipState(enum.Enum):
 
 
 class ClipQueue(QListWidget):
-    """A list of clips; `clip_chosen` fires when the user picks one."""
+    """A list of clips; `clip_chosen` fires when the user picks one.
+
+    Several clips can be selected (for removing them); a click with Ctrl or Shift only changes the
+    selection, a plain click or Enter picks the clip. The right-click menu is the actions added
+    to the list.
+    """
 
     clip_chosen = Signal(Path)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Clips")
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.setUniformItemSizes(True)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self._states: dict[Path, ClipState] = {}
+        self._press_modifiers = Qt.KeyboardModifier.NoModifier
         self.itemActivated.connect(self._chosen)
-        self.itemClicked.connect(self._chosen)
+        self.itemClicked.connect(self._clicked)
 
     def add_clips(self, clips: Iterable[Path]) -> list[Path]:
         """Append clips not already queued; returns the ones added."""
@@ -106,18 +113,43 @@ class ClipQueue(QListWidget):
     def next_pending(self) -> Path | None:
         return next((c for c, s in self._states.items() if s is ClipState.PENDING), None)
 
+    def selected_clips(self) -> list[Path]:
+        """The selected clips, in list order."""
+        return [item.data(PATH_ROLE) for item in sorted(self.selectedItems(), key=self.row)]
+
     def select_clip(self, clip: Path) -> None:
-        """Highlight `clip` without announcing it (the window already knows)."""
+        """Make `clip` the only selected clip without announcing it (the window already knows).
+
+        Only clicks and Enter announce a clip, so the selection signals may fire: they keep the
+        actions on the selection up to date.
+        """
         item = self._item(clip)
         if item is not None:
-            self.blockSignals(True)
             self.setCurrentItem(item)
-            self.blockSignals(False)
             self.scrollToItem(item)
 
-    def remove_all(self) -> None:
-        self.clear()
-        self._states.clear()
+    def remove_clips(self, clips: Iterable[Path]) -> Path | None:
+        """Take `clips` out of the list. Returns the clip now standing where the first of them stood
+        (the last clip, if they were at the end); None if none of them was listed or none is left."""
+        gone = set(clips)
+        rows = [row for row in range(self.count()) if self.item(row).data(PATH_ROLE) in gone]
+        for row in reversed(rows):
+            item = self.takeItem(row)
+            del self._states[item.data(PATH_ROLE)]
+        if not rows or self.count() == 0:
+            return None
+        return self.item(min(rows[0], self.count() - 1)).data(PATH_ROLE)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        self._press_modifiers = event.modifiers()
+        super().mousePressEvent(event)
+
+    def _clicked(self, item: QListWidgetItem) -> None:
+        # Ctrl+click and Shift+click build a selection; showing each clip on the way would
+        # start (and abandon) a run per click.
+        extending = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        if not self._press_modifiers & extending:
+            self._chosen(item)
 
     def _chosen(self, item: QListWidgetItem) -> None:
         self.clip_chosen.emit(item.data(PATH_ROLE))

@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         self.settings: Settings = self.store.load()
         self.current_clip: Path | None = None
         self.last_device: DeviceReport | None = None
+        self._failure: tuple[Path, str] | None = None  # the clip the error banner is about, and its text
 
         self.engine = EngineClient(self)
         self.errors = ErrorPanel()
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.graphs.start_memory_sampling()
         self._restore_geometry()
         self._set_running(False)
+        self._update_clip_actions()
         self._status("Open clips to classify them (Ctrl+O), or drop them anywhere on this window.")
 
     # -- building -------------------------------------------------------------------------
@@ -133,6 +135,9 @@ class MainWindow(QMainWindow):
         self.engine.devices_ready.connect(self.controls.set_devices)
         self.controls.options_changed.connect(self._options_changed)
         self.queue.clip_chosen.connect(self.show_clip)
+        self.queue.itemSelectionChanged.connect(self._update_clip_actions)
+        for signal in (self.queue.model().rowsInserted, self.queue.model().rowsRemoved):
+            signal.connect(self._update_clip_actions)
         self.errors.open_log_requested.connect(self.open_log_folder)
         r = self.runner
         r.started.connect(self._on_started)
@@ -221,13 +226,40 @@ class MainWindow(QMainWindow):
     def cancel(self) -> None:
         self.runner.cancel()
 
+    def remove_selected_clips(self) -> None:
+        self.remove_clips(self.queue.selected_clips())
+
+    def remove_clips(self, clips: Iterable[Path]) -> None:
+        """Take `clips` out of the list: stop the one running, forget their results; the queue
+        goes on with the rest.
+
+        If the clip on show goes, the clip that takes its place in the list is shown as if clicked
+        (its result, its live run, or a new run); with no clip left the window is empty again.
+        """
+        gone = set(clips) & set(self.queue.clips())
+        if not gone:
+            return
+        successor = self.queue.remove_clips(gone)
+        self.runner.forget(gone)
+        if self._failure is not None and self._failure[0] in gone and self.errors.message == self._failure[1]:
+            self.errors.dismiss()
+        names = next(iter(gone)).name if len(gone) == 1 else f"{len(gone)} clips"
+        self._status(f"Removed {names} from the list.")  # what follows (a run, a result) replaces it
+        if self.current_clip in gone:
+            if successor is not None:
+                self.show_clip(successor)
+            else:
+                self.current_clip = None
+                self.clip_view.clear()
+                self.setWindowTitle("Kinetoscope")
+        elif self.current_clip is not None:
+            self.queue.select_clip(self.current_clip)
+        self.runner.run_next()
+        self._set_running(self.runner.running is not None)
+
     def clear_clips(self) -> None:
         """Stop, forget every queued clip and go back to the empty window."""
-        self.runner.cancel()
-        self.queue.remove_all()
-        self.current_clip = None
-        self.clip_view.clear()
-        self.setWindowTitle("Kinetoscope")
+        self.remove_clips(self.queue.clips())
 
     def _options_changed(self) -> None:
         options = self.controls.options()
@@ -275,7 +307,9 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, clip: Path, message: str, detail: str) -> None:
         self._set_running(self.runner.running is not None)
-        self.errors.show_message(f"Could not classify {clip.name}. {message}", detail)
+        text = f"Could not classify {clip.name}. {message}"
+        self.errors.show_message(text, detail)
+        self._failure = (clip, text)
         self._status(f"{clip.name}: {message}")
 
     def _on_cancelled(self, clip: Path) -> None:
@@ -288,6 +322,10 @@ class MainWindow(QMainWindow):
         m = result.model
         self._status(f"{result.device.summary()} · {m.name} ({m.precision}) · {len(result.views)} views "
                      f"in {result.timings.total_ms / 1000:.1f} s")
+
+    def _update_clip_actions(self) -> None:
+        self.actions_.remove_clips.setEnabled(bool(self.queue.selectedItems()))
+        self.actions_.clear_queue.setEnabled(self.queue.count() > 0)
 
     def _set_running(self, running: bool) -> None:
         self.progress.setVisible(running)

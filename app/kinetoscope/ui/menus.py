@@ -6,9 +6,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QWidget
 
 if TYPE_CHECKING:
     from kinetoscope.ui.main_window import MainWindow
@@ -21,18 +21,28 @@ class WindowActions(QObject):
         super().__init__(window)
         self._window = window
 
-        def action(text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:  # noqa: ANN001
+        def action(text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "",  # noqa: ANN001
+                   *, keys_on: QWidget | None = None) -> QAction:
             a = QAction(text, window)
             if shortcut is not None:
                 a.setShortcut(QKeySequence(shortcut))
             a.setToolTip(tip or text.replace("&", "").rstrip("…"))
             a.setStatusTip(tip)
             a.triggered.connect(slot)
-            window.addAction(a)  # shortcuts work wherever the focus is
+            if keys_on is None:
+                window.addAction(a)  # shortcuts work wherever the focus is
+            else:
+                a.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # only while it has the focus
+                keys_on.addAction(a)
             return a
 
         self.open = action("&Open Clips…", window.open_dialog, QKeySequence.StandardKey.Open,
                            "Open video clips to classify")
+        # Delete (and Backspace, the Mac's delete key) only while the list has the focus: anywhere
+        # else they edit text, and must never remove clips.
+        self.remove_clips = action("R&emove from Clip List", window.remove_selected_clips,
+                                   tip="Remove the selected clips from the list", keys_on=window.queue)
+        self.remove_clips.setShortcuts([QKeySequence(Qt.Key.Key_Delete), QKeySequence(Qt.Key.Key_Backspace)])
         self.clear_queue = action("Clear &Clip List", window.clear_clips, tip="Forget every clip in the list")
         self.quit = action("&Quit", window.close, "Ctrl+Q")
         self.rerun = action("&Run Again", window.rerun, "Ctrl+R", "Classify the current clip again")
@@ -49,6 +59,11 @@ class WindowActions(QObject):
         self.open_log = action("Open &Log Folder", window.open_log_folder)
         self.about = action("&About Kinetoscope", window.about)
 
+        # The list's right-click menu: the actions added to it.
+        separator = QAction(window)
+        separator.setSeparator(True)
+        window.queue.addActions([separator, self.clear_queue])
+
         bar = window.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open)
@@ -56,6 +71,7 @@ class WindowActions(QObject):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
+        file_menu.addAction(self.remove_clips)
         file_menu.addAction(self.clear_queue)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)

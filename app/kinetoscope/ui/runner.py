@@ -7,7 +7,7 @@ back to a clip shows its result at once instead of classifying it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +86,15 @@ class ClipRunner(QObject):
         """Stop the running job and pause the queue until the user asks for more."""
         self.paused = True
         if self.running is not None:
+            self._stop_running(requeue=False)
+
+    def forget(self, clips: Collection[Path]) -> None:
+        """`clips` left the queue: stop the job running on one of them and drop their results.
+
+        Nothing new starts here; the caller decides what runs next (`run` or `run_next`).
+        """
+        self._results = {key: result for key, result in self._results.items() if key[0] not in clips}
+        if self.running is not None and self.running.clip in clips:
             self._stop_running(requeue=False)
 
     def run_next(self) -> None:
