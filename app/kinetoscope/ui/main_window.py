@@ -28,7 +28,7 @@ from kinetoscope.ui.controls_pane import ControlsPane
 from kinetoscope.ui.error_panel import ErrorPanel
 from kinetoscope.ui.menus import WindowActions
 from kinetoscope.ui.tool_windows import ToolWindows
-from kinetoscope.ui.runner import ClipRunner
+from kinetoscope.ui.runner import ClipRunner, summary
 from kinetoscope.ui.widgets.live_graphs import LiveGraphs
 from kinetoscope.ui.workers import EngineClient
 
@@ -304,6 +304,8 @@ class MainWindow(QMainWindow):
         if self._is_shown(clip):
             self.clip_view.finish(result)
             self._show_summary(result)
+        else:  # a clip in the background: its outcome replaces its "Classifying…" (the next start replaces this)
+            self._status(f"{clip.name}: {summary(result)}")
 
     def _on_failed(self, clip: Path, message: str, detail: str) -> None:
         self._set_running(self.runner.running is not None)

@@ -107,7 +107,7 @@ class ClipRunner(QObject):
             if cached is None:
                 self._submit(clip, options)
                 return
-            self.queue.set_state(clip, ClipState.DONE, _summary(cached))
+            self.queue.set_state(clip, ClipState.DONE, summary(cached))
         self.idle.emit()
 
     def _submit(self, clip: Path, options: RunOptions) -> None:
@@ -161,7 +161,7 @@ class ClipRunner(QObject):
             return
         self.running = None
         self._results[(job.clip, job.options)] = result
-        self.queue.set_state(job.clip, ClipState.DONE, _summary(result))
+        self.queue.set_state(job.clip, ClipState.DONE, summary(result))
         self.finished.emit(job.clip, result)
         self.run_next()
 
@@ -183,6 +183,7 @@ class ClipRunner(QObject):
         self.cancelled.emit(job.clip)
 
 
-def _summary(result: ClipResult) -> str:
+def summary(result: ClipResult) -> str:
+    """The top-1 as the clip list and the status bar show it: "moving left · 82.9%"."""
     best = result.top5[0]
     return f"{best.label} · {percent(best.prob)}"  # as the top-5 panel writes it
