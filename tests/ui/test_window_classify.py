@@ -129,3 +129,16 @@ def test_cancel_stops_the_run_and_the_next_run_works(qapp: QApplication, make_wi
     window.actions_.rerun.trigger()
     wait_until(qapp, lambda: window.queue.state(sample_clip.resolve()) is ClipState.DONE, what="the re-run")
     assert window.clip_view.frame_strip.view_count() == 12
+
+
+def test_options_that_settle_after_a_run_started_do_not_restart_it(qapp: QApplication, make_window,
+                                                                    sample_clip: Path) -> None:
+    window = make_window(views=3)  # the Views change settles (a short timer) after the drop below
+    starts: list[Path] = []
+    cancels: list[Path] = []
+    window.runner.started.connect(starts.append)
+    window.runner.cancelled.connect(cancels.append)
+    assert drop_files(window, [sample_clip])
+    wait_until(qapp, lambda: window.queue.state(sample_clip.resolve()) is ClipState.DONE, what="the classification")
+    assert starts == [sample_clip.resolve()] and cancels == []
+    assert window.clip_view.timeline.view_count() == 3

@@ -220,6 +220,9 @@ class MainWindow(QMainWindow):
     def rerun(self) -> None:
         options = self.controls.options()
         if self.current_clip is not None and options is not None:
+            running = self.runner.running
+            if running is not None and running.clip == self.current_clip and running.options == options:
+                return  # the run under way already uses these options (they settled after it started)
             self.errors.dismiss()
             self.runner.run(self.current_clip, options, fresh=True)
 
@@ -268,6 +271,9 @@ class MainWindow(QMainWindow):
                                     device=options.device, views=options.views)
             self.store.save(self.settings)
         if self.current_clip is not None and options is not None:
+            running = self.runner.running
+            if running is not None and running.clip == self.current_clip and running.options == options:
+                return  # the run under way already uses these options (they settled after it started)
             self.errors.dismiss()
             self.runner.run(self.current_clip, options, fresh=True)
 
