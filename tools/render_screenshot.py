@@ -1,9 +1,11 @@
 """Render the main window, with the sample clip classified, to a PNG (offscreen; no display needed).
 
-    .venv/bin/python tools/render_screenshot.py [--view N] [--out resources/screenshots/main_window.png]
+    .venv/bin/python tools/render_screenshot.py [--view N] [--dark] [--out resources/screenshots/main_window.png]
 
 Uses the bundled demo model and sample clip. Settings and caches go to a throwaway data folder
 unless KINETOSCOPE_HOME is set, so the user's own settings never leak into the picture.
+`--dark` renders with the Fusion style and the dark palette of tools/render_widgets.py: the
+offscreen platform has no colour scheme of its own, so this stands in for a desktop in dark mode.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--clip", type=Path, default=SAMPLE)
     parser.add_argument("--view", type=int, help="select this view (1-based) after classifying")
+    parser.add_argument("--dark", action="store_true", help="Fusion style with a dark palette")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     home = os.environ.get("KINETOSCOPE_HOME") or tempfile.mkdtemp(prefix="kinetoscope-shot-")
@@ -36,6 +39,11 @@ def main() -> int:
     from kinetoscope.ui.main_window import MainWindow
 
     app = application()
+    if args.dark:
+        from render_widgets import palettes
+
+        app.setStyle("Fusion")
+        app.setPalette(palettes()["dark"])
     window = MainWindow()
     window.clip_view.predictions.set_animated(False)
     window.resize(*SIZE)

@@ -57,6 +57,10 @@ def palettes():
         QPalette.ColorRole.ToolTipText: "#e8e8ea", QPalette.ColorRole.Mid: "#55565c",
     }.items():
         dark.setColor(role, QColor(colour))
+    # Disabled controls (a finished run's Cancel button) read as disabled, as on a real desktop.
+    for palette, muted in ((light, "#9a9aa0"), (dark, "#6e6f76")):
+        for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+            palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(muted))
     return {"light": light, "dark": dark}
 
 
