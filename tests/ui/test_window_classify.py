@@ -131,14 +131,49 @@ def test_cancel_stops_the_run_and_the_next_run_works(qapp: QApplication, make_wi
     assert window.clip_view.frame_strip.view_count() == 12
 
 
-def test_options_that_settle_after_a_run_started_do_not_restart_it(qapp: QApplication, make_window,
+
+def _settle(qapp: QApplication, ms: int = 300) -> None:
+    end = time.monotonic() + ms / 1000
+    while time.monotonic() < end:
+        qapp.processEvents()
+        time.sleep(0.01)
+
+
+def test_options_that_did_not_change_never_restart_or_repeat_a_run(qapp: QApplication, make_window,
                                                                     sample_clip: Path) -> None:
-    window = make_window(views=3)  # the Views change settles (a short timer) after the drop below
+    """The options' settle timer may fire while the run with them goes on, or after it ended."""
+    window = make_window()
+    clip = sample_clip.resolve()
     starts: list[Path] = []
     cancels: list[Path] = []
     window.runner.started.connect(starts.append)
     window.runner.cancelled.connect(cancels.append)
     assert drop_files(window, [sample_clip])
-    wait_until(qapp, lambda: window.queue.state(sample_clip.resolve()) is ClipState.DONE, what="the classification")
-    assert starts == [sample_clip.resolve()] and cancels == []
-    assert window.clip_view.timeline.view_count() == 3
+    wait_until(qapp, lambda: window.runner.running is not None and window.runner.running.clip == clip,
+               what="the run to start")
+    window.controls.options_changed.emit()  # mid-run, same options
+    wait_until(qapp, lambda: window.queue.state(clip) is ClipState.DONE, what="the classification")
+    window.controls.options_changed.emit()  # after the run, same options
+    _settle(qapp)
+    assert starts == [clip] and cancels == []
+    assert window.runner.running is None
+    assert window.clip_view.timeline.view_count() == 5
+
+
+def test_going_back_to_earlier_options_shows_their_result_without_a_run(qapp: QApplication, make_window,
+                                                                         sample_clip: Path) -> None:
+    window = make_window()
+    clip = sample_clip.resolve()
+    assert drop_files(window, [sample_clip])
+    wait_until(qapp, lambda: window.queue.state(clip) is ClipState.DONE, what="the classification")
+    window.controls.views_spin.setValue(3)
+    wait_until(qapp, lambda: window.clip_view.timeline.view_count() == 3 and window.runner.running is None
+               and window.queue.state(clip) is ClipState.DONE, what="the 3-view run")
+    starts: list[Path] = []
+    window.runner.started.connect(starts.append)
+    window.controls.views_spin.setValue(5)
+    wait_until(qapp, lambda: window.clip_view.timeline.view_count() == 5, what="the 5-view result")
+    _settle(qapp)
+    assert starts == []
+    assert window.clip_view.predictions.title() == "Whole clip"
+    assert window.status_text.text().startswith("Ran on CPU")

@@ -20,7 +20,7 @@ def _npu_offered(window) -> bool:
     return npu is not None
 
 
-def test_switching_to_the_npu_simulator_and_back_reruns_and_reports_the_device(
+def test_switching_to_the_npu_simulator_and_back_reports_the_device(
         qapp: QApplication, make_window, sample_clip: Path, expected_label: str) -> None:
     if not npu_status().available:
         pytest.skip(f"no NPU path here: {npu_status().reason}")
@@ -39,11 +39,16 @@ def test_switching_to_the_npu_simulator_and_back_reruns_and_reports_the_device(
     assert window.clip_view.predictions.predictions()[0].label == expected_label
     assert "simulator" in window.controls.device_note.text()
 
+    # Back to the CPU: its result for this clip is still there and is shown without a run...
     pick(window.controls.device_combo, "cpu")
+    wait_until(qapp, lambda: window.status_text.text().startswith("Ran on CPU"), what="the CPU result again")
+    assert window.runner.running is None
+    assert window.settings.device == "cpu"
+    # ...and Run Again classifies on the CPU once more after the NPU session.
+    window.actions_.rerun.trigger()
     wait_until(qapp, lambda: window.queue.state(clip) is ClipState.RUNNING, what="the CPU re-run to start")
     wait_until(qapp, lambda: window.queue.state(clip) is ClipState.DONE, what="the CPU re-run")
     assert window.status_text.text().startswith("Ran on CPU")
-    assert window.settings.device == "cpu"
 
 
 def test_an_unavailable_npu_is_listed_disabled_with_its_reason(qapp: QApplication, make_window) -> None:

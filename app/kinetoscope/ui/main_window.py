@@ -220,9 +220,6 @@ class MainWindow(QMainWindow):
     def rerun(self) -> None:
         options = self.controls.options()
         if self.current_clip is not None and options is not None:
-            running = self.runner.running
-            if running is not None and running.clip == self.current_clip and running.options == options:
-                return  # the run under way already uses these options (they settled after it started)
             self.errors.dismiss()
             self.runner.run(self.current_clip, options, fresh=True)
 
@@ -244,8 +241,7 @@ class MainWindow(QMainWindow):
             return
         successor = self.queue.remove_clips(gone)
         self.runner.forget(gone)
-        if self._failure is not None and self._failure[0] in gone and self.errors.message == self._failure[1]:
-            self.errors.dismiss()
+        self._dismiss_error_about(gone)
         names = next(iter(gone)).name if len(gone) == 1 else f"{len(gone)} clips"
         self._status(f"Removed {names} from the list.")  # what follows (a run, a result) replaces it
         if self.current_clip in gone:
@@ -270,12 +266,25 @@ class MainWindow(QMainWindow):
             self.settings = replace(self.settings, model_id=options.model_id, precision=options.precision,
                                     device=options.device, views=options.views)
             self.store.save(self.settings)
-        if self.current_clip is not None and options is not None:
-            running = self.runner.running
-            if running is not None and running.clip == self.current_clip and running.options == options:
-                return  # the run under way already uses these options (they settled after it started)
+        if self.current_clip is None or options is None:
+            return
+        clip, running = self.current_clip, self.runner.running
+        if running is not None and running.clip == clip and running.options == options:
+            return  # the run under way already uses these options (they settled after it started)
+        cached = self.runner.result_for(clip, options)
+        if cached is not None and (running is None or running.clip != clip):
+            # Back to options this clip already ran with, or they settled after that run ended.
+            self._dismiss_error_about({clip})
+            self.clip_view.show_result(cached)
+            self._show_summary(cached)
+        else:
             self.errors.dismiss()
-            self.runner.run(self.current_clip, options, fresh=True)
+            self.runner.run(clip, options)
+
+    def _dismiss_error_about(self, clips: set[Path]) -> None:
+        """Take the error banner away if it is about a failure of one of `clips`."""
+        if self._failure is not None and self._failure[0] in clips and self.errors.message == self._failure[1]:
+            self.errors.dismiss()
 
     def _is_shown(self, clip: Path) -> bool:
         return clip == self.current_clip

@@ -97,6 +97,10 @@ class ClipRunner(QObject):
         if self.running is not None and self.running.clip in clips:
             self._stop_running(requeue=False)
 
+    def forget_results(self) -> None:
+        """Drop every kept result (a model was installed or removed: they may describe an old one)."""
+        self._results.clear()
+
     def run_next(self) -> None:
         """If idle and not paused, start the next clip still waiting in the queue."""
         options = self._options()

@@ -47,6 +47,7 @@ class ToolWindows(QObject):
         _show(self._models_dialog)
 
     def _models_changed(self) -> None:
+        self._window.runner.forget_results()
         self._window.controls.set_models(available_models())
 
     def _use_model(self, model_id: str, precision: str) -> None:
@@ -54,7 +55,7 @@ class ToolWindows(QObject):
         controls.set_models(available_models())
         current = controls.options()
         controls.apply(model_id, precision, current.device if current else "cpu", current.views if current else 5)
-        controls.options_changed.emit()  # persist the choice and re-run the current clip
+        controls.options_changed.emit()  # persist the choice and classify the current clip with it
         _show(self._window)
 
     # -- benchmark ------------------------------------------------------------------------
