@@ -14,6 +14,7 @@ import pytest
 
 from http_fixtures import http_server  # noqa: F401 (a fixture)
 from http_fixtures import LoopbackServer, release_zip, write_catalog, zip_url_path
+from lock_holder import kill, start_holder
 from kinetoscope.engine.download import part_path
 from kinetoscope.engine.model_install import installed_dir
 
@@ -122,6 +123,7 @@ def test_ctrl_c_leaves_the_part_and_the_next_run_resumes(tmp_path, http_server, 
     deadline = time.monotonic() + 20
     while not (part.is_file() and part.stat().st_size >= len(data) // 2) and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert part.is_file() and part.stat().st_size >= len(data) // 2, "the first download never got halfway"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
@@ -161,6 +163,7 @@ def test_a_second_download_of_the_same_model_exits_1_at_once_and_leaves_the_firs
     deadline = time.monotonic() + 20
     while not (part.is_file() and part.stat().st_size >= len(data) // 2) and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert part.is_file() and part.stat().st_size >= len(data) // 2, "the first download never got halfway"
     before = (part.read_bytes(), sidecar.read_bytes())
     try:
         _one_error_line(cli("models", "download", "resnet_3d", timeout=10), 1,
@@ -173,3 +176,21 @@ def test_a_second_download_of_the_same_model_exits_1_at_once_and_leaves_the_firs
     assert cli("models", "download", "resnet_3d").returncode == 0
     assert http_server.requests_for(zip_url_path("resnet_3d", "float"))[-1].headers["Range"] == \
         f"bytes={len(data) // 2}-"
+
+
+def test_list_shows_a_model_another_process_is_downloading(catalog, kinetoscope_home):
+    lock = kinetoscope_home / "downloads" / "resnet_3d-onnx-float.zip.lock"
+    lock.parent.mkdir()
+    holder = start_holder(lock)
+    try:
+        proc = cli("models", "list")
+        assert proc.returncode == 0, proc.stderr
+        assert "resnet_3d        float     downloading (another process) " in proc.stdout
+        assert "resnet_3d        w8a8      not installed " in proc.stdout
+        listed = json.loads(cli("models", "list", "--json").stdout)["models"]
+        assert {m["precision"]: m["downloading_elsewhere"] for m in listed if m["id"] == "resnet_3d"} == \
+            {"float": True, "w8a8": False}
+    finally:
+        kill(holder)
+    assert "resnet_3d        float     not installed " in cli("models", "list").stdout
+    assert sorted(p.name for p in lock.parent.iterdir()) == [lock.name]  # listing created no lock files

@@ -5,36 +5,26 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from http_fixtures import http_server  # noqa: F401 (a fixture)
 from http_fixtures import LoopbackServer, release_zip, write_catalog, zip_url_path
+from lock_holder import kill, start_holder
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.catalog import Catalog, CatalogEntry, load_catalog
 from kinetoscope.engine.download import part_path, sidecar_path
 from kinetoscope.engine.errors import Busy, Cancelled
-from kinetoscope.engine.file_lock import FileLock
+from kinetoscope.engine.file_lock import FileLock, held_elsewhere
 from kinetoscope.engine.http_client import NetworkError, Timeouts
 from kinetoscope.engine.model_library import (Status, discard_download, download_and_install, download_target,
-                                              list_models, lock_path)
+                                              downloads_elsewhere, list_models, lock_path)
 from kinetoscope.engine.model_store import available_models
 
 FAST = Timeouts(connect=2, read=0.5)
 BUSY = re.escape("resnet_3d (float) is already being downloaded by another Kinetoscope process")
-HOLDER = """\
-import sys
-from pathlib import Path
-from kinetoscope.engine.file_lock import FileLock
-lock = FileLock(Path(sys.argv[1]))
-print("held" if lock.try_acquire() else "busy", flush=True)
-sys.stdin.read()  # hold it until the test closes stdin or kills this process
-"""
 
 
 @pytest.fixture
@@ -52,14 +42,6 @@ def zip_bytes(tmp_path, http_server) -> bytes:
     data = release_zip(tmp_path, "resnet_3d", "float", weight_elems=100_000).read_bytes()
     http_server.serve(zip_url_path("resnet_3d", "float"), data)
     return data
-
-
-def start_holder(path: Path) -> subprocess.Popen:
-    """Another Python process that holds the lock on `path` until killed."""
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, env=os.environ.copy())
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
-    return proc
 
 
 def _files(entry: CatalogEntry) -> dict[str, bytes]:
@@ -99,15 +81,17 @@ def test_another_process_holding_the_lock_refuses_at_once_and_its_death_frees_it
         started = time.monotonic()
         with pytest.raises(Busy, match=BUSY) as err:
             download_and_install(entry, timeouts=FAST)
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < 2.0  # refused at once (after the short peek wait), not after a download
         assert f"by process {proc.pid}" in err.value.detail
         with pytest.raises(Busy, match=BUSY):
             discard_download(entry)
         assert _files(entry) == before and len(http_server.requests) == requests  # nothing touched
-        assert next(r for r in list_models(catalog) if r.key == entry.key).status is Status.PARTIAL
+        row = next(r for r in list_models(catalog) if r.key == entry.key)
+        assert row.status is Status.PARTIAL and row.downloading_elsewhere
+        assert row.to_json()["downloading_elsewhere"] is True and row.to_json()["status"] == "paused"
     finally:
-        proc.kill()  # SIGKILL on POSIX: no clean-up code runs, the OS drops the lock
-        proc.communicate(timeout=5)
+        kill(proc)
+    assert not next(r for r in list_models(catalog) if r.key == entry.key).downloading_elsewhere
     download_and_install(entry, timeouts=FAST)
     assert http_server.requests_for(zip_url_path("resnet_3d", "float"))[-1].headers["Range"] == \
         f"bytes={len(zip_bytes) // 3}-"
@@ -134,6 +118,7 @@ def test_a_second_download_of_one_model_in_the_same_process_is_refused(http_serv
     deadline = time.monotonic() + 5
     while not (part.is_file() and part.stat().st_size >= len(zip_bytes) // 2) and time.monotonic() < deadline:
         time.sleep(0.02)
+    assert part.is_file() and part.stat().st_size >= len(zip_bytes) // 2, "the first download never got halfway"
     before = _files(entry)
     with pytest.raises(Busy, match=BUSY):
         download_and_install(entry, timeouts=FAST)
@@ -143,3 +128,61 @@ def test_a_second_download_of_one_model_in_the_same_process_is_refused(http_serv
     assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)
     download_and_install(entry, timeouts=FAST)  # the lock went with the first call
     assert not part.exists()
+
+
+def test_a_peek_sees_other_holders_only_and_never_creates_the_lock_file(tmp_path, catalog, entry):
+    path = tmp_path / "x.zip.lock"
+    assert not held_elsewhere(path) and not path.exists()
+    rows = list_models(catalog)  # peeks at every catalog entry
+    assert not any(r.downloading_elsewhere for r in rows) and downloads_elsewhere(catalog) == set()
+    assert not lock_path(entry).exists() and not lock_path(entry).parent.exists()
+    mine = FileLock(path)
+    assert mine.try_acquire()
+    assert held_elsewhere(path)  # another open of the file, as another process would have
+    mine.release()
+    assert not held_elsewhere(path)
+    lock_path(entry).parent.mkdir(parents=True)
+    proc = start_holder(lock_path(entry))
+    try:
+        assert held_elsewhere(lock_path(entry)) and downloads_elsewhere(catalog) == {entry.key}
+    finally:
+        kill(proc)
+    assert not held_elsewhere(lock_path(entry)) and downloads_elsewhere(catalog) == set()
+
+
+def test_try_acquire_waits_up_to_wait_s_for_the_holder_to_let_go(tmp_path):
+    path = tmp_path / "x.zip.lock"
+    holder = FileLock(path)
+    assert holder.try_acquire()
+    started = time.monotonic()
+    assert not FileLock(path).try_acquire(wait_s=0.2)
+    assert 0.2 <= time.monotonic() - started < 2.0
+    threading.Timer(0.1, holder.release).start()
+    waiter = FileLock(path)
+    started = time.monotonic()
+    assert waiter.try_acquire(wait_s=2)
+    assert time.monotonic() - started < 1
+    waiter.release()
+
+
+def test_peeks_in_a_tight_loop_never_make_a_download_fail(http_server, catalog, entry, zip_bytes):
+    stop = threading.Event()
+    peeks: list[bool] = []
+
+    def peek() -> None:  # a pane re-checking as fast as it can, far faster than its real 1 Hz
+        while not stop.is_set():
+            peeks.append(held_elsewhere(lock_path(entry)))
+
+    lock_path(entry).parent.mkdir(parents=True)
+    lock_path(entry).touch()  # so every peek really takes the lock
+    thread = threading.Thread(target=peek)
+    thread.start()
+    try:
+        for _ in range(300):  # each takes and drops the lock while the peeks run
+            discard_download(entry)
+        download_and_install(entry, timeouts=FAST)
+    finally:
+        stop.set()
+        thread.join(5)
+    assert len(peeks) > 1000 and True in peeks  # it did peek, also while the download held the lock
+    assert next(r for r in list_models(catalog) if r.key == entry.key).status is Status.INSTALLED

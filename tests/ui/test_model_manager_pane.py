@@ -8,19 +8,22 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 
 from http_fixtures import http_server  # noqa: F401 (a fixture)
 from http_fixtures import LoopbackServer, release_zip, write_catalog, zip_url_path
+from lock_holder import kill, start_holder
 from kinetoscope.engine.bundle import open_bundle
 from kinetoscope.engine.catalog import load_catalog
 from kinetoscope.engine.classify import classify_clip
+from kinetoscope.engine.download import part_path
 from kinetoscope.engine.file_lock import FileLock
 from kinetoscope.engine.http_client import Timeouts
 from kinetoscope.engine.model_install import install_zip, installed_dir
-from kinetoscope.engine.model_library import lock_path
+from kinetoscope.engine.model_library import download_target, lock_path
 from kinetoscope.engine.model_store import resolve_model
 from kinetoscope.engine.session import ModelSession
-from kinetoscope.ui.model_manager import ModelManagerPane
+from kinetoscope.ui.model_manager import ELSEWHERE_TIP, ModelManagerPane
 
 FLOAT, W8A8 = ("resnet_3d", "float"), ("resnet_3d", "w8a8")
 
@@ -103,26 +106,79 @@ def test_two_downloads_at_once_and_cancel_during_a_stall(qtbot, make_pane, serve
     assert pane.status_text(W8A8) == "Not installed"
 
 
-def test_a_model_another_process_is_downloading_says_so_in_the_banner(qtbot, make_pane, served, http_server):
-    path = zip_url_path("resnet_3d", "float")
-    http_server.fault(path, drop_after=len(served["float"]) // 4)
+def _paused_at_25(qtbot, make_pane, served, http_server) -> ModelManagerPane:
+    http_server.fault(zip_url_path("resnet_3d", "float"), drop_after=len(served["float"]) // 4)
     pane = make_pane()
     click(qtbot, pane, FLOAT, "Download")
-    qtbot.waitUntil(lambda: pane.status_text(FLOAT).startswith("Paused"), timeout=10000)
-    lock = FileLock(lock_path(load_catalog().find(*FLOAT)))  # held as another process would hold it
-    assert lock.try_acquire()
-    busy = ("resnet_3d (float) is already being downloaded by another Kinetoscope process; "
-            "try again when it has finished.")
-    requests = len(http_server.requests)
+    qtbot.waitUntil(lambda: pane.status_text(FLOAT) == "Paused at 25%", timeout=4000)
+    return pane
+
+
+def test_a_model_another_process_is_downloading_waits_for_it_then_resumes(qtbot, make_pane, served, http_server):
+    pane = _paused_at_25(qtbot, make_pane, served, http_server)
+    assert not pane._elsewhere_timer.isActive()  # nothing to watch, so no polling
+    entry = load_catalog().find(*FLOAT)
+    holder = start_holder(lock_path(entry))  # a second window or `kinetoscope models download`
+    try:
+        pane.hide()  # closing and reopening the Models window looks again
+        pane.show()
+        assert pane.downloading_elsewhere(FLOAT) and not pane.downloading_elsewhere(W8A8)
+        assert pane.status_text(FLOAT) == "Downloading in another Kinetoscope process · 25%"
+        for text in ("Resume", "Discard"):
+            button = pane.action_button(FLOAT, text)
+            assert not button.isEnabled() and button.toolTip() == ELSEWHERE_TIP
+        assert pane.action_button(W8A8, "Download").isEnabled()
+        # The other process gets on: its part grows, and the row follows.
+        part = part_path(download_target(entry))
+        with part.open("ab") as f:
+            f.write(served["float"][part.stat().st_size:len(served["float"]) // 2])
+        qtbot.waitUntil(lambda: pane.status_text(FLOAT).endswith(" · 50%"), timeout=2500)
+    finally:
+        kill(holder)
+    qtbot.waitUntil(lambda: pane.status_text(FLOAT) == "Paused at 50%", timeout=2500)
+    assert pane.action_button(FLOAT, "Resume").isEnabled() and not pane._elsewhere_timer.isActive()
     click(qtbot, pane, FLOAT, "Resume")
-    qtbot.waitUntil(lambda: not pane.busy(), timeout=5000)
-    assert pane.message() == busy and pane.status_text(FLOAT).startswith("Paused")
-    click(qtbot, pane, FLOAT, "Discard")
-    assert pane.message() == busy and pane.status_text(FLOAT).startswith("Paused")
+    qtbot.waitUntil(lambda: pane.status_text(FLOAT) == "Installed", timeout=4000)
+    assert http_server.requests_for(zip_url_path("resnet_3d", "float"))[-1].headers["Range"] == \
+        f"bytes={len(served['float']) // 2}-"
+
+
+def test_resume_racing_another_download_says_so_then_waits_for_it(qtbot, make_pane, served, http_server):
+    pane = _paused_at_25(qtbot, make_pane, served, http_server)
+    lock = FileLock(lock_path(load_catalog().find(*FLOAT)))  # taken after the pane last looked
+    assert lock.try_acquire()
+    requests = len(http_server.requests)
+    click(qtbot, pane, FLOAT, "Resume")  # the row still said Paused
+    qtbot.waitUntil(lambda: not pane.busy(), timeout=2000)
+    assert pane.message() == ("resnet_3d (float) is already being downloaded by another Kinetoscope process; "
+                              "try again when it has finished.")
+    assert pane.status_text(FLOAT).startswith("Downloading in another Kinetoscope process")
+    assert not pane.action_button(FLOAT, "Discard").isEnabled()
     assert len(http_server.requests) == requests
     lock.release()
+    qtbot.waitUntil(lambda: pane.status_text(FLOAT) == "Paused at 25%", timeout=2500)
     click(qtbot, pane, FLOAT, "Resume")
-    qtbot.waitUntil(lambda: pane.status_text(FLOAT) == "Installed", timeout=15000)
+    qtbot.waitUntil(lambda: pane.status_text(FLOAT) == "Installed", timeout=4000)
+
+
+def test_window_activation_notices_a_download_that_started_elsewhere(qtbot, make_pane, served, http_server):
+    pane = _paused_at_25(qtbot, make_pane, served, http_server)
+    other = QWidget()  # the user is in another window when the download starts
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    qtbot.waitUntil(other.isActiveWindow, timeout=2000)
+    holder = start_holder(lock_path(load_catalog().find(*FLOAT)))
+    try:
+        qtbot.wait(50)
+        assert not pane.downloading_elsewhere(FLOAT)  # no polling while nothing is elsewhere
+        pane.activateWindow()
+        qtbot.waitUntil(lambda: pane.downloading_elsewhere(FLOAT), timeout=2000)
+        assert not pane.action_button(FLOAT, "Resume").isEnabled()
+    finally:
+        kill(holder)
+        other.close()
+    qtbot.waitUntil(lambda: not pane.downloading_elsewhere(FLOAT), timeout=2500)
 
 
 def test_failed_update_keeps_the_installed_model_usable(qtbot, make_pane, served, http_server, tmp_path):
@@ -163,3 +219,19 @@ def test_import_a_zip(qtbot, make_pane, served, tmp_path):
     assert pane.status_text(W8A8) == "Installed" and pane.message() == "Imported resnet_3d (w8a8)."
     pane.import_path(Path(tmp_path / "missing.zip"))
     qtbot.waitUntil(lambda: "Nothing to import" in pane.message(), timeout=5000)
+
+
+def test_an_installed_model_being_reinstalled_elsewhere_stays_usable(qtbot, make_pane, served, tmp_path):
+    install_zip(release_zip(tmp_path, "resnet_3d", "float", seed=7), expect=FLOAT)
+    lock = lock_path(load_catalog().find(*FLOAT))
+    lock.parent.mkdir(parents=True)
+    holder = start_holder(lock)
+    try:
+        pane = make_pane()
+        assert pane.status_text(FLOAT) == "Downloading in another Kinetoscope process"
+        assert pane.action_button(FLOAT, "Use this model").isEnabled()
+        assert not pane.action_button(FLOAT, "Remove").isEnabled()
+    finally:
+        kill(holder)
+    qtbot.waitUntil(lambda: pane.status_text(FLOAT) == "Installed", timeout=2500)
+    assert pane.action_button(FLOAT, "Remove").isEnabled()

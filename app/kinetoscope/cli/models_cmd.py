@@ -58,6 +58,8 @@ def _size(row: ModelRow) -> str:
 
 
 def _status(row: ModelRow) -> str:
+    if row.downloading_elsewhere:
+        return "downloading (another process)"
     if row.status is Status.PARTIAL and row.partial:
         pct = row.partial.percent
         return f"paused at {pct}%" if pct is not None else "paused"
@@ -71,10 +73,11 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps({"models": [r.to_json() for r in rows],
                               "disk": {"used_bytes": used, "free_bytes": free}}, indent=2) + "\n")
         return EXIT_OK
-    out.write(f"{'MODEL':<16} {'PRECISION':<9} {'STATUS':<17} {'SIZE':>9}  {'NPU (X Elite)':<14} NAME\n")
+    width = max([17, *(len(_status(r)) for r in rows)])
+    out.write(f"{'MODEL':<16} {'PRECISION':<9} {'STATUS':<{width}} {'SIZE':>9}  {'NPU (X Elite)':<14} NAME\n")
     for r in rows:
         latency = r.entry.latency_text() if r.entry else ""
-        out.write(f"{r.model_id:<16} {r.precision:<9} {_status(r):<17} {_size(r):>9}  {latency:<14} {r.name}\n")
+        out.write(f"{r.model_id:<16} {r.precision:<9} {_status(r):<{width}} {_size(r):>9}  {latency:<14} {r.name}\n")
         for problem in r.problems:
             out.write(f"{'':<16} ! {problem}\n")
     out.write(f"\nModels use {_mb(used)}; {_mb(free)} free.\n")

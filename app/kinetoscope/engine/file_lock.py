@@ -2,11 +2,17 @@
 
 `fcntl.flock` on POSIX, `msvcrt.locking` on Windows. Both belong to the open file (flock to the
 open file description, msvcrt to the handle), not to the process, so two `FileLock`s on the same
-path exclude each other even inside one process (two threads, two panes).
+path exclude each other even inside one process (two threads, two panes). (Linux NFS turns flock
+into per-process locks; there only other processes are excluded.)
 
 The lock file is never deleted. Deleting it would let a process that opened the old file just
 before the deletion lock that orphan while another creates and locks a new file: two holders.
 An empty file left behind is harmless; a crashed holder leaves it unlocked.
+
+Anyone may ask whether a download is running elsewhere with `held_elsewhere`, which takes the
+lock and lets go at once. That peek briefly holds the lock itself, so a real taker waits a little
+(`try_acquire(wait_s=…)`) rather than failing at the first refusal: a peek lasts microseconds,
+a real holder for the whole download.
 """
 
 from __future__ import annotations
@@ -16,20 +22,27 @@ import errno
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 # Locking not supported by the file system (some network shares): go on without it, as before.
 _UNSUPPORTED = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS}
+_RETRY_S = 0.02  # between attempts while waiting for a lock
 
 if sys.platform == "win32":
     import msvcrt
 
-    def _try_lock(fd: int) -> bool:
-        os.lseek(fd, 0, os.SEEK_SET)
+    # Windows byte locks also block other handles' reads of the locked bytes, so the lock sits far
+    # past the holder's pid (written at offset 0), which others read for their messages.
+    _LOCK_OFFSET = 1 << 16
+
+    def _try_lock(fd: int, shared: bool = False) -> bool:
+        # No shared byte locks here: two peeks can refuse each other for a moment (see held_elsewhere).
+        os.lseek(fd, _LOCK_OFFSET, os.SEEK_SET)
         try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # byte 0; locking past the end is allowed
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # one byte; locking past the end is allowed
         except OSError as exc:
             if exc.errno in (errno.EACCES, errno.EDEADLK):
                 return False
@@ -37,15 +50,15 @@ if sys.platform == "win32":
         return True
 
     def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
+        os.lseek(fd, _LOCK_OFFSET, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 else:
     import fcntl
 
-    def _try_lock(fd: int) -> bool:
+    def _try_lock(fd: int, shared: bool = False) -> bool:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
         return True
@@ -66,19 +79,24 @@ class FileLock:
     def held(self) -> bool:
         return self._fd is not None
 
-    def try_acquire(self) -> bool:
-        """Take the lock now, or return False at once when someone else holds it.
+    def try_acquire(self, wait_s: float = 0.0) -> bool:
+        """Take the lock, trying again every 20 ms for up to `wait_s` seconds; False when someone
+        else still holds it then. A small wait rides out `held_elsewhere` peeks.
 
         Raises OSError when the lock file cannot be created. On a file system without locking
         support this logs a warning and returns True (no exclusion, as without this lock).
         """
         if self._fd is not None:
             raise RuntimeError(f"{self.path} is already locked by this FileLock")
-        # Python's descriptors are not inherited by child processes, so a holder's children
-        # never keep its lock alive.
+        # Python's descriptors are not inherited by the programs a holder starts (subprocess, exec),
+        # so they never keep its lock alive; the engine never forks without exec.
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        deadline = time.monotonic() + wait_s
         try:
             locked = _try_lock(fd)
+            while not locked and time.monotonic() < deadline:
+                time.sleep(min(_RETRY_S, max(0.0, deadline - time.monotonic())))
+                locked = _try_lock(fd)
         except OSError as exc:
             if exc.errno not in _UNSUPPORTED:
                 os.close(fd)
@@ -113,3 +131,29 @@ class FileLock:
         except (OSError, ValueError):
             return None
         return int(text) if text.isdigit() else None
+
+
+def held_elsewhere(path: Path) -> bool:
+    """Whether another holder has the lock on `path` right now: try it and let go at once.
+
+    Never creates the file (no file, no holder: False) and never waits. The peek holds the lock for
+    microseconds; on POSIX it takes a shared lock, so peeks never refuse each other, only real
+    holders. A taker that arrives during a peek is refused once and succeeds on its next try, which
+    is why takers use `try_acquire(wait_s=…)`. Errors (unreadable file, no locking on this file
+    system) count as "not held": this is a hint for displays, not a guard.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return False
+    try:
+        if not _try_lock(fd, shared=True):
+            return True
+        with contextlib.suppress(OSError):
+            _unlock(fd)
+        return False
+    except OSError as exc:
+        log.debug("could not peek at the lock %s: %s", path, exc)
+        return False
+    finally:
+        os.close(fd)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from kinetoscope.engine.catalog import Catalog, CatalogEntry
 from kinetoscope.engine.download import (MAX_DOWNLOAD_BYTES, DownloadProgress, PartialDownload, discard_partial,
                                          download_file, partial_download)
 from kinetoscope.engine.errors import BadInput, Busy, KinetoscopeError, ModelError
-from kinetoscope.engine.file_lock import FileLock
+from kinetoscope.engine.file_lock import FileLock, held_elsewhere
 from kinetoscope.engine.http_client import Timeouts
 from kinetoscope.engine.model_install import (InstallSource, Manifest, folder_bytes, install_zip, installed_dir,
                                               quick_problems, read_manifest)
@@ -32,6 +32,11 @@ class Status(str, Enum):
     UPDATE = "update available"   # installed from an older catalog release
     BROKEN = "broken"
     BUNDLED = "bundled"           # ships with the app; cannot be removed
+
+
+# How long a download waits for the entry's lock before saying Busy: long enough to ride out a
+# `held_elsewhere` peek (microseconds), short enough to feel immediate.
+LOCK_WAIT_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class ModelRow:
     partial: PartialDownload | None = None
     problems: tuple[str, ...] = ()
     installed_release: str | None = None
+    downloading_elsewhere: bool = False  # its lock is held by another process (or task) right now
 
     @property
     def key(self) -> tuple[str, str]:
@@ -69,6 +75,7 @@ class ModelRow:
             "npu_latency_ms": list(self.entry.npu_latency_ms) if self.entry and self.entry.npu_latency_ms else None,
             "installed_release": self.installed_release, "problems": list(self.problems),
             "partial_bytes": self.partial.done if self.partial else None,
+            "downloading_elsewhere": self.downloading_elsewhere,
         }
 
 
@@ -88,7 +95,7 @@ def lock_path(entry: CatalogEntry) -> Path:
 
 @contextlib.contextmanager
 def _exclusive(entry: CatalogEntry) -> Iterator[None]:
-    """Hold the entry's lock for the block, or raise Busy at once when another holder has it.
+    """Hold the entry's lock for the block, or raise Busy (within LOCK_WAIT_S) when another holder has it.
 
     The CLI and the model manager both download through `download_and_install`, so two of them
     (in one process or several) never write the same `.part`, sidecar or installed folder at once.
@@ -97,7 +104,7 @@ def _exclusive(entry: CatalogEntry) -> Iterator[None]:
     lock = FileLock(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        acquired = lock.try_acquire()
+        acquired = lock.try_acquire(wait_s=LOCK_WAIT_S)
     except OSError as exc:
         raise KinetoscopeError(f"Could not prepare the download folder {path.parent}: {exc.strerror or exc}.",
                                detail=repr(exc)) from exc
@@ -110,6 +117,25 @@ def _exclusive(entry: CatalogEntry) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def being_downloaded(entry: CatalogEntry) -> bool:
+    """Whether another process (or another task in this one) holds the entry's download lock now.
+
+    A peek of microseconds that never creates the lock file: safe to call from a GUI thread and
+    harmless to a download starting at that moment (it waits LOCK_WAIT_S for the lock).
+    """
+    return held_elsewhere(lock_path(entry))
+
+
+def downloads_elsewhere(catalog: Catalog) -> set[tuple[str, str]]:
+    """The keys of the catalog entries whose download lock someone holds now (see `being_downloaded`)."""
+    return {entry.key for entry in catalog.entries if being_downloaded(entry)}
+
+
+def paused_download(entry: CatalogEntry) -> PartialDownload | None:
+    """The entry's part on disk, if any (how far a download here or elsewhere has come)."""
+    return partial_download(download_target(entry), entry.url)
 
 
 def _installed_row(model_id: str, precision: str, folder: Path, entry: CatalogEntry | None) -> ModelRow:
@@ -129,18 +155,22 @@ def _installed_row(model_id: str, precision: str, folder: Path, entry: CatalogEn
 
 def list_models(catalog: Catalog) -> list[ModelRow]:
     """Every catalog model in every precision, then installed models the catalog does not know,
-    then the bundled ones. Cheap: stats files, never hashes them."""
+    then the bundled ones. Cheap: stats files, never hashes them; peeks at the download lock
+    only of catalog entries that have a lock file (`downloading_elsewhere`)."""
     rows: list[ModelRow] = []
     seen: set[tuple[str, str]] = set()
     for entry in catalog.entries:
         seen.add(entry.key)
         folder = installed_dir(*entry.key)
+        elsewhere = being_downloaded(entry)  # for an installed model: an update or a repair
         if folder.is_dir():
-            rows.append(_installed_row(entry.model_id, entry.precision, folder, entry))
+            rows.append(replace(_installed_row(entry.model_id, entry.precision, folder, entry),
+                                downloading_elsewhere=elsewhere))
             continue
-        partial = partial_download(download_target(entry), entry.url)
+        partial = paused_download(entry)
         rows.append(ModelRow(entry.model_id, entry.precision, entry.name,
-                             Status.PARTIAL if partial else Status.NOT_INSTALLED, entry, None, partial=partial))
+                             Status.PARTIAL if partial else Status.NOT_INSTALLED, entry, None, partial=partial,
+                             downloading_elsewhere=elsewhere))
     for loc in available_models():
         if (loc.model_id, loc.precision) in seen:
             continue

@@ -3,29 +3,36 @@
 A standalone widget the main window opens from a menu. It only presents and schedules: listing
 comes from `engine.model_library`, and every download, install, import, verification and removal
 runs in its own `EngineTask` thread. "Use this model" emits `use_model(model_id, precision)`.
+
+A model another process is downloading (a second window, `kinetoscope models download`) is shown
+as such, its actions disabled. The pane learns of it when it rebuilds its rows, is shown or its
+window is activated (a peek at the model's lock file: microseconds), and re-checks once a second
+only while such a row is on screen, so the row turns back by itself when the other process ends.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMenu,
                                QMessageBox, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
                                QToolButton, QVBoxLayout, QWidget)
 
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.catalog import Catalog, load_catalog
-from kinetoscope.engine.download import DownloadProgress
+from kinetoscope.engine.download import DownloadProgress, PartialDownload
 from kinetoscope.engine.errors import KinetoscopeError
 from kinetoscope.engine.http_client import Timeouts
 from kinetoscope.engine.model_install import import_model, remove_model, verify_model
 from kinetoscope.engine.model_library import (ModelRow, Status, discard_download, disk_space,
-                                              download_and_install, list_models)
+                                              download_and_install, downloads_elsewhere, list_models,
+                                              paused_download)
 from kinetoscope.ui.model_manager_tasks import EngineTask
 
 log = logging.getLogger(__name__)
@@ -33,6 +40,9 @@ log = logging.getLogger(__name__)
 COLUMNS = ("Model", "Precision", "Size", "NPU latency", "Status", "")
 COL_STATUS, COL_ACTIONS = 4, 5
 STALL_NOTICE_S = 2.0  # no bytes for this long: say so rather than show a stale speed
+ELSEWHERE_CHECK_MS = 1000  # re-check of models another process is downloading, only while there are any
+ELSEWHERE_TIP = ("Another Kinetoscope process (a second window or `kinetoscope models download`) is "
+                 "downloading this model. This row becomes available again by itself when it has finished.")
 Key = tuple[str, str]
 
 
@@ -55,6 +65,11 @@ def format_progress(p: DownloadProgress) -> str:
         eta = int(p.eta_s)
         parts.append(f"{eta // 60}:{eta % 60:02d} left")
     return " · ".join(parts)
+
+
+def _elsewhere_text(partial: PartialDownload | None) -> str:
+    pct = partial.percent if partial else None
+    return "Downloading in another Kinetoscope process" + (f" · {pct}%" if pct is not None else "")
 
 
 def _status_text(row: ModelRow) -> str:
@@ -90,6 +105,10 @@ class ModelManagerPane(QWidget):
         self._stall_timer = QTimer(self)
         self._stall_timer.setInterval(1000)
         self._stall_timer.timeout.connect(self._notice_stalls)
+        self._elsewhere: set[Key] = set()             # rows another process is downloading
+        self._elsewhere_timer = QTimer(self)
+        self._elsewhere_timer.setInterval(ELSEWHERE_CHECK_MS)
+        self._elsewhere_timer.timeout.connect(self._recheck_elsewhere)
 
         self._intro = QLabel("Loading the model catalog…")
         self._intro.setWordWrap(True)
@@ -156,6 +175,10 @@ class ModelManagerPane(QWidget):
                 return button
         raise LookupError(f"no {text!r} button for {key}")
 
+    def downloading_elsewhere(self, key: Key) -> bool:
+        """Whether the row says another process is downloading this model."""
+        return key in self._elsewhere
+
     def message(self) -> str:
         """The message line under the table ("" when none is shown)."""
         return "" if self._message.isHidden() else self._message.text()
@@ -188,8 +211,13 @@ class ModelManagerPane(QWidget):
                     old.hide()
                     self._table.removeCellWidget(i, col)
         self._table.setRowCount(len(self._rows))
+        self._elsewhere = {r.key for r in self._rows if r.downloading_elsewhere and r.key not in self._downloads}
         for i, row in enumerate(self._rows):
             self._fill_row(i, row)
+        if self._elsewhere:
+            self._elsewhere_timer.start()
+        else:
+            self._elsewhere_timer.stop()
         used, free = disk_space()
         self._disk.setText(f"Models use {format_bytes(used)} · {format_bytes(free)} free on this disk")
         self._table.resizeRowsToContents()
@@ -206,11 +234,13 @@ class ModelManagerPane(QWidget):
             self._table.setItem(i, col, item)
         problems = self._verify_problems.get(row.key)
         if problems and row.status in (Status.INSTALLED, Status.UPDATE):
-            row = ModelRow(row.model_id, row.precision, row.name, Status.BROKEN, row.entry, row.path,
-                           row.disk_bytes, problems=problems, installed_release=row.installed_release)
+            row = replace(row, status=Status.BROKEN, problems=problems)
             self._rows[i] = row
-        status = QTableWidgetItem(_status_text(row))
-        if row.problems:
+        elsewhere = row.key in self._elsewhere
+        status = QTableWidgetItem(_elsewhere_text(row.partial) if elsewhere else _status_text(row))
+        if elsewhere:
+            status.setToolTip(ELSEWHERE_TIP)
+        elif row.problems:
             status.setToolTip("\n".join(row.problems))
         self._table.setItem(i, COL_STATUS, status)
         if row.key in self._downloads:
@@ -218,6 +248,8 @@ class ModelManagerPane(QWidget):
             bar.setRange(0, 0)
             bar.setFormat("Starting…")
             bar.setTextVisible(True)
+            if row.key in self._last_progress:  # a rebuild mid-download keeps what the bar said
+                self._show_progress(bar, self._last_progress[row.key][1])
             self._bars[row.key] = bar
             self._table.setCellWidget(i, COL_STATUS, bar)
         self._table.setCellWidget(i, COL_ACTIONS, self._actions_for(row))
@@ -228,9 +260,14 @@ class ModelManagerPane(QWidget):
         box.setContentsMargins(4, 1, 4, 1)
         box.setSpacing(4)
         key = row.key
+        elsewhere = key in self._elsewhere
 
-        def add(text: str, slot: Any, tip: str = "") -> None:
+        def add(text: str, slot: Any, tip: str = "", *, conflicts: bool = True) -> None:
+            """`conflicts`: the action writes this model's files, which the other process owns now."""
             button = QPushButton(text)
+            if elsewhere and conflicts:
+                button.setEnabled(False)
+                tip = ELSEWHERE_TIP
             button.setToolTip(tip)
             button.clicked.connect(slot)
             box.addWidget(button)
@@ -244,7 +281,7 @@ class ModelManagerPane(QWidget):
             add("Discard", lambda: self._discard(key), "Delete the partly downloaded file")
         else:
             if row.usable:
-                add("Use this model", lambda: self.use_model.emit(*key))
+                add("Use this model", lambda: self.use_model.emit(*key), conflicts=False)
             if row.status is Status.UPDATE:
                 add("Update", lambda: self.start_download(key), "Install the catalog's release")
             if row.status is Status.BROKEN and row.entry is not None:
@@ -288,8 +325,11 @@ class ModelManagerPane(QWidget):
     def _on_progress(self, key: Key, p: DownloadProgress) -> None:
         self._last_progress[key] = (time.monotonic(), p)
         bar = self._bars.get(key)
-        if bar is None:
-            return
+        if bar is not None:
+            self._show_progress(bar, p)
+
+    @staticmethod
+    def _show_progress(bar: QProgressBar, p: DownloadProgress) -> None:
         if p.total:
             bar.setRange(0, 1000)
             bar.setValue(int(1000 * p.done / p.total))
@@ -303,6 +343,19 @@ class ModelManagerPane(QWidget):
             if bar is not None and now - when > STALL_NOTICE_S and bar.format().startswith("Downloading"):
                 done = f"{p.percent}%" if p.percent is not None else format_bytes(p.done)
                 bar.setFormat(f"Downloading {done} · waiting for the server…")
+
+    def _recheck_elsewhere(self) -> None:
+        """Peek at the download locks; rebuild the rows only when one was taken or let go."""
+        if self._catalog is None or not self.isVisible():
+            return  # a hidden pane catches up in showEvent
+        now = downloads_elsewhere(self._catalog) - set(self._downloads)
+        if now != self._elsewhere:
+            self.refresh()
+            return
+        for key in now:  # still going: show how far it has come
+            item = self._table.item(self.row_index(key), COL_STATUS)
+            if item is not None:
+                item.setText(_elsewhere_text(paused_download(self._catalog.find(*key))))
 
     def _on_stage(self, key: Key, text: str) -> None:
         bar = self._bars.get(key)
@@ -412,6 +465,16 @@ class ModelManagerPane(QWidget):
             task.cancel()
         for task in [*self._downloads.values(), *self._others]:
             task.wait()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self._recheck_elsewhere()
+
+    def event(self, event: QEvent) -> bool:
+        # Coming back to this window (say from a terminal running `models download`): look again.
+        if event.type() == QEvent.Type.WindowActivate:
+            self._recheck_elsewhere()
+        return super().event(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.shutdown()
