@@ -16,7 +16,9 @@ work/motion_demo.pt (at each validation and at the end), work/train.log and work
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import time
 from pathlib import Path
 
@@ -80,6 +82,13 @@ class Batches(torch.utils.data.IterableDataset):
                 yield xt.contiguous(memory_format=CHANNELS_LAST), yt
 
 
+def save(net: MotionNet, out: Path) -> None:
+    """Write the weights next to `out`, then rename: a stopped run never leaves half a checkpoint."""
+    partial = out.with_name(out.name + ".part")
+    torch.save(net.state_dict(), partial)
+    os.replace(partial, out)
+
+
 def train(steps: int = STEPS, threads: int = 1, lr: float = PEAK_LR, out: Path = CHECKPOINT) -> dict:
     WORK.mkdir(parents=True, exist_ok=True)
     LOG_FILE.write_text("")
@@ -116,12 +125,13 @@ def train(steps: int = STEPS, threads: int = 1, lr: float = PEAK_LR, out: Path =
             acc = accuracy(net, valid_x, valid_y)
             history.append({"step": step, "validation_acc": round(acc, 4)})
             log(f"step {step} validation acc {acc:.3f}")
-            torch.save(net.state_dict(), out)
+            save(net, out)
     seconds = time.perf_counter() - start
     result = {
         "steps": steps, "batch": BATCH, "uses_per_rendered_batch": USES_PER_BATCH, "peak_lr": lr,
         "threads": threads, "seconds": round(seconds, 1), "seconds_per_step": round(seconds / steps, 3),
         "validation_size": VALID_SIZE, "validation": history,
+        "checkpoint_sha256": hashlib.sha256(out.read_bytes()).hexdigest(),  # equal across reruns here
     }
     (WORK / "train.json").write_text(json.dumps(result, indent=2))
     log(f"done in {seconds / 60:.1f} min: final validation acc {history[-1]['validation_acc']:.3f}")
