@@ -127,6 +127,29 @@ def make_camera_view(qapp: QApplication, home: Path) -> Iterator[Callable[..., o
     qapp.processEvents()
 
 
+def act_on(qapp: QApplication, signal, condition: Callable[..., object], action: Callable[[], object],  # noqa: ANN001
+           what: str, timeout_s: float = 60.0) -> tuple:
+    """Call `action()` inside the first emission of `signal` whose arguments satisfy `condition`.
+
+    For "do X while a run is under way": polling for the state between turns of the event loop
+    misses a run that starts and ends within one turn (the demo model runs a view in ~10 ms); a
+    slot runs while the state is certain. Returns that emission's arguments.
+    """
+    seen: list[tuple] = []
+
+    def slot(*args: object) -> None:
+        if not seen and condition(*args):
+            seen.append(args)
+            action()
+
+    signal.connect(slot)
+    try:
+        wait_until(qapp, lambda: seen, timeout_s, what)
+    finally:
+        signal.disconnect(slot)
+    return seen[0]
+
+
 def wait_until(qapp: QApplication, condition: Callable[[], object], timeout_s: float = 60.0,
                what: str = "condition") -> None:
     """Run the event loop until `condition()` is true, failing after `timeout_s`."""

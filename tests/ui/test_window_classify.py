@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QApplication
 
-from conftest import wait_until
+from conftest import act_on, wait_until
 from helpers import drop_files
 from kinetoscope.ui.clip_queue import ClipState
 from kinetoscope.ui.widgets.predictions import percent
@@ -119,8 +119,7 @@ def test_a_broken_file_shows_an_error_with_details_and_the_window_keeps_working(
 def test_cancel_stops_the_run_and_the_next_run_works(qapp: QApplication, make_window, sample_clip: Path) -> None:
     window = make_window(views=12)
     window.open_paths([sample_clip])
-    wait_until(qapp, lambda: window.runner.running is not None and window.runner.running.views, what="a first view")
-    window.actions_.cancel.trigger()
+    act_on(qapp, window.runner.view_ready, lambda *_: True, window.actions_.cancel.trigger, what="a first view")
     assert window.queue.state(sample_clip.resolve()) is ClipState.CANCELLED
     assert window.runner.running is None
     assert not window.actions_.cancel.isEnabled()
@@ -149,9 +148,8 @@ def test_options_that_did_not_change_never_restart_or_repeat_a_run(qapp: QApplic
     window.runner.started.connect(starts.append)
     window.runner.cancelled.connect(cancels.append)
     assert drop_files(window, [sample_clip])
-    wait_until(qapp, lambda: window.runner.running is not None and window.runner.running.clip == clip,
-               what="the run to start")
-    window.controls.options_changed.emit()  # mid-run, same options
+    act_on(qapp, window.runner.view_ready, lambda *_: True, window.controls.options_changed.emit,
+           what="a first view")  # mid-run, same options
     wait_until(qapp, lambda: window.queue.state(clip) is ClipState.DONE, what="the classification")
     window.controls.options_changed.emit()  # after the run, same options
     _settle(qapp)

@@ -45,9 +45,10 @@ def test_switching_to_the_npu_simulator_and_back_reports_the_device(
     assert window.runner.running is None
     assert window.settings.device == "cpu"
     # ...and Run Again classifies on the CPU once more after the NPU session.
+    starts: list[Path] = []
+    window.runner.started.connect(starts.append)
     window.actions_.rerun.trigger()
-    wait_until(qapp, lambda: window.queue.state(clip) is ClipState.RUNNING, what="the CPU re-run to start")
-    wait_until(qapp, lambda: window.queue.state(clip) is ClipState.DONE, what="the CPU re-run")
+    wait_until(qapp, lambda: starts == [clip] and window.queue.state(clip) is ClipState.DONE, what="the CPU re-run")
     assert window.status_text.text().startswith("Ran on CPU")
 
 

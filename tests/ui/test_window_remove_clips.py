@@ -9,7 +9,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from conftest import SAMPLES, wait_until
+from conftest import SAMPLES, act_on, wait_until
 from kinetoscope.ui.clip_queue import ClipState
 
 
@@ -56,14 +56,18 @@ def test_a_removed_queued_clip_never_runs(qapp: QApplication, make_window) -> No
 def test_removing_the_running_clip_cancels_it_and_the_next_one_completes(qapp: QApplication, make_window) -> None:
     window = make_window(views=12)  # long enough to be caught mid-run
     first, second = _clips(2)
-    window.open_paths([first, second])
-    wait_until(qapp, lambda: window.runner.running is not None and window.runner.running.clip == first
-               and window.runner.running.views, what="a first view of the first clip")
-    job = window.runner.running.job_id
     cancelled: list[Path] = []
     window.runner.cancelled.connect(cancelled.append)
+    jobs: list[int] = []
 
-    window.remove_clips([first])  # the running clip, and the one on show
+    def remove_first() -> None:  # the running clip, and the one on show
+        jobs.append(window.runner.running.job_id)
+        window.remove_clips([first])
+
+    window.open_paths([first, second])
+    act_on(qapp, window.runner.view_ready, lambda clip, *_: clip == first, remove_first,
+           what="a first view of the first clip")
+    job = jobs[0]
     assert cancelled == [first]
     assert window.engine._tokens[job].cancelled  # asked to stop through the runner's cancel path
     # The clip that took its place is shown as if clicked, so it runs now.
@@ -85,11 +89,15 @@ def test_removing_a_clip_running_in_the_background_starts_the_next(qapp: QApplic
     window = make_window(views=12)
     first, second, third = _clips(3)
     window.open_paths([first, second, third])
-    wait_until(qapp, lambda: window.runner.running is not None and window.runner.running.clip == second,
-               what="the second clip to start in the background")
-    shown = window.clip_view.predictions.predictions()
+    shown: list = []
 
-    window.remove_clips([second])
+    def remove_second() -> None:  # running in the background
+        shown.append(window.clip_view.predictions.predictions())
+        window.remove_clips([second])
+
+    act_on(qapp, window.runner.view_ready, lambda clip, *_: clip == second, remove_second,
+           what="a first view of the second clip, in the background")
+    shown = shown[0]
     assert window.runner.running is not None and window.runner.running.clip == third
     assert window.current_clip == first
     assert window.clip_view.predictions.predictions() == shown  # the clip on show is left alone
