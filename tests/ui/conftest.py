@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -82,15 +83,20 @@ def sample_clip() -> Path:
 @pytest.fixture
 def make_window(qapp: QApplication, demo_model: str) -> Iterator[Callable[..., object]]:
     """Open real main windows; each is closed (stopping its engine thread) after the test."""
+    from kinetoscope.settings import SettingsStore
     from kinetoscope.ui.main_window import MainWindow
 
     windows: list[MainWindow] = []
 
     def make(views: int | None = None) -> MainWindow:
+        if views is not None:
+            # As a user whose saved choice is `views` finds it: set before the window opens. Setting
+            # the spin box afterwards would start its settle timer, which then fires mid-test.
+            store = SettingsStore()
+            store.save(replace(store.load(), views=views))
         window = MainWindow()
         window.clip_view.predictions.set_animated(False)
-        if views is not None:
-            window.controls.views_spin.setValue(views)
+        assert views is None or window.controls.options() is None or window.controls.options().views == views
         window.show()
         windows.append(window)
         return window
