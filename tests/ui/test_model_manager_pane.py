@@ -23,7 +23,8 @@ from kinetoscope.engine.model_install import install_zip, installed_dir
 from kinetoscope.engine.model_library import download_target, lock_path
 from kinetoscope.engine.model_store import resolve_model
 from kinetoscope.engine.session import ModelSession
-from kinetoscope.ui.model_manager import ELSEWHERE_TIP, ModelManagerPane
+from kinetoscope.ui.model_manager import ModelManagerPane
+from kinetoscope.ui.model_manager_text import ELSEWHERE_TIP
 
 FLOAT, W8A8 = ("resnet_3d", "float"), ("resnet_3d", "w8a8")
 

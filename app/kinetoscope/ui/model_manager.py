@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.catalog import Catalog, load_catalog
-from kinetoscope.engine.download import DownloadProgress, PartialDownload
+from kinetoscope.engine.download import DownloadProgress
 from kinetoscope.engine.errors import KinetoscopeError
 from kinetoscope.engine.http_client import Timeouts
 from kinetoscope.engine.model_install import import_model, remove_model, verify_model
@@ -34,6 +34,8 @@ from kinetoscope.engine.model_library import (ModelRow, Status, discard_download
                                               download_and_install, downloads_elsewhere, list_models,
                                               paused_download)
 from kinetoscope.ui.model_manager_tasks import EngineTask
+from kinetoscope.ui.model_manager_text import (ELSEWHERE_TIP, elsewhere_text, format_bytes, format_progress,
+                                                status_text)
 
 log = logging.getLogger(__name__)
 
@@ -41,48 +43,7 @@ COLUMNS = ("Model", "Precision", "Size", "NPU latency", "Status", "")
 COL_STATUS, COL_ACTIONS = 4, 5
 STALL_NOTICE_S = 2.0  # no bytes for this long: say so rather than show a stale speed
 ELSEWHERE_CHECK_MS = 1000  # re-check of models another process is downloading, only while there are any
-ELSEWHERE_TIP = ("Another Kinetoscope process (a second window or `kinetoscope models download`) is "
-                 "downloading this model. This row becomes available again by itself when it has finished.")
 Key = tuple[str, str]
-
-
-def format_bytes(n: float) -> str:
-    if n >= 1e9:
-        return f"{n / 1e9:.1f} GB"
-    if n >= 1e6:
-        return f"{n / 1e6:.1f} MB"
-    return f"{n / 1e3:.0f} kB"
-
-
-def format_progress(p: DownloadProgress) -> str:
-    """"41% · 49.2 of 120.0 MB · 3.2 MB/s · 0:22 left" (parts dropped when unknown)."""
-    parts = [f"{p.percent}%" if p.percent is not None else format_bytes(p.done)]
-    if p.total:
-        parts.append(f"{format_bytes(p.done).removesuffix(' MB')} of {format_bytes(p.total)}")
-    if p.speed_bps > 0:
-        parts.append(f"{format_bytes(p.speed_bps)}/s")
-    if p.eta_s is not None:
-        eta = int(p.eta_s)
-        parts.append(f"{eta // 60}:{eta % 60:02d} left")
-    return " · ".join(parts)
-
-
-def _elsewhere_text(partial: PartialDownload | None) -> str:
-    pct = partial.percent if partial else None
-    return "Downloading in another Kinetoscope process" + (f" · {pct}%" if pct is not None else "")
-
-
-def _status_text(row: ModelRow) -> str:
-    if row.status is Status.PARTIAL and row.partial:
-        pct = row.partial.percent
-        return f"Paused at {pct}%" if pct is not None else "Paused"
-    if row.status is Status.BROKEN:
-        return "Broken: " + "; ".join(row.problems[:2])
-    if row.status is Status.UPDATE:
-        return f"Update available ({row.installed_release} → {row.entry.release if row.entry else '?'})"
-    if row.status is Status.BUNDLED:
-        return "Installed (bundled)"
-    return row.status.value.capitalize()
 
 
 class ModelManagerPane(QWidget):
@@ -237,7 +198,7 @@ class ModelManagerPane(QWidget):
             row = replace(row, status=Status.BROKEN, problems=problems)
             self._rows[i] = row
         elsewhere = row.key in self._elsewhere
-        status = QTableWidgetItem(_elsewhere_text(row.partial) if elsewhere else _status_text(row))
+        status = QTableWidgetItem(elsewhere_text(row.partial) if elsewhere else status_text(row))
         if elsewhere:
             status.setToolTip(ELSEWHERE_TIP)
         elif row.problems:
@@ -355,7 +316,7 @@ class ModelManagerPane(QWidget):
         for key in now:  # still going: show how far it has come
             item = self._table.item(self.row_index(key), COL_STATUS)
             if item is not None:
-                item.setText(_elsewhere_text(paused_download(self._catalog.find(*key))))
+                item.setText(elsewhere_text(paused_download(self._catalog.find(*key))))
 
     def _on_stage(self, key: Key, text: str) -> None:
         bar = self._bars.get(key)

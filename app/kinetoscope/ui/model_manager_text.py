@@ -1,0 +1,48 @@
+"""What the model manager writes: sizes, download progress and each row's status, as text."""
+
+from __future__ import annotations
+
+from kinetoscope.engine.download import DownloadProgress, PartialDownload
+from kinetoscope.engine.model_library import ModelRow, Status
+
+ELSEWHERE_TIP = ("Another Kinetoscope process (a second window or `kinetoscope models download`) is "
+                 "downloading this model. This row becomes available again by itself when it has finished.")
+
+
+def format_bytes(n: float) -> str:
+    if n >= 1e9:
+        return f"{n / 1e9:.1f} GB"
+    if n >= 1e6:
+        return f"{n / 1e6:.1f} MB"
+    return f"{n / 1e3:.0f} kB"
+
+
+def format_progress(p: DownloadProgress) -> str:
+    """"41% · 49.2 of 120.0 MB · 3.2 MB/s · 0:22 left" (parts dropped when unknown)."""
+    parts = [f"{p.percent}%" if p.percent is not None else format_bytes(p.done)]
+    if p.total:
+        parts.append(f"{format_bytes(p.done).removesuffix(' MB')} of {format_bytes(p.total)}")
+    if p.speed_bps > 0:
+        parts.append(f"{format_bytes(p.speed_bps)}/s")
+    if p.eta_s is not None:
+        eta = int(p.eta_s)
+        parts.append(f"{eta // 60}:{eta % 60:02d} left")
+    return " · ".join(parts)
+
+
+def elsewhere_text(partial: PartialDownload | None) -> str:
+    pct = partial.percent if partial else None
+    return "Downloading in another Kinetoscope process" + (f" · {pct}%" if pct is not None else "")
+
+
+def status_text(row: ModelRow) -> str:
+    if row.status is Status.PARTIAL and row.partial:
+        pct = row.partial.percent
+        return f"Paused at {pct}%" if pct is not None else "Paused"
+    if row.status is Status.BROKEN:
+        return "Broken: " + "; ".join(row.problems[:2])
+    if row.status is Status.UPDATE:
+        return f"Update available ({row.installed_release} → {row.entry.release if row.entry else '?'})"
+    if row.status is Status.BUNDLED:
+        return "Installed (bundled)"
+    return row.status.value.capitalize()
