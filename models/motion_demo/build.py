@@ -1,7 +1,7 @@
 """Rebuild everything for motion_demo: train, export, quantise, bundle, samples, evaluate.
 
-    .venv/bin/python models/motion_demo/build.py               # the whole pipeline (~35 min, 2 cores)
-    .venv/bin/python models/motion_demo/build.py --skip-train  # reuse work/motion_demo.pt (~7 min)
+    .venv/bin/python models/motion_demo/build.py               # the whole pipeline (~31 min, 2 cores)
+    .venv/bin/python models/motion_demo/build.py --skip-train  # reuse work/motion_demo.pt (~5 min)
 
 Progress goes to stdout and models/motion_demo/work/build.log; figures to work/build.json.
 """
