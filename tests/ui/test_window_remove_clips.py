@@ -26,10 +26,14 @@ def _started(window) -> list[Path]:  # noqa: ANN001
     return started
 
 
-def _click(window, clip: Path, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:  # noqa: ANN001
+def _click(window, clip: Path, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,  # noqa: ANN001
+           *, double: bool = False) -> None:
     queue = window.queue
     item = next(queue.item(row) for row in range(queue.count()) if queue.item(row).toolTip() == str(clip))
-    QTest.mouseClick(queue.viewport(), Qt.MouseButton.LeftButton, modifier, queue.visualItemRect(item).center())
+    where = queue.visualItemRect(item).center()
+    QTest.mouseClick(queue.viewport(), Qt.MouseButton.LeftButton, modifier, where)
+    if double:  # the second click of a double click arrives as a double-click event
+        QTest.mouseDClick(queue.viewport(), Qt.MouseButton.LeftButton, modifier, where)
 
 
 def _idle(qapp: QApplication, window, what: str) -> None:  # noqa: ANN001
@@ -153,6 +157,20 @@ def test_several_selected_clips_are_removed_together(qapp: QApplication, make_wi
     assert window.current_clip == clips[3]
     assert window.runner.running is None  # done already: shown from its cached result
     assert window.clip_view.predictions.title() == "Whole clip"
+
+
+def test_a_ctrl_double_click_selects_and_a_plain_one_or_enter_shows(qapp: QApplication, make_window) -> None:
+    window = make_window(views=2)
+    first, second = _clips(2)
+    window.open_paths([first, second])
+    _idle(qapp, window, "the queue")
+    _click(window, second, Qt.KeyboardModifier.ControlModifier, double=True)
+    assert window.current_clip == first  # activation (a double click here) with Ctrl only selects
+    _click(window, second, double=True)
+    assert window.current_clip == second
+    window.queue.setCurrentRow(0)
+    QTest.keyClick(window.queue, Qt.Key.Key_Return)
+    assert window.current_clip == first
 
 
 def test_delete_and_backspace_remove_only_while_the_list_has_the_focus(qapp: QApplication, make_window) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIcon, QMouseEvent
+from PySide6.QtGui import QIcon, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QStyle, QWidget
 
 # Containers FFmpeg reads that people keep video in. Anything else is skipped with a message
@@ -77,9 +77,9 @@ class ClipQueue(QListWidget):
         self.setUniformItemSizes(True)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self._states: dict[Path, ClipState] = {}
-        self._press_modifiers = Qt.KeyboardModifier.NoModifier
-        self.itemActivated.connect(self._chosen)
-        self.itemClicked.connect(self._clicked)
+        self._press_modifiers = Qt.KeyboardModifier.NoModifier  # of the last mouse press or key press
+        self.itemActivated.connect(self._picked)  # Enter, or a double click (a single one on some desktops)
+        self.itemClicked.connect(self._picked)
 
     def add_clips(self, clips: Iterable[Path]) -> list[Path]:
         """Append clips not already queued; returns the ones added."""
@@ -144,15 +144,20 @@ class ClipQueue(QListWidget):
         self._press_modifiers = event.modifiers()
         super().mousePressEvent(event)
 
-    def _clicked(self, item: QListWidgetItem) -> None:
-        # Ctrl+click and Shift+click build a selection; showing each clip on the way would
-        # start (and abandon) a run per click.
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        self._press_modifiers = event.modifiers()
+        super().mouseDoubleClickEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        self._press_modifiers = event.modifiers()
+        super().keyPressEvent(event)
+
+    def _picked(self, item: QListWidgetItem) -> None:
+        # Ctrl and Shift build a selection, by click or by double click; showing each clip on the
+        # way would start (and abandon) a run per click.
         extending = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
         if not self._press_modifiers & extending:
-            self._chosen(item)
-
-    def _chosen(self, item: QListWidgetItem) -> None:
-        self.clip_chosen.emit(item.data(PATH_ROLE))
+            self.clip_chosen.emit(item.data(PATH_ROLE))
 
     def _item(self, clip: Path) -> QListWidgetItem | None:
         for row in range(self.count()):
