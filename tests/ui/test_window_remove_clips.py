@@ -62,23 +62,27 @@ def test_removing_the_running_clip_cancels_it_and_the_next_one_completes(qapp: Q
     first, second = _clips(2)
     cancelled: list[Path] = []
     window.runner.cancelled.connect(cancelled.append)
-    jobs: list[int] = []
+    after: dict[str, object] = {}
 
     def remove_first() -> None:  # the running clip, and the one on show
-        jobs.append(window.runner.running.job_id)
+        job = window.runner.running.job_id
         window.remove_clips([first])
+        # What the window is right after the removal (the engine may finish other work right after).
+        running = window.runner.running
+        after.update(job=job, cancelled=list(cancelled), token_cancelled=window.engine._tokens[job].cancelled,
+                     current=window.current_clip, running=running.clip if running else None,
+                     selected=window.queue.selected_clips(), title=window.windowTitle())
 
     window.open_paths([first, second])
     act_on(qapp, window.runner.view_ready, lambda clip, *_: clip == first, remove_first,
            what="a first view of the first clip")
-    job = jobs[0]
-    assert cancelled == [first]
-    assert window.engine._tokens[job].cancelled  # asked to stop through the runner's cancel path
+    job = after["job"]
+    assert after["cancelled"] == [first]
+    assert after["token_cancelled"]  # asked to stop through the runner's cancel path
     # The clip that took its place is shown as if clicked, so it runs now.
-    assert window.current_clip == second
-    assert window.runner.running is not None and window.runner.running.clip == second
-    assert window.queue.selected_clips() == [second]
-    assert window.windowTitle().startswith(second.name)
+    assert after["current"] == second and after["running"] == second
+    assert after["selected"] == [second]
+    assert after["title"].startswith(second.name)
 
     _idle(qapp, window, "the next clip")
     assert job not in window.engine._tokens  # the engine stopped the removed clip's job
@@ -93,19 +97,22 @@ def test_removing_a_clip_running_in_the_background_starts_the_next(qapp: QApplic
     window = make_window(views=12)
     first, second, third = _clips(3)
     window.open_paths([first, second, third])
-    shown: list = []
+    after: dict[str, object] = {}
 
     def remove_second() -> None:  # running in the background
-        shown.append(window.clip_view.predictions.predictions())
+        shown = window.clip_view.predictions.predictions()
         window.remove_clips([second])
+        running = window.runner.running
+        after.update(running=running.clip if running else None, current=window.current_clip, shown=shown,
+                     untouched=window.clip_view.predictions.predictions() == shown)
 
     act_on(qapp, window.runner.view_ready, lambda clip, *_: clip == second, remove_second,
            what="a first view of the second clip, in the background")
-    shown = shown[0]
-    assert window.runner.running is not None and window.runner.running.clip == third
-    assert window.current_clip == first
-    assert window.clip_view.predictions.predictions() == shown  # the clip on show is left alone
+    assert after["running"] == third
+    assert after["current"] == first
+    assert after["untouched"]  # the clip on show is left alone
     _idle(qapp, window, "the third clip")
+    assert window.current_clip == first and window.clip_view.predictions.predictions() == after["shown"]
     assert window.queue.clips() == [first, third]
     assert window.queue.state(third) is ClipState.DONE
 
