@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from config import MEAN, STD
+from config import INPUT_SHAPE, MEAN, STD
 
 # The stem sees 5 frames through a 4 x 4 window at stride 4: wide enough in time to see a slow
 # edge move by a pixel, cheap because nothing runs at full resolution. Its init favours frame
@@ -20,8 +20,17 @@ STAGES: tuple[tuple[int, int, int, int, int], ...] = (
     (128, 3, 1, 3, 1),
 )
 N_CLASSES = 9
-# Shape of the last feature map for a [1, 3, 16, 112, 112] input: (T, H, W).
-FEATURE_THW = (4, 7, 7)
+
+
+def _feature_thw() -> tuple[int, int, int]:
+    """(T, H, W) of the last feature map for the model's input: the input divided by the strides."""
+    t, h = INPUT_SHAPE[2], INPUT_SHAPE[3] // STEM[2]
+    for _, _, s, _, st in STAGES:
+        t, h = t // st, h // (s or 1)
+    return t, h, h
+
+
+FEATURE_THW = _feature_thw()  # (4, 7, 7)
 
 
 class ConvBn(nn.Sequential):
