@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-SAMPLE := resources/samples/sample_rotating_clockwise.mp4
+SAMPLE := app/kinetoscope/data/samples/sample_rotating_clockwise.mp4
 
 .PHONY: run test setup system-deps bench clean
 

@@ -57,7 +57,7 @@ def measure(model: str, mode: str, home: Path) -> dict:
 def default_models() -> list[str]:
     models = [str(p) for p in sorted(OUT.glob("r2plus1d18-onnx-*")) if p.is_dir()]
     models += [f"motion_demo@{p}" for p in ("float", "w8a8")
-               if (REPO / "models" / f"motion_demo-onnx-{p}.zip").exists()]
+               if (REPO / "app" / "kinetoscope" / "data" / "models" / f"motion_demo-onnx-{p}.zip").exists()]
     return models
 
 

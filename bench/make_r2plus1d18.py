@@ -127,7 +127,7 @@ def write_bundle(model_path: Path, precision: str) -> Path:
     model.ir_version = IR_VERSION
     onnx.save(model, str(sub / f"{MODEL_ID}.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
               location=f"{MODEL_ID}.data", size_threshold=1024)
-    shutil.copy(REPO / "resources" / "kinetics400_labels.txt", base / "kinetics400_labels.txt")
+    shutil.copy(REPO / "app" / "kinetoscope" / "data" / "labels" / "kinetics400_labels.txt", base / "kinetics400_labels.txt")
     rel = f"{MODEL_ID}_onnx/{MODEL_ID}.onnx"
     meta = {"model_id": MODEL_ID, "model_name": "R(2+1)D-18-sized (random weights)", "runtime": "onnx",
             "precision": precision, "model_files": {rel: {

@@ -38,7 +38,10 @@ EXE = ".exe" if WINDOWS else ""
 VC_RUNTIME_DLLS = ("vcruntime140.dll", "vcruntime140_1.dll", "msvcp140.dll", "msvcp140_1.dll",
                    "msvcp140_2.dll", "msvcp140_atomic_wait.dll", "msvcp140_codecvt_ids.dll", "concrt140.dll")
 VC_RUNTIME_REQUIRED = ("vcruntime140.dll", "msvcp140.dll")
-DEMO_MODEL_FILES = ("motion_demo-onnx-float.zip", "motion_demo-onnx-w8a8.zip", "catalog.json")
+PACKAGE_DATA = REPO / "app" / "kinetoscope" / "data"
+# What the app needs of its package data folder to run offline (relative to it).
+BUNDLED_FILES = ("catalog.json", "models/motion_demo-onnx-float.zip", "models/motion_demo-onnx-w8a8.zip",
+                 "labels/kinetics400_labels.txt", "samples/sample_rotating_clockwise.mp4")
 
 
 @dataclass(frozen=True)
@@ -78,21 +81,20 @@ def check_platform(check_only: bool) -> None:
              f"{sys.version.split()[0]}")
 
 
-def freeze(models: Path, dist: Path) -> float:
-    step(f"Freezing with PyInstaller (models from {models})")
+def freeze(dist: Path) -> float:
+    step(f"Freezing with PyInstaller (bundled data from {PACKAGE_DATA.relative_to(REPO)})")
     started = time.perf_counter()
     cmd = [sys.executable, "-m", "PyInstaller", str(HERE / "kinetoscope.spec"), "--noconfirm",
-           "--log-level", "WARN", "--distpath", str(dist), "--workpath", str(BUILD / "work"),
-           "--", "--models", str(models)]
+           "--log-level", "WARN", "--distpath", str(dist), "--workpath", str(BUILD / "work")]
     subprocess.run(cmd, check=True, cwd=REPO)
     return time.perf_counter() - started
 
 
-def check_models(models: Path) -> None:
-    """Fail before the slow freeze when the demo model is not built yet."""
-    missing = [name for name in DEMO_MODEL_FILES if not (models / name).is_file()]
+def check_bundled_data() -> None:
+    """Fail before the slow freeze when a bundled file is missing (run `make models` first)."""
+    missing = [name for name in BUNDLED_FILES if not (PACKAGE_DATA / name).is_file()]
     if missing:
-        fail(f"{models} lacks {', '.join(missing)}: build the demo model first (models/motion_demo/build.py)")
+        fail(f"{PACKAGE_DATA} lacks {', '.join(missing)}: run `make models` first")
 
 
 def find_vc_runtime(explicit: Path | None) -> Path | None:
@@ -152,8 +154,7 @@ def required_files() -> dict[str, list[str]]:
     if WINDOWS:
         qt.append("PySide6/**/styles/*")  # Linux Qt builds its styles in; Windows ships a plugin
     return {
-        "demo model and catalog": [f"models/{name}" for name in DEMO_MODEL_FILES],
-        "resources": ["resources/samples/sample_rotating_clockwise.mp4", "resources/kinetics400_labels.txt"],
+        "bundled models, catalog, labels and samples": [f"kinetoscope/data/{name}" for name in BUNDLED_FILES],
         "onnxruntime": ["onnxruntime/capi/*onnxruntime*"],
         "onnxruntime-qnn": qnn,
         "Qt plugins": qt,
@@ -285,8 +286,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check-only", action="store_true",
                         help="run on any platform: freeze, self-test, compile the NSIS script (implied off Windows)")
-    parser.add_argument("--models", type=Path, default=REPO / "models",
-                        help="folder with the bundled model zips and catalog.json (default: models/)")
     parser.add_argument("--vc-runtime", type=Path, help="folder with the ARM64 VC++ runtime DLLs (Windows)")
     parser.add_argument("--vc-redist", type=Path, help="vc_redist.arm64.exe to embed as a fallback (Windows)")
     parser.add_argument("--no-installer", action="store_true", help="stop after the frozen app's tests")
@@ -300,8 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     check_platform(check_only)
     dist = BUILD / "dist"
     app_dir = dist / APP_NAME
-    check_models(args.models)
-    freeze_s = freeze(args.models.resolve(), dist)
+    check_bundled_data()
+    freeze_s = freeze(dist)
     if WINDOWS and not check_only:
         add_vc_runtime(app_dir, find_vc_runtime(args.vc_runtime))
     verify_tree(app_dir)

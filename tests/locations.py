@@ -1,4 +1,4 @@
-"""Where the test inputs are: the repo, and the shared clips checked out beside it."""
+"""Where the test inputs are: the repo, the data that ships inside the package, and the shared clips."""
 
 from __future__ import annotations
 
@@ -7,4 +7,7 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 MEDIA = REPO.parent / "shared" / "media"
-SAMPLES = REPO / "resources" / "samples"
+DATA = REPO / "app" / "kinetoscope" / "data"
+SAMPLES = DATA / "samples"
+BUNDLED_MODELS = DATA / "models"
+CATALOG = DATA / "catalog.json"

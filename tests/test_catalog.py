@@ -9,7 +9,7 @@ import pytest
 
 from http_fixtures import http_server  # noqa: F401 (a fixture)
 from http_fixtures import release_zip, write_catalog
-from kinetoscope.engine import paths
+from kinetoscope.engine import bundled_data
 from kinetoscope.engine.catalog import CatalogError, UnknownModel, default_catalog_path, load_catalog, parse_catalog
 from kinetoscope.engine.errors import BadInput
 from kinetoscope.engine.model_library import Status, check_removable, list_models
@@ -79,7 +79,7 @@ def test_model_list_shows_the_bundled_demo_as_installed_and_not_removable(tmp_pa
     bundled.mkdir()
     zip_path = release_zip(tmp_path, DEMO_MODEL_ID, "float", external_data=False)
     zip_path.rename(bundled / f"{DEMO_MODEL_ID}-onnx-float.zip")
-    monkeypatch.setattr(paths, "bundled_models_dir", lambda: bundled)
+    monkeypatch.setattr(bundled_data, "models_dir", lambda: bundled)
     catalog = load_catalog(write_catalog(tmp_path / "c.json", http_server, {"tiny": ("float",)}))
     rows = {r.key: r for r in list_models(catalog)}
     assert rows[("tiny", "float")].status is Status.NOT_INSTALLED

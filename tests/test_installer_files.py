@@ -34,11 +34,11 @@ def nsis() -> str:
     return (INSTALLER / "kinetoscope.nsi").read_text(encoding="utf-8")
 
 
-def test_spec_parses_and_collects_qnn_models_resources_and_multimedia():
+def test_spec_parses_and_collects_qnn_package_data_and_multimedia():
     source = (INSTALLER / "kinetoscope.spec").read_text(encoding="utf-8")
     tree = ast.parse(source)
     strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-    assert {"onnxruntime_qnn", "models", "resources", "catalog.json", "*.zip"} <= strings
+    assert {"onnxruntime_qnn", "kinetoscope/data"} <= strings
     assert {"PySide6.QtMultimedia", "kinetoscope.cli.self_test", "kinetoscope.ui.app"} <= strings
     assert {"entry_gui.py", "entry_cli.py", "rthook_qnn.py"} <= strings
     for name in ("entry_gui.py", "entry_cli.py", "rthook_qnn.py"):

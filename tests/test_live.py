@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from kinetoscope.engine import paths
+from kinetoscope.engine import bundled_data
 from kinetoscope.engine.frame_source import SyntheticSource, TimedFrame
 from kinetoscope.engine.live import LiveClassifier, LiveConfig, LiveResult, RateSampler, model_crop
 from kinetoscope.engine.model_store import DEMO_MODEL_ID
@@ -240,9 +240,9 @@ def test_a_model_that_cannot_open_is_reported_not_lost():
 
 
 def _demo_bundle_path() -> Path:
-    zips = sorted(paths.bundled_models_dir().glob(f"{DEMO_MODEL_ID}-onnx-float.zip"))
+    zips = sorted(bundled_data.models_dir().glob(f"{DEMO_MODEL_ID}-onnx-float.zip"))
     if not zips:
-        pytest.skip("the demo model models/motion_demo-onnx-float.zip is not built yet")
+        pytest.skip("the demo model kinetoscope/data/models/motion_demo-onnx-float.zip is not built yet")
     return zips[0]
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from locations import REPO, SAMPLES
+from locations import BUNDLED_MODELS, CATALOG, REPO, SAMPLES
 from model_factory import tiny_classifier, write_bundle_folder, zip_folder
 
-DEMO_ZIPS = [REPO / "models" / f"motion_demo-onnx-{p}.zip" for p in ("float", "w8a8")]
+DEMO_ZIPS = [BUNDLED_MODELS / f"motion_demo-onnx-{p}.zip" for p in ("float", "w8a8")]
 BLOCK_QNN = "import sys\nsys.modules['onnxruntime_qnn'] = None\n"
 
 
@@ -26,7 +26,7 @@ def run_plan(models: Path, expected: str, *, qnn: bool = False) -> subprocess.Co
     code = (("" if qnn else BLOCK_QNN) +
             "import sys\nfrom pathlib import Path\n"
             "from kinetoscope.cli.self_test import SelfTestPlan, run_self_test\n"
-            f"plan = SelfTestPlan(Path({str(models)!r}), Path({str(SAMPLES / 'sample_rotating_clockwise.mp4')!r}), "
+            f"plan = SelfTestPlan(Path({str(models)!r}), Path({str(models / 'catalog.json')!r}), Path({str(SAMPLES / 'sample_rotating_clockwise.mp4')!r}), "
             f"{expected!r})\n"
             "code = run_self_test(sys.stdout, plan)\n"
             "print('qt loaded' if any(m.split('.')[0] in ('PySide6', 'shiboken6') for m in sys.modules) else 'no qt')\n"
@@ -39,7 +39,7 @@ def stand_in_models(tmp_path) -> Path:
     """The demo model's file layout with tiny graphs whose every class is 'rotating clockwise'."""
     models = tmp_path / "models"
     models.mkdir()
-    (models / "catalog.json").write_text((REPO / "models" / "catalog.json").read_text())
+    (models / "catalog.json").write_text(CATALOG.read_text())
     for precision, quantized in (("float", False), ("w8a8", True)):
         folder = write_bundle_folder(tmp_path / precision, tiny_classifier(9, quantized_io=quantized),
                                      model_id="motion_demo", precision=precision,

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "resources" / "samples" / "sample_rotating_clockwise.mp4"
+SAMPLE = REPO / "app" / "kinetoscope" / "data" / "samples" / "sample_rotating_clockwise.mp4"
 DEFAULT_OUT = REPO / "resources" / "screenshots" / "main_window.png"
 SIZE = (1360, 860)
 TIMEOUT_S = 120

@@ -17,7 +17,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT.parent / "shared" / "media" / "arm_wrestling_340x256_28fps.mp4"
-LABELS = ROOT / "resources" / "kinetics400_labels.txt"
+LABELS = ROOT / "app" / "kinetoscope" / "data" / "labels" / "kinetics400_labels.txt"
 
 # Plausible top-5s for the arm-wrestling clip, one per view.
 VIEW_GUESSES = [

@@ -1,4 +1,4 @@
-"""Pack the ONNX graphs into AI Hub style release zips: models/motion_demo-onnx-{float,w8a8}.zip.
+"""Pack the ONNX graphs into AI Hub style release zips: app/kinetoscope/data/models/motion_demo-onnx-{float,w8a8}.zip.
 
 Each zip holds one folder `motion_demo-onnx-{precision}/` with `motion_demo.onnx`, `metadata.json`
 and `motion_demo_labels.txt`. Entries have fixed timestamps and order, so a rebuild from the same

@@ -8,8 +8,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 WORK = HERE / "work"
-MODELS = REPO / "models"
-SAMPLES = REPO / "resources" / "samples"
+MODELS = REPO / "app" / "kinetoscope" / "data" / "models"
+SAMPLES = REPO / "app" / "kinetoscope" / "data" / "samples"
 
 # The build runs from a checkout without installing the app: make `kinetoscope` importable.
 if str(REPO / "app") not in sys.path:

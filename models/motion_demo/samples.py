@@ -1,4 +1,4 @@
-"""The sample clips in resources/samples/, and a check that the bundled model gets them right."""
+"""The sample clips in app/kinetoscope/data/samples/, and a check that the bundled model gets them right."""
 
 from __future__ import annotations
 

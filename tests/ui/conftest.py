@@ -27,11 +27,11 @@ if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from kinetoscope.engine import paths  # noqa: E402
+from kinetoscope.engine import bundled_data  # noqa: E402
 from kinetoscope.engine.model_store import DEMO_MODEL_ID  # noqa: E402
 
 REPO = TESTS.parent
-SAMPLES = REPO / "resources" / "samples"
+SAMPLES = REPO / "app" / "kinetoscope" / "data" / "samples"
 SAMPLE = SAMPLES / "sample_rotating_clockwise.mp4"
 SAMPLE_LABEL = "rotating clockwise"
 SHARED_MEDIA = REPO.parent / "shared" / "media"
@@ -62,8 +62,8 @@ def no_leaked_windows(qapp: QApplication) -> Iterator[None]:
 @pytest.fixture
 def demo_model(home: Path) -> str:
     """The bundled demo model's id; the tests classify with the real one."""
-    if not sorted(paths.bundled_models_dir().glob(f"{DEMO_MODEL_ID}-onnx-*.zip")):
-        pytest.fail(f"the bundled demo model is missing from {paths.bundled_models_dir()}")
+    if not sorted(bundled_data.models_dir().glob(f"{DEMO_MODEL_ID}-onnx-*.zip")):
+        pytest.fail(f"the bundled demo model is missing from {bundled_data.models_dir()}")
     return DEMO_MODEL_ID
 
 

@@ -16,7 +16,7 @@ from PySide6.QtMultimedia import (QCamera, QMediaDevices, QMediaFormat, QMediaRe
                                   QVideoFrameFormat)
 
 from conftest import wait_until
-from kinetoscope.engine import paths
+from kinetoscope.engine import bundled_data
 from kinetoscope.engine.bundle import open_bundle
 from kinetoscope.engine.classify import classify_clip
 from kinetoscope.engine.frame_source import SyntheticSource
@@ -91,7 +91,7 @@ def test_recording_a_synthetic_camera_gives_a_playable_clip_that_classifies(qapp
     assert info.frame_count >= 30 and info.duration_s >= 1.5
     result = classify_clip(path, ModelSession(open_bundle(resolve_model(demo_model))))
     assert len(result.views) == 5
-    if sorted(paths.bundled_models_dir().glob(f"{DEMO_MODEL_ID}-onnx-*.zip")):
+    if sorted(bundled_data.models_dir().glob(f"{DEMO_MODEL_ID}-onnx-*.zip")):
         assert result.top5[0].label == "moving left", result.top5
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, wait_until
-from kinetoscope.engine import paths
+from kinetoscope.engine import bundled_data
 from kinetoscope.engine.bundle import open_bundle
 from kinetoscope.engine.frame_source import SyntheticSource
 from kinetoscope.engine.model_store import DEMO_MODEL_ID, resolve_model
@@ -21,7 +21,7 @@ SCREENSHOT = REPO / "resources" / "screenshots" / "live_synthetic_moving_left.pn
 
 
 def _real_demo_model() -> bool:
-    return bool(sorted(paths.bundled_models_dir().glob(f"{DEMO_MODEL_ID}-onnx-*.zip")))
+    return bool(sorted(bundled_data.models_dir().glob(f"{DEMO_MODEL_ID}-onnx-*.zip")))
 
 
 @pytest.fixture

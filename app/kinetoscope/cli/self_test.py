@@ -17,22 +17,23 @@ from pathlib import Path
 from typing import TextIO
 
 from kinetoscope import __version__
-from kinetoscope.engine import paths
+from kinetoscope.engine import bundled_data
 from kinetoscope.engine.bundle import open_bundle
 from kinetoscope.engine.classify import classify_clip
 from kinetoscope.engine.errors import KinetoscopeError
 from kinetoscope.engine.model_store import DEMO_MODEL_ID
 
-SAMPLE_CLIP = "samples/sample_rotating_clockwise.mp4"
+SAMPLE_CLIP = "sample_rotating_clockwise.mp4"
 EXPECTED_LABEL = "rotating clockwise"
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 
 
 @dataclass(frozen=True)
 class SelfTestPlan:
-    """What to check: the demo model's zips, one sample clip and the label it must get."""
+    """What to check: the demo model's zips, the catalog, one sample clip and the label it must get."""
 
     models_dir: Path
+    catalog: Path
     sample: Path
     expected: str
     model_id: str = DEMO_MODEL_ID
@@ -43,7 +44,8 @@ class SelfTestPlan:
     @classmethod
     def bundled(cls) -> SelfTestPlan:
         """The files that ship with the app (in the checkout, or inside the frozen bundle)."""
-        return cls(paths.bundled_models_dir(), paths.resources_dir() / SAMPLE_CLIP, EXPECTED_LABEL)
+        return cls(bundled_data.models_dir(), bundled_data.catalog_file(), bundled_data.samples_dir() / SAMPLE_CLIP,
+                   EXPECTED_LABEL)
 
     def model_zips(self) -> dict[str, Path]:
         """The demo model's release zips by precision, float first."""
@@ -138,7 +140,7 @@ def _timed(name: str, run: Callable[[], tuple[str, str]]) -> Check:
 
 
 def _check_files(plan: SelfTestPlan) -> tuple[str, str]:
-    missing = [str(p) for p in (plan.models_dir / "catalog.json", plan.sample) if not p.is_file()]
+    missing = [str(p) for p in (plan.catalog, plan.sample) if not p.is_file()]
     zips = plan.model_zips()
     if not zips:
         missing.append(str(plan.models_dir / f"{plan.model_id}-onnx-*.zip"))

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from kinetoscope.engine import paths
+from kinetoscope.engine import bundled_data, paths
 from kinetoscope.engine.archive import extract_zip_atomically, sha256_file
 from kinetoscope.engine.errors import ModelError
 from kinetoscope.engine.onnx_graph import GraphSummary, TensorInfo, read_graph_summary
@@ -193,7 +193,7 @@ def _labels(root: Path, meta_dir: Path, out_spec: dict[str, Any], out: TensorInf
             if classes in (None, len(labels)):
                 return labels
     if classes == KINETICS_CLASSES:
-        bundled = paths.resources_dir() / "kinetics400_labels.txt"
+        bundled = bundled_data.kinetics_labels_file()
         return tuple(line.strip() for line in bundled.read_text(encoding="utf-8").splitlines() if line.strip())
     raise ModelError(f"{source.name} has no labels file matching its {classes} classes.")
 

@@ -1,4 +1,4 @@
-"""The models the app knows how to download: `models/catalog.json`, or a mirror's copy.
+"""The models the app knows how to download: `kinetoscope/data/catalog.json`, or a mirror's copy.
 
 The catalog names each model once, with its precisions; the AI Hub release version and the URL
 pattern appear once at the top, so moving to a new release is a one-line change. A site without
@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kinetoscope.engine import paths
+from kinetoscope.engine import bundled_data
 from kinetoscope.engine.errors import BadInput, KinetoscopeError
 
 CATALOG_ENV = "KINETOSCOPE_CATALOG"
-CATALOG_FILE = "catalog.json"
 FORMAT = 1
 MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 PRECISION = re.compile(r"^[a-z0-9]{1,16}$")
@@ -85,7 +84,7 @@ class Catalog:
 
 
 def default_catalog_path() -> Path:
-    return paths.bundled_models_dir() / CATALOG_FILE
+    return bundled_data.catalog_file()
 
 
 def load_catalog(source: str | Path | None = None) -> Catalog:
@@ -111,7 +110,7 @@ def load_catalog(source: str | Path | None = None) -> Catalog:
 
 
 def parse_catalog(data: Any, *, source: str = "<memory>") -> Catalog:
-    """Validate and flatten the JSON form (see models/catalog.json). Raises CatalogError."""
+    """Validate and flatten the JSON form (see kinetoscope/data/catalog.json). Raises CatalogError."""
     try:
         if not isinstance(data, dict) or int(data.get("format", FORMAT)) != FORMAT:
             raise ValueError("not a format-1 catalog object")

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kinetoscope.engine import paths
+from kinetoscope.engine import bundled_data, paths
 from kinetoscope.engine.errors import ModelError
 
 DEMO_MODEL_ID = "motion_demo"
@@ -34,7 +34,7 @@ def available_models() -> list[ModelLocation]:
         for model_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
             for prec_dir in sorted(p for p in model_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
                 found[(model_dir.name, prec_dir.name)] = ModelLocation(model_dir.name, prec_dir.name, prec_dir, False)
-    bundled = paths.bundled_models_dir()
+    bundled = bundled_data.models_dir()
     if bundled.is_dir():
         for zip_path in sorted(bundled.glob("*.zip")):
             match = _ZIP_NAME.match(zip_path.name)

@@ -1,9 +1,8 @@
-"""Where Kinetoscope keeps its data, and where the bundled files are."""
+"""Where Kinetoscope keeps the user's data. The files that ship with the app: `bundled_data`."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import platformdirs
@@ -34,19 +33,3 @@ def log_dir() -> Path:
     if override:
         return Path(override).expanduser() / "logs"
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
-
-
-def _install_root() -> Path:
-    """The folder holding `models/` and `resources/`: the repo in a checkout, the bundle when frozen."""
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root:
-        return Path(frozen_root)
-    return Path(__file__).resolve().parents[3]
-
-
-def bundled_models_dir() -> Path:
-    return _install_root() / "models"
-
-
-def resources_dir() -> Path:
-    return _install_root() / "resources"
