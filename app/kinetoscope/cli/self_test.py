@@ -88,7 +88,10 @@ def _passed(checks: list[Check]) -> bool:
 
 
 def _header() -> str:
-    frozen = "frozen app" if getattr(sys, "frozen", False) else "from source"
+    if getattr(sys, "frozen", False):
+        frozen = "frozen app"
+    else:
+        frozen = "installed package" if "site-packages" in Path(__file__).parts else "from source"
     return (f"Kinetoscope {__version__} self-test ({frozen}; {platform.system()} {platform.machine()}, "
             f"Python {platform.python_version()})")
 
