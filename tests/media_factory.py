@@ -44,10 +44,25 @@ class Spec:
     options: tuple[tuple[str, str], ...] = ()
     audio_first: bool = False
     faststart: bool = False
+    container_options: tuple[tuple[str, str], ...] = ()
+    start_pts: int = 0  # the first frame's pts in frames: MPEG-TS clocks start anywhere and wrap
+    # Share of the file cut away at the front on a TS packet boundary: a recording that starts
+    # mid-GOP, as one cut out of a broadcast does.
+    drop_head: float = 0.0
 
 
 def _x264(keyint: int = 250, bframes: int = 0) -> tuple[tuple[str, str], ...]:
     return (("preset", "ultrafast"), ("x264-params", f"keyint={keyint}:min-keyint={keyint}:scenecut=0:bframes={bframes}:log-level=none"))
+
+
+def _mpeg2(gop: int = 30, bframes: int = 2) -> tuple[tuple[str, str], ...]:
+    return (("g", str(gop)), ("bf", str(bframes)))
+
+
+# MPEG-TS carries 90 kHz timestamps in 33 bits; they wrap every ~26.5 hours.
+TS_WRAP_FRAMES_30FPS = 2**33 // 3000
+# The ffmpeg tool starts the TS it writes at 1.4 s; cameras and broadcasts start anywhere.
+TS_START_30FPS = 42
 
 
 def _vfr_times(n: int) -> tuple[int, ...]:
@@ -78,6 +93,17 @@ SPECS: dict[str, Spec] = {
     # Two minutes with a keyframe every second: long enough to show memory growth and seeking.
     "long": Spec("libx264", 64, 48, 1800, fps=15, options=_x264(keyint=15)),
     "faststart": Spec("libx264", 64, 48, 60, options=_x264(), faststart=True),
+    # MPEG transport streams, as camcorders, dashcams and TV recordings write them: B-frames,
+    # timestamps that start far from zero, no index (seeking goes by dts), 188/192-byte packets.
+    "ts_h264": Spec("libx264", 64, 48, 300, suffix=".ts", options=_x264(keyint=30, bframes=2), start_pts=TS_START_30FPS),
+    "ts_mpeg2": Spec("mpeg2video", 64, 48, 300, suffix=".ts", options=_mpeg2(), start_pts=TS_START_30FPS),
+    "m2ts_h264": Spec("libx264", 64, 48, 300, suffix=".m2ts", options=_x264(keyint=30, bframes=3),
+                      container_options=(("mpegts_m2ts_mode", "1"),), start_pts=TS_START_30FPS),
+    # The 33-bit clock wraps two seconds in.
+    "mts_wrap": Spec("libx264", 64, 48, 300, suffix=".mts", options=_x264(keyint=30, bframes=2),
+                     start_pts=TS_WRAP_FRAMES_30FPS - 60),
+    "ts_mid_gop": Spec("mpeg2video", 64, 48, 300, suffix=".ts", options=_mpeg2(gop=24), start_pts=TS_START_30FPS,
+                       drop_head=0.3),
 }
 
 
@@ -120,7 +146,8 @@ def make_clip(spec: Spec, path: Path) -> None:
     turns = spec.rotation // 90
     coded_w, coded_h = (spec.height, spec.width) if turns % 2 else (spec.width, spec.height)
     options = {"movflags": "faststart"} if spec.faststart else {}
-    with av.open(str(path), "w", options=options) as out:
+    options.update(spec.container_options)
+    with av.open(str(path), "w", format="mpegts" if spec.suffix in _TS_SUFFIXES else None, options=options) as out:
         audio = out.add_stream("libmp3lame", rate=44100, layout="mono") if spec.audio_first else None
         rate = Fraction(spec.fps).limit_denominator(1001)
         video = out.add_stream(spec.codec, rate=rate, options=dict(spec.options))
@@ -135,9 +162,16 @@ def make_clip(spec: Spec, path: Path) -> None:
             # Stored turned back, so that applying the display rotation shows it upright.
             picture = np.ascontiguousarray(np.rot90(display_picture(n, spec.width, spec.height), -turns))
             frame = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format=spec.pix_fmt)
-            frame.pts = spec.pts_ms[n] if spec.pts_ms is not None else n
+            frame.pts = spec.pts_ms[n] if spec.pts_ms is not None else spec.start_pts + n
             out.mux(video.encode(frame))
         out.mux(video.encode(None))
+    if spec.drop_head:
+        packet = 192 if dict(spec.container_options).get("mpegts_m2ts_mode") == "1" else 188
+        data = path.read_bytes()
+        path.write_bytes(data[int(len(data) * spec.drop_head) // packet * packet :])
+
+
+_TS_SUFFIXES = (".ts", ".mts", ".m2ts")
 
 
 def _write_audio(out: av.container.OutputContainer, stream: av.AudioStream, seconds: float) -> None:
@@ -161,6 +195,10 @@ def make_bad(name: str, folder: Path, good: Callable[[str], Path]) -> Path:
         data = good("faststart").read_bytes()  # index first: the tail's frames are missing
         path = folder / "truncated_faststart.mp4"
         path.write_bytes(data[: int(len(data) * 0.6)])
+    elif name == "truncated_ts":
+        data = good("ts_h264").read_bytes()  # tables and the start of the first picture only
+        path = folder / "truncated.ts"
+        path.write_bytes(data[: 188 * 4])
     elif name == "random":
         path = folder / "random.mp4"
         path.write_bytes(np.random.default_rng(3).integers(0, 256, 64_000, dtype=np.uint8).tobytes())
@@ -180,7 +218,7 @@ def make_bad(name: str, folder: Path, good: Callable[[str], Path]) -> Path:
     return path
 
 
-BAD = ("truncated", "truncated_faststart", "random", "text", "empty", "audio_only")
+BAD = ("truncated", "truncated_faststart", "truncated_ts", "random", "text", "empty", "audio_only")
 
 
 class MediaFolder:

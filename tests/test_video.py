@@ -16,8 +16,9 @@ from kinetoscope.engine.video import VideoReader, probe
 from locations import MEDIA
 from media_factory import BAD, SPECS, is_upright, read_number
 
+TRANSPORT_STREAMS = ["ts_h264", "ts_mpeg2", "m2ts_h264", "mts_wrap"]
 AWKWARD = ["rot90", "rot270", "rot180", "vfr", "short5", "tiny", "uhd", "portrait", "ten_bit",
-           "hevc", "vp9", "av1", "mpeg4_avi", "slow6", "faststart"]
+           "hevc", "vp9", "av1", "mpeg4_avi", "slow6", "faststart", *TRANSPORT_STREAMS]
 
 
 def _read_all(path: Path, views: int = 5) -> tuple[video.VideoInfo, list[video.ViewFrames]]:
@@ -41,11 +42,88 @@ def test_awkward_clips_give_the_planned_frames_upright(awkward, name: str) -> No
             assert read_number(frame) == v.view.source_indices[j] % 256
 
 
+@pytest.mark.parametrize("name", TRANSPORT_STREAMS)
+def test_transport_streams_seek_to_the_right_frames_with_zero_based_times(awkward, name: str) -> None:
+    # B-frames put a keyframe's pts past its dts, and TS seeking goes by dts: a seek by pts
+    # lands after the keyframe and the decoder skips to the next one. The reader must notice
+    # and seek by dts, still seeking (not decoding everything) and still on the right frames.
+    path = awkward(name)
+    with VideoReader(path) as reader:
+        info = reader.info
+        assert info.frame_times_s[0] == 0.0
+        assert np.allclose(info.frame_times_s, np.arange(info.frame_count) / 30.0, atol=1e-3)
+        plan = ClipSampler(views=5).plan(info)
+        views = list(reader.read_views(plan.views))
+        assert reader.seeks >= 4 and reader.info.seekable
+        assert reader.decoded_frames < info.frame_count
+    for v in views:
+        assert [read_number(f) for f in v.rgb] == [i % 256 for i in v.view.source_indices]
+        assert np.allclose(v.times_s, np.array(v.view.source_indices) / 30.0, atol=1e-3)
+
+
+def test_transport_stream_starting_mid_gop_numbers_frames_from_the_first_shown(awkward) -> None:
+    # Cut out of a longer recording: the frames ahead of the first keyframe cannot be decoded
+    # and must not count, or every frame read by counting from the start is off.
+    import av
+
+    path = awkward("ts_mid_gop")
+    with av.open(str(path)) as c:
+        shown = [read_number(f.to_ndarray(format="rgb24")) for f in c.decode(video=0)]
+    info, views = _read_all(path)
+    assert info.frame_count == len(shown) and info.frame_times_s[0] == 0.0
+    for v in views:
+        assert [read_number(f) for f in v.rgb] == [shown[i] for i in v.view.source_indices]
+
+
+def test_seek_that_keeps_landing_late_falls_back_to_counting_from_the_start(awkward) -> None:
+    from dataclasses import replace
+
+    path = awkward("ts_h264")
+    info = probe(path)
+    # Without the keyframes' dts the reader has no better seek target than their pts.
+    info = replace(info, keyframe_dts=info.frame_pts[info.keyframe_indices])
+    with VideoReader(path, info=info) as reader:
+        plan = ClipSampler(views=5).plan(reader.info)
+        views = list(reader.read_views(plan.views))
+        assert not reader.info.seekable
+    for v in views:
+        assert [read_number(f) for f in v.rgb] == [i % 256 for i in v.view.source_indices]
+
+
+def test_decoder_dropping_a_needed_frame_never_leaves_a_view_unfilled(awkward, monkeypatch) -> None:
+    path = awkward("ts_h264")
+    info = probe(path)
+    plan = ClipSampler(views=5).plan(info)
+    dropped = int(info.frame_pts[plan.views[2].source_indices[3]])
+    decoded = VideoReader._decoded
+
+    def dropping(self, container, stream):
+        return (f for f in decoded(self, container, stream) if f.pts != dropped)
+
+    monkeypatch.setattr(VideoReader, "_decoded", dropping)
+    with VideoReader(path, info=info) as reader:
+        views = list(reader.read_views(plan.views))
+    assert len(views) == 5
+    assert [read_number(f) for f in views[0].rgb] == [i % 256 for i in plan.views[0].source_indices]
+
+
+def test_transport_stream_cut_short_reads_what_is_there(awkward, tmp_path: Path) -> None:
+    # TS has no index to contradict: a recording cut mid-packet is a shorter clip, not a bad one.
+    data = awkward("ts_h264").read_bytes()
+    path = tmp_path / "cut.ts"
+    path.write_bytes(data[: len(data) // 2 + 100])
+    info, views = _read_all(path)
+    assert 100 < info.frame_count < SPECS["ts_h264"].frames
+    for v in views:
+        assert [read_number(f) for f in v.rgb] == [i % 256 for i in v.view.source_indices]
+
+
 def test_probe_reads_codec_and_depth(awkward) -> None:
     assert probe(awkward("hevc")).codec == "hevc"
     assert probe(awkward("vp9")).codec in {"vp9", "libvpx-vp9"}
     assert probe(awkward("ten_bit")).pix_fmt == "yuv420p10le"
     assert probe(awkward("mpeg4_avi")).codec == "mpeg4"
+    assert probe(awkward("ts_mpeg2")).codec == "mpeg2video"
 
 
 def test_rotation_comes_from_the_display_matrix(awkward) -> None:

@@ -52,6 +52,9 @@ class VideoInfo:
     frame_pts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False, compare=False)
     keyframe_indices: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False, compare=False)
     seekable: bool = False
+    # The keyframes' decode timestamps, in step with `keyframe_indices`: demuxers that seek by
+    # dts (MPEG-TS) must be given these, since with B-frames a keyframe's pts lies past it.
+    keyframe_dts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False, compare=False)
 
 
 def bad_video(path: Path, message: str, exc: BaseException | None = None) -> BadVideo:
@@ -86,18 +89,35 @@ def _normal_rotation(degrees: float) -> int:
     return int(round(degrees / 90.0)) % 4 * 90
 
 
-def _scan_packets(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Demux (not decode) the video packets: their pts in display order and the keyframes' pts.
+@dataclass
+class _Scan:
+    """What one pass over the video packets found."""
 
-    Returns (sorted pts, keyframe pts, complete). Reading packets is I/O-bound and ~100x cheaper
-    than decoding, and gives an exact frame count, the timeline and the seek points.
+    pts: np.ndarray  # every frame's pts, sorted: display order
+    keys: np.ndarray  # the keyframes' [pts, dts] rows, sorted by pts
+    complete: bool  # every packet carried a pts
+    first: av.VideoFrame | None  # the first frame the decoder put out
+
+
+def _scan_packets(container: av.container.InputContainer, stream: av.video.stream.VideoStream, path: Path) -> _Scan:
+    """Demux the video packets, decoding only until the first frame comes out.
+
+    Reading packets is I/O-bound and ~100x cheaper than decoding, and gives an exact frame count,
+    the timeline and the seek points. One pass from the start, without seeking back: timestamp 0
+    may lie anywhere in a file whose clock starts elsewhere (MPEG-TS starts at any value and
+    wraps), and some containers (AVI) seek back unreliably.
     """
     pts: list[int] = []
-    keys: list[int] = []
+    keys: list[tuple[int, int]] = []
     complete = True
+    first: av.VideoFrame | None = None
+    drained = False
     try:
         for packet in container.demux(stream):
-            if packet.size == 0:  # the flush packet at the end
+            if first is None:
+                first = _first_frame_from(stream, packet, path)
+            if packet.size == 0:  # the flush packet at the end; decoding it drains the decoder
+                drained = True
                 continue
             if packet.pts is None:
                 complete = False
@@ -105,20 +125,37 @@ def _scan_packets(container: av.container.InputContainer, stream: av.video.strea
                 continue
             pts.append(packet.pts)
             if packet.is_keyframe:
-                keys.append(packet.pts)
+                dts = packet.dts if packet.dts is not None else packet.pts
+                keys.append((packet.pts, min(dts, packet.pts)))
     except FFMPEG_ERRORS as exc:
         # A damaged tail: keep what was readable; the reader clamps to the last decodable frame.
         log.info("packet scan stopped early: %s", exc)
-    return np.sort(np.asarray(pts, np.int64)), np.asarray(sorted(keys), np.int64), complete
+    if first is None and not drained:
+        first = _first_frame_from(stream, None, path)
+    return _Scan(np.sort(np.asarray(pts, np.int64)), np.asarray(sorted(keys), np.int64).reshape(-1, 2), complete, first)
 
 
-def _first_frame(container: av.container.InputContainer, stream: av.video.stream.VideoStream, path: Path) -> av.VideoFrame:
+def _first_frame_from(stream: av.video.stream.VideoStream, packet: av.Packet | None, path: Path) -> av.VideoFrame | None:
     try:
-        for frame in container.decode(stream):
-            return frame
+        frames = stream.decode(packet)
     except FFMPEG_ERRORS as exc:
         raise bad_video(path, f"The video in this clip cannot be decoded: {path.name}.", exc) from exc
-    raise bad_video(path, f"The video in this clip has no frames that can be decoded: {path.name}.")
+    return frames[0] if frames else None
+
+
+def _decodable_from(pts: np.ndarray, keys: np.ndarray, first_pts: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Drop the frames ahead of the first one the decoder outputs from the file's start.
+
+    A recording cut out of a broadcast or a camera's stream starts mid-GOP: the decoder skips
+    the frames that refer to pictures before the cut. Counting them would shift every frame the
+    reader numbers by decoding from the start, so the timeline starts where decoding does.
+    """
+    if first_pts is None or len(pts) == 0 or first_pts == pts[0]:
+        return pts, keys
+    start = int(np.searchsorted(pts, first_pts))
+    if start >= len(pts) or pts[start] != first_pts:
+        return pts, keys  # the decoder's timestamp is not one the packets carry: leave it be
+    return pts[start:], keys[keys[:, 0] >= first_pts]
 
 
 def _is_variable_rate(pts: np.ndarray) -> bool:
@@ -140,7 +177,10 @@ def probe(path: str | Path) -> VideoInfo:
         codec = stream.codec_context.name
         tb = stream.time_base or Fraction(1, 1)
 
-        first = _first_frame(container, stream, path)
+        scan = _scan_packets(container, stream, path)
+        first = scan.first
+        if first is None:
+            raise bad_video(path, f"The video in this clip has no frames that can be decoded: {path.name}.")
         rotation = _normal_rotation(first.rotation)
         if rotation == 0 and "rotate" in stream.metadata:
             # Old muxers wrote a clockwise "rotate" tag instead of a display matrix.
@@ -151,13 +191,14 @@ def probe(path: str | Path) -> VideoInfo:
         coded_w, coded_h = first.width, first.height
         pix_fmt = first.format.name
 
-        try:
-            container.seek(0)
-        except FFMPEG_ERRORS:
-            container.close()
-            container = open_container(path)
-            stream = video_stream(container, path)
-        pts, key_pts, pts_complete = _scan_packets(container, stream)
+        pts, keys, pts_complete = scan.pts, scan.keys, scan.complete
+        pts_trusted = (
+            pts_complete
+            and container.format.name.split(",")[0] in _PTS_CONTAINERS
+            and len(np.unique(pts)) == len(pts)
+        )
+        if pts_trusted:
+            pts, keys = _decodable_from(pts, keys, first.pts)
 
         count = len(pts)
         declared = stream.frames or 0
@@ -173,18 +214,13 @@ def probe(path: str | Path) -> VideoInfo:
         duration_s = _duration(container, stream, pts, tb, fps, count)
         if pts_complete and len(pts) > 0:
             times = (pts - pts[0]).astype(np.float64) * float(tb)
-            keyframe_indices = np.searchsorted(pts, key_pts)
+            keyframe_indices = np.searchsorted(pts, keys[:, 0])
             vfr = _is_variable_rate(pts)
         else:
             times = np.arange(count, dtype=np.float64) / fps
             keyframe_indices = np.zeros(0, np.int64)
             vfr = False
-        seekable = (
-            pts_complete
-            and len(keyframe_indices) > 1
-            and container.format.name.split(",")[0] in _PTS_CONTAINERS
-            and len(np.unique(pts)) == len(pts)
-        )
+        seekable = pts_trusted and len(keyframe_indices) > 1
 
     width, height = (coded_h, coded_w) if rotation in (90, 270) else (coded_w, coded_h)
     return VideoInfo(
@@ -204,6 +240,7 @@ def probe(path: str | Path) -> VideoInfo:
         frame_pts=pts if pts_complete else np.zeros(0, np.int64),
         keyframe_indices=keyframe_indices,
         seekable=seekable,
+        keyframe_dts=keys[:, 1] if len(keyframe_indices) else np.zeros(0, np.int64),
     )
 
 

@@ -2,7 +2,9 @@
 
 Decoding is the expensive part of classifying a clip, so the reader decodes forward once, seeks
 over long gaps between views, and lets FFmpeg scale and convert only the frames it keeps. It
-holds at most the frames of the views still to come that it has already passed.
+holds at most the frames of the views still to come that it has already passed. Every seek is
+checked against the probe's timeline; when frames cannot be placed on it, the reader decodes
+forward from the start and numbers frames by count.
 
 PyAV does not apply a clip's display rotation (phone videos), so the reader does: it scales the
 coded picture to the size that becomes 128 x 171 once rotated, then rotates it in numpy.
@@ -10,7 +12,9 @@ coded picture to the size that becomes 128 x 171 once rotated, then rotates it i
 
 from __future__ import annotations
 
+import itertools
 import logging
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -72,6 +76,8 @@ class VideoReader:
         self._eof_index: int | None = None  # last decodable index, once the end was met
         self.decoded_frames = 0  # frames the decoder produced, for benchmarks and tests
         self.seeks = 0
+        # Set once a seek by a keyframe's pts landed past it: this demuxer seeks by dts (MPEG-TS).
+        self._seek_by_dts = False
         self._restart(seek_index=None)
 
     # -- public -----------------------------------------------------------------------------
@@ -134,14 +140,47 @@ class VideoReader:
             self._frames = self._counted(container, stream)
             self._next_index = 0
         else:
+            self._frames = self._seek(container, stream, seek_index)
+            self._next_index = seek_index
+        self._last = None
+
+    def _seek(self, container, stream, key: int) -> Iterator[tuple[int, av.VideoFrame]]:
+        """Seek to the keyframe `key` and return the frames from there, checked to start at it.
+
+        Demuxers seek by pts or by dts, depending on the container and not flagged reliably.
+        With B-frames a keyframe's pts lies past its dts, so a dts-seeking demuxer given the pts
+        lands on a later packet and the decoder then drops everything until the next keyframe.
+        That shows as a first frame past `key`; the seek is then redone with the keyframe's dts.
+        """
+        for by_dts in (False, True) if not self._seek_by_dts else (True,):
+            target = self._seek_target(key, by_dts)
+            if target is None:
+                break
             try:
-                container.seek(int(self.info.frame_pts[seek_index]), stream=stream, backward=True, any_frame=False)
+                container.seek(target, stream=stream, backward=True, any_frame=False)
             except FFMPEG_ERRORS as exc:
                 raise _LostPlace from exc
-            self._frames = self._placed_by_pts(container, stream)
-            self._next_index = seek_index
             self.seeks += 1
-        self._last = None
+            frames = self._placed_by_pts(container, stream)
+            landed = next(frames, None)
+            # Frames shown before the keyframe (an open GOP's leading B-frames) are fine.
+            if landed is not None and landed[0] <= key:
+                self._seek_by_dts = by_dts
+                return itertools.chain([landed], frames)
+            if by_dts or self._seek_target(key, True) == target:
+                break
+            log.info("seeking %s by pts overshot keyframe %d; seeking by dts", self.info.path.name, key)
+        raise _LostPlace
+
+    def _seek_target(self, key: int, by_dts: bool) -> int | None:
+        info = self.info
+        if not by_dts:
+            return int(info.frame_pts[key])
+        keys = info.keyframe_indices
+        k = int(np.searchsorted(keys, key))
+        if len(info.keyframe_dts) != len(keys) or k >= len(keys) or keys[k] != key:
+            return None
+        return int(info.keyframe_dts[k])
 
     def _decoded(self, container, stream) -> Iterator[av.VideoFrame]:
         try:
@@ -182,11 +221,15 @@ class VideoReader:
         self._position_for(first)
         assert self._frames is not None
         for i, frame in self._frames:
+            if i > self._next_index and _skips_needed(missing, self._next_index, i, cache):
+                # Placed by pts, the decoder jumped over frames this view needs (it dropped
+                # undecodable ones, or a seek landed late): the timeline no longer holds.
+                raise _LostPlace
             self._last = (i, frame)
             self._next_index = i + 1
             self.decoded_frames += 1
             if i in keep and i not in cache and i >= first:
-                cache[i] = (self._convert(frame), self._time_of(i, frame))
+                cache[i] = (self._convert(frame), self._time_of(i))
             if i >= last:
                 return
         # The decoder ran out before the plan did (frame count estimated high, damaged tail).
@@ -216,16 +259,19 @@ class VideoReader:
         if self._last is None:
             raise bad_video(self.info.path, f"The video in this clip has no frames that can be decoded: {self.info.path.name}.")
         last_i, last_frame = self._last
-        held = cache.get(last_i) or (self._convert(last_frame), self._time_of(last_i, last_frame))
+        held = cache.get(last_i) or (self._convert(last_frame), self._time_of(last_i))
         for i in missing:
             if i not in cache:
                 cache[i] = held
 
-    def _time_of(self, index: int, frame: av.VideoFrame) -> float:
+    def _time_of(self, index: int) -> float:
+        # Zero-based like the probe's timeline; past its end (a count that was estimated low),
+        # continue it at the clip's rate rather than trust the frame's own clock.
         times = self.info.frame_times_s
         if index < len(times):
             return float(times[index])
-        return float(frame.time or 0.0) - float(times[0] if len(times) else 0.0)
+        last = float(times[-1]) if len(times) else 0.0
+        return last + (index - max(len(times) - 1, 0)) / self.info.fps
 
     def _convert(self, frame: av.VideoFrame) -> np.ndarray:
         """Scale and convert in FFmpeg, then turn the picture upright."""
@@ -243,7 +289,17 @@ class VideoReader:
 
 
 class _LostPlace(Exception):
-    """A frame met after a seek has a timestamp the probe did not see."""
+    """Frames met after a seek cannot be placed on the probe's timeline, or skip needed ones."""
+
+
+def _skips_needed(missing: list[int], start: int, stop: int, cache: dict[int, tuple[np.ndarray, float]]) -> bool:
+    """Whether any of the sorted `missing` indices in [start, stop) is not yet in `cache`."""
+    k = bisect_left(missing, start)
+    while k < len(missing) and missing[k] < stop:
+        if missing[k] not in cache:
+            return True
+        k += 1
+    return False
 
 
 def _without_seeking(info: VideoInfo) -> VideoInfo:
