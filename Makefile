@@ -7,12 +7,19 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SAMPLE := app/kinetoscope/data/samples/sample_rotating_clockwise.mp4
 
-.PHONY: run test setup system-deps bench clean
+.PHONY: run test setup system-deps test-deps apt-deps bench clean
 
 # Shared libraries Qt (incl. Qt Multimedia) loads at run time that a bare Debian/Ubuntu machine may
 # lack. Installed only when missing, and only where apt-get can be used (CI runs as root).
-QT_DEBS := libpulse0 libegl1 libgl1 libglib2.0-0 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 \
-           libx11-xcb1 libxrender1 libxext6 libxrandr2 libdbus-1-3
+# The xcb list is what `objdump -p` names as NEEDED by PySide6's platforms/libqxcb.so and
+# xcbglintegrations/*.so (Qt >= 6.5 also needs xcb-cursor); tests/ui/test_xcb_window.py proves it.
+QT_DEBS := libpulse0 libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 \
+           libxkbcommon0 libxkbcommon-x11-0 libx11-6 libx11-xcb1 libxrender1 libxext6 libxrandr2 \
+           libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-util1 libxcb-image0 libxcb-keysyms1 \
+           libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 \
+           libxcb-xfixes0 libxcb-xkb1 libxcb-glx0
+# Only for `make test`: a virtual X display, so the real window is tested on the xcb platform.
+TEST_DEBS := xvfb x11-utils
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Kinetoscope needs Python 3.11 or newer")'
@@ -24,19 +31,25 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) system-deps
 
 system-deps:
-	@missing=$$(for p in $(QT_DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	@$(MAKE) --no-print-directory apt-deps DEBS="$(QT_DEBS)" WHY="system libraries Qt needs"
+
+test-deps: system-deps
+	@$(MAKE) --no-print-directory apt-deps DEBS="$(TEST_DEBS)" WHY="what the tests need (virtual X display)"
+
+apt-deps:
+	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done | xargs); \
 	if [ -z "$$missing" ] || ! command -v apt-get >/dev/null; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
-		echo "installing system libraries Qt needs: $$missing"; \
+		echo "installing $(WHY): $$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else \
-		echo "note: Qt may need these Debian packages: sudo apt-get install $$missing"; \
+		echo "note: $(WHY) may be missing; install them with: sudo apt-get install $$missing"; \
 	fi
 
 run: $(STAMP) system-deps
 	$(PY) -m kinetoscope gui $(SAMPLE)
 
-test: $(STAMP) system-deps
+test: $(STAMP) test-deps
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
