@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,6 +43,12 @@ PACKAGE_DATA = REPO / "app" / "kinetoscope" / "data"
 # What the app needs of its package data folder to run offline (relative to it).
 BUNDLED_FILES = ("catalog.json", "models/motion_demo-onnx-float.zip", "models/motion_demo-onnx-w8a8.zip",
                  "labels/kinetics400_labels.txt", "samples/sample_rotating_clockwise.mp4")
+SAMPLE_CLIP = "samples/sample_rotating_clockwise.mp4"
+# Every line Kinetoscope itself prints on stdout for `classify` (text) and `--self-test`; anything
+# else there came from a native library (the QNN HTP backend's "# LIBNATIVE: ..." line, for one).
+CLASSIFY_LINES = re.compile(r"(Clip|Model|Device|Timings|Memory) {2,}\S.*|Top 5|Views|  \d\. .*%.*"
+                            r"| +\d+\.\d\d– +\d+\.\d\d s  .*|")
+SELF_TEST_LINES = re.compile(r"Kinetoscope \S+ self-test \(.*\)|  (PASS|FAIL|SKIP)  .*|Self-test (passed|FAILED).*")
 
 
 @dataclass(frozen=True)
@@ -220,10 +227,43 @@ def smoke_test(app_dir: Path, home: Path) -> tuple[float, float]:
     if proc.returncode != 0:
         fail(f"the frozen app's self-test failed (exit code {proc.returncode}):\n{proc.stderr[-4000:]}")
     print(f"({self_test_s:.1f} s wall, including start-up)")
+    # The self-test loads the QNN libraries (NPU check): their native output must not reach stdout.
+    require_only_own_lines(proc.stdout, SELF_TEST_LINES, "--self-test")
+
+    step("Frozen app: classify on the CPU (stdout holds only Kinetoscope's lines)")
+    cpu_only_classify(app_dir, env, home)
 
     step("Frozen app: the window starts (offscreen)")
     window_starts(app_dir, env, home)
     return version_s, self_test_s
+
+
+def require_only_own_lines(stdout: str, own: re.Pattern[str], what: str) -> None:
+    foreign = [line for line in stdout.splitlines() if not own.fullmatch(line)]
+    if foreign:
+        fail(f"{what} printed lines on stdout that are not Kinetoscope's:\n  " + "\n  ".join(foreign))
+
+
+def cpu_only_classify(app_dir: Path, env: dict[str, str], home: Path) -> None:
+    """`classify` on the CPU prints only its own result lines on stdout, and (on Linux, where the
+    dynamic loader can list what it opens) loads no QNN library: a CPU run never needs them."""
+    clip = app_dir / "_internal" / "kinetoscope" / "data" / SAMPLE_CLIP
+    trace = home / "ld-debug"
+    linux = sys.platform.startswith("linux")
+    run_env = dict(env, LD_DEBUG="files", LD_DEBUG_OUTPUT=str(trace)) if linux else env
+    proc, seconds = run_timed([str(app_dir / f"kinetoscope-cli{EXE}"), "classify", str(clip), "--device", "cpu"],
+                              run_env, 300)
+    if proc.returncode != 0:
+        fail(f"classify on the CPU failed (exit code {proc.returncode}):\n{proc.stderr[-4000:]}")
+    require_only_own_lines(proc.stdout, CLASSIFY_LINES, "classify --device cpu")
+    print(f"{len(proc.stdout.splitlines())} lines on stdout, all Kinetoscope's ({seconds:.1f} s)")
+    if linux:
+        opened = {line.split("file=", 1)[1].split()[0] for f in home.glob("ld-debug.*")
+                  for line in f.read_text(errors="replace").splitlines() if "file=" in line}
+        qnn = sorted(name for name in opened if "qnn" in name.lower())
+        if not opened or qnn:
+            fail(f"a CPU-only classify loaded QNN libraries: {', '.join(qnn) or 'no loader trace'}")
+        print(f"no QNN library loaded ({len(opened)} libraries opened)")
 
 
 def window_starts(app_dir: Path, env: dict[str, str], home: Path, settle_s: float = 3.0) -> None:
@@ -327,6 +367,8 @@ def report(f: Figures, check_only: bool, app_dir: Path, installer: Path | None) 
           "onnxruntime-qnn folder, Qt's platform/image/multimedia plugins and PyAV's FFmpeg")
     print(f"- the frozen app runs its --self-test from that tree ({f.self_test_s:.1f} s; --version "
           f"{f.version_s:.2f} s) and its window starts")
+    print("- its stdout holds only Kinetoscope's lines: --self-test (QNN loaded) and a CPU-only classify "
+          "(which loads no QNN library)")
     if installer is not None:
         kind = ("the NSIS script compiles against this tree; the .exe is NOT the Windows installer "
                 "(it holds Linux files, and is uncompressed unless --compress)") if check_only and not WINDOWS \

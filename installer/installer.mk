@@ -2,8 +2,9 @@
 #   make -f installer/installer.mk installer-check
 #
 #   installer-check  (CI, Linux) freeze the app with installer/kinetoscope.spec, run the frozen
-#                    app's --self-test (CPU and HTP simulator) and start its window, compile the NSIS
-#                    script against the frozen tree, and resolve the Windows ARM64 lock file.
+#                    app's --self-test (CPU and HTP simulator), a CPU classify and start its window,
+#                    compile the NSIS script against the frozen tree, install and uninstall its
+#                    Wine test variant (installer/wine_check.py), and resolve the Windows ARM64 lock file.
 #   installer        (Windows ARM64, Python 3.12 ARM64) the real installer; see installer/build.py.
 PYTHON ?= python3
 VENV   ?= .venv
@@ -12,6 +13,8 @@ INSTALLER_STAMP := $(VENV)/.installer-installed
 # The same requirement as pyproject.toml's `installer` extra; used until that extra exists.
 PYINSTALLER_REQ := pyinstaller>=6.16,<7
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+# Debian's wine64 puts its programs here, not on PATH.
+WINE64 := $(or $(shell command -v wine64),/usr/lib/wine/wine64)
 
 .PHONY: installer-check installer-tools installer-clean
 
@@ -24,9 +27,10 @@ $(INSTALLER_STAMP): pyproject.toml installer/installer.mk
 	touch $(INSTALLER_STAMP)
 
 installer-tools: $(INSTALLER_STAMP)
-	@command -v makensis >/dev/null || { $(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nsis >/dev/null; }
+	@{ command -v makensis >/dev/null && test -x $(WINE64); } || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nsis wine64 >/dev/null; }
 	@makensis -VERSION >/dev/null
+	@test -x $(WINE64)
 
 installer-check: installer-tools
 	@start=$$(date +%s); \
@@ -34,6 +38,8 @@ installer-check: installer-tools
 	$(PY) installer/check_lock.py && \
 	nice -n 10 $(PY) installer/build.py --check-only && \
 	echo "- every pin of installer/requirements-win-arm64.txt resolves to a win_arm64 or pure-Python wheel for CPython 3.12" && \
+	echo && echo "==> The NSIS script's Wine test variant: install, uninstall, reinstall, uninstall with /REMOVEDATA" && \
+	nice -n 10 $(PY) installer/wine_check.py && \
 	echo "installer-check passed in $$(( $$(date +%s) - start )) s"
 
 installer-clean:

@@ -7,11 +7,23 @@
 ;   -DNO_COMPRESSION                   optional: store files uncompressed (the Linux compile check)
 ;   -DVCREDIST=<vc_redist.arm64.exe>   optional: a fallback for the VC++ runtime, which the build
 ;                                      already puts beside the executables
+;   -DWINE_TEST                        the test variant installer/wine_check.py runs under Wine on
+;                                      Linux: a 64-bit x86 installer without the ARM64 guard; the
+;                                      pages, sections, registry and uninstaller are this same script
+;   -DWINE_TEST_GUARD                  the same 64-bit x86 build with the guard kept (it must refuse)
 ;
 ; NSIS installers are x86 programs that Windows on ARM64 runs emulated: the script asks for the
 ; native architecture, and uses the 64-bit registry view so nothing lands in WOW6432Node.
+;
+; Silent use: `setup.exe /S` installs with the default options; `"Uninstall Kinetoscope.exe" /S`
+; uninstalls and keeps the user's data, `... /S /REMOVEDATA` removes that too.
 
-Unicode true
+!ifdef WINE_TEST | WINE_TEST_GUARD
+  ; Debian's wine64 runs amd64 stubs only (the x86 stub needs wine32; see wine-notes.md).
+  Target amd64-unicode
+!else
+  Unicode true
+!endif
 ManifestDPIAware true
 RequestExecutionLevel user
 !ifdef NO_COMPRESSION
@@ -44,6 +56,7 @@ RequestExecutionLevel user
 !include "LogicLib.nsh"
 !include "x64.nsh"
 !include "FileFunc.nsh"
+!include "Sections.nsh"
 
 Name "${APP_NAME}"
 OutFile "${OUTFILE}"
@@ -88,17 +101,14 @@ VIAddVersionKey "LegalCopyright" "${PUBLISHER}"
 !macroend
 
 Function .onInit
+!ifndef WINE_TEST
   ; The frozen app is native ARM64 code: refuse clearly anywhere else (x64 and x86 Windows).
   ${IfNot} ${IsNativeARM64}
     MessageBox MB_OK|MB_ICONSTOP "${APP_NAME} ${VERSION} is built for Windows on ARM64 (Snapdragon X and \
       other Arm PCs) and cannot run on this computer's processor.$\r$\n$\r$\nNothing was installed." /SD IDOK
     Abort
   ${EndIf}
-  SetRegView 64
-  SetShellVarContext current
-FunctionEnd
-
-Function un.onInit
+!endif
   SetRegView 64
   SetShellVarContext current
 FunctionEnd
@@ -196,3 +206,17 @@ Section /o "un.Also remove my models, settings and logs" SecUnData
   ; Left alone unless asked for: downloaded models can be gigabytes and take long to fetch again.
   RMDir /r "${USER_DATA}"
 SectionEnd
+
+; After the sections: it refers to SecUnData.
+Function un.onInit
+  SetRegView 64
+  SetShellVarContext current
+  ; A silent uninstall shows no components page, so the data box has a switch of its own:
+  ; `"Uninstall Kinetoscope.exe" /S /REMOVEDATA`. Without it the data stays, as the README says.
+  ${un.GetParameters} $R0
+  ClearErrors
+  ${un.GetOptions} $R0 "/REMOVEDATA" $R1
+  ${IfNot} ${Errors}
+    !insertmacro SelectSection ${SecUnData}
+  ${EndIf}
+FunctionEnd
