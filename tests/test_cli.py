@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from locations import SAMPLES
 from model_factory import tiny_classifier, write_bundle_folder, zip_folder
 
 
@@ -75,6 +76,20 @@ def test_npu_run_is_labelled_as_the_simulator(media, tiny_w8a8):
     device = json.loads(proc.stdout)["device"]
     assert device == device | {"requested": "npu", "used": "npu", "label": "NPU (HTP simulator)",
                                "provider": "QNNExecutionProvider", "simulated": True, "fallback_nodes": []}
+
+
+@pytest.mark.npu
+def test_native_npu_output_never_reaches_stdout_even_when_buffered():
+    """The HTP backend printf()s a LIBNATIVE line; with stdout a pipe and Python buffered, the C
+    library held it until exit, after stdout was restored, and it landed in the JSON."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    code = "import sys\nfrom kinetoscope.cli.main import main\nsys.exit(main(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", code, "classify", str(SAMPLES / "sample_rotating_clockwise.mp4"),
+                           "--model", "motion_demo", "--precision", "w8a8", "--device", "npu", "--views", "1",
+                           "--json"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["device"]["used"] == "npu"  # stdout is one JSON object, nothing else
 
 
 def test_missing_npu_is_a_clear_error(media, tiny_w8a8):

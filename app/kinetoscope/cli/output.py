@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import sys
 from collections.abc import Iterator
@@ -28,8 +29,19 @@ def stdout_for_results() -> Iterator[TextIO]:
         stream.flush()
         stream.close()
         sys.stdout.flush()
+        # Native libraries' printf output may still sit in the C library's buffer (fully buffered
+        # when stdout is a pipe); flush it while fd 1 still points at stderr.
+        _flush_c_stdio()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _flush_c_stdio() -> None:
+    try:
+        libc = ctypes.CDLL("ucrtbase") if sys.platform == "win32" else ctypes.CDLL(None)
+        libc.fflush(None)
+    except (OSError, AttributeError):
+        pass  # no C runtime to flush: nothing native wrote through it
 
 
 def _bar(prob: float, width: int = 24) -> str:
