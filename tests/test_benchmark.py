@@ -54,7 +54,7 @@ def test_agreement_counts_top1_and_top5_overlap():
 
 def test_cpu_run_across_precisions_exports_json_and_csv(bundles, tmp_path):
     events = []
-    result = run_benchmark(bundles, synthetic_input(views=2), BenchConfig(devices=("cpu",), runs=4, warmup=1),
+    result = run_benchmark(bundles, synthetic_input(bundles[0].recipe, views=2), BenchConfig(devices=("cpu",), runs=4, warmup=1),
                            on_event=events.append)
     # Interleaved: the measured samples alternate between the two cells.
     measured = [e.key.precision for e in events if isinstance(e, RunSample) and e.phase == "measured"]
@@ -88,13 +88,13 @@ def test_cancelling_stops_between_steps(bundles):
             token.cancel()
 
     with pytest.raises(Cancelled):
-        run_benchmark(bundles[:1], synthetic_input(views=1), BenchConfig(devices=("cpu",), runs=50),
+        run_benchmark(bundles[:1], synthetic_input(bundles[0].recipe, views=1), BenchConfig(devices=("cpu",), runs=50),
                       on_event=on_event, cancel=token)
 
 
 @pytest.mark.npu
 def test_cpu_and_npu_side_by_side(bundles):
-    result = run_benchmark(bundles[1:], synthetic_input(views=2), BenchConfig(runs=2, warmup=0))
+    result = run_benchmark(bundles[1:], synthetic_input(bundles[0].recipe, views=2), BenchConfig(runs=2, warmup=0))
     npu = result.cell("w8a8", "npu")
     cpu = result.cell("w8a8", "cpu")
     assert npu.report.label == "NPU (HTP simulator)" and npu.report.used == "npu"
@@ -107,7 +107,7 @@ def test_cpu_and_npu_side_by_side(bundles):
 
 
 def test_cpu_tuning_picks_and_reports_a_configuration(bundles):
-    result = run_benchmark(bundles[:1], synthetic_input(views=1),
+    result = run_benchmark(bundles[:1], synthetic_input(bundles[0].recipe, views=1),
                            BenchConfig(devices=("cpu",), runs=2, warmup=0, tune_cpu=True, tune_rounds=1))
     tried = result.to_json()["cpu_tuning_median_ms"]["float"]
     assert len(tried) >= 2 and all(ms > 0 for ms in tried.values())

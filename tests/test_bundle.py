@@ -79,11 +79,12 @@ def test_image_model_is_refused_with_a_clear_message(tmp_path):
         open_bundle(folder)
 
 
-def test_missing_labels_are_refused(tmp_path):
+def test_a_model_without_labels_shows_numbered_classes_and_says_so(tmp_path):
     folder = write_bundle_folder(tmp_path / "x", tiny_classifier(7), metadata=False)
     (folder / "tiny_video_labels.txt").unlink()
-    with pytest.raises(ModelError, match="no labels"):
-        open_bundle(folder)
+    bundle = open_bundle(folder)
+    assert bundle.labels == tuple(f"class {i}" for i in range(7))
+    assert "names none of its 7 classes" in bundle.labels_note
 
 
 def test_labels_of_the_wrong_length_are_refused(tmp_path):

@@ -16,15 +16,21 @@ from kinetoscope.engine.model_library import Status, check_removable, list_model
 from kinetoscope.engine.model_store import DEMO_MODEL_ID
 
 AI_HUB = re.compile(r"^https://qaihub-public-assets\.s3\.us-west-2\.amazonaws\.com/qai-hub-models/models/"
-                    r"(?P<id>[a-z0-9_]+)/releases/v0\.47\.0/(?P=id)-onnx-(?P<p>float|w8a8|w8a16)\.zip$")
+                    r"(?P<id>[a-z0-9_]+)/releases/v0\.(47|65)\.0/(?P=id)-onnx-(?P<p>float|w8a8|w8a16)\.zip$")
 
 
-def test_bundled_catalog_lists_the_three_kinetics_models_at_one_release():
+def test_bundled_catalog_lists_ai_hubs_kinetics_models_with_their_recipes():
     catalog = load_catalog(default_catalog_path())
     assert catalog.release == "v0.47.0"
     assert default_catalog_path().read_text().count("v0.47.0") == 1  # bumping a release is one edit
     ids = {e.model_id for e in catalog.entries}
-    assert ids == {"resnet_2plus1d", "resnet_mixed", "resnet_3d"} and DEMO_MODEL_ID not in ids
+    assert ids == {"resnet_2plus1d", "resnet_mixed", "resnet_3d", "video_mae"} and DEMO_MODEL_ID not in ids
+    mae = catalog.find("video_mae", "w8a16")
+    assert mae.release == "v0.65.0" and mae.latency_text() == "492 ms" and "/v0.65.0/" in mae.url
+    assert {e.precision for e in catalog.entries if e.model_id == "video_mae"} == {"float", "w8a16"}
+    assert mae.recipe == {"sampling": {"every": 2}, "views": 5, "resize": {"short_side": 256, "antialias": True},
+                          "values": "unit"}
+    assert catalog.find("resnet_3d", "w8a8").recipe["sampling"] == {"fps": 15}
     for entry in catalog.entries:
         match = AI_HUB.match(entry.url)
         assert match and match["id"] == entry.model_id and match["p"] == entry.precision, entry.url

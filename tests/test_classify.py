@@ -14,6 +14,7 @@ from kinetoscope.engine.sampling import ClipSampler
 from kinetoscope.engine.session import ModelSession
 from kinetoscope.engine.video import VideoReader, probe
 from model_factory import tiny_classifier, write_bundle_folder
+from recipes import RESNET, recipe_for
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +46,10 @@ def test_each_view_gets_exactly_the_models_input(media, session):
     clip = media / "clip_426x240_29.97fps.mp4"
     result = classify_clip(clip, session, views=2)
     info = probe(clip)
-    plan = ClipSampler(views=2).plan(info)
-    with VideoReader(clip) as reader:
+    plan = ClipSampler(recipe_for(views=2)).plan(info)
+    with VideoReader(clip, resize=RESNET.resize) as reader:
         for view, frames in zip(result.views, reader.read_views(plan.views)):
-            expected = session.run(to_model_input(center_crop(frames.rgb)))
+            expected = session.run(to_model_input(center_crop(frames.rgb, RESNET.crop), RESNET))
             assert np.allclose(view.probs, expected, atol=1e-6)
 
 

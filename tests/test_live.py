@@ -17,6 +17,7 @@ from kinetoscope.engine.frame_source import SyntheticSource, TimedFrame
 from kinetoscope.engine.live import LiveClassifier, LiveConfig, LiveResult, RateSampler, model_crop
 from kinetoscope.engine.model_store import DEMO_MODEL_ID
 from kinetoscope.engine.synthetic import MOTION_LABELS
+from recipes import AIHUB_224, RESNET
 
 
 def _frame(t: float, index: int = 0, size: tuple[int, int] = (64, 48)) -> TimedFrame:
@@ -28,7 +29,7 @@ class FakeSession:
     """Answers a fixed class, optionally slowly; records which thread ran it."""
 
     def __init__(self, answer: int = 0, delay_s: float = 0.0, labels: tuple[str, ...] = MOTION_LABELS) -> None:
-        self.bundle = SimpleNamespace(labels=labels)
+        self.bundle = SimpleNamespace(labels=labels, recipe=RESNET)
         self.answer = answer
         self.delay_s = delay_s
         self.calls = 0
@@ -90,10 +91,12 @@ def test_sampler_follows_uneven_timestamps():
 
 def test_model_crop_matches_the_clip_path_shape():
     rgb = np.random.default_rng(1).integers(0, 256, (480, 640, 3), np.uint8)
-    crop = model_crop(rgb)
+    crop = model_crop(rgb, RESNET)
     assert crop.shape == (112, 112, 3) and crop.dtype == np.uint8
-    portrait = model_crop(np.ascontiguousarray(rgb.transpose(1, 0, 2)))
+    portrait = model_crop(np.ascontiguousarray(rgb.transpose(1, 0, 2)), RESNET)
     assert portrait.shape == (112, 112, 3)
+    # A 224 model's recipe: short side 256 keeping the aspect, then the centre 224x224.
+    assert model_crop(rgb, AIHUB_224).shape == (224, 224, 3)
 
 
 # -- windows, triggering, smoothing --------------------------------------------------------------

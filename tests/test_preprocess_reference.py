@@ -25,9 +25,10 @@ import pytest
 
 from locations import MEDIA
 
-from kinetoscope.engine.preprocess import CROP, center_crop, to_model_input
+from kinetoscope.engine.preprocess import center_crop, to_model_input
 from kinetoscope.engine.sampling import ClipSampler
 from kinetoscope.engine.video import VideoReader, interpolation_for
+from recipes import RESNET, recipe_for
 from reference_preprocessing import reference_views, torch_bilinear_resize
 
 # clip name -> (mean, p99) bounds in 1/255 units
@@ -44,13 +45,13 @@ BOUNDS = {
 @pytest.mark.parametrize("name", sorted(BOUNDS))
 def test_tensors_match_reference(name: str) -> None:
     path = MEDIA / name
-    with VideoReader(path) as reader:
-        plan = ClipSampler(views=5).plan(reader.info)
-        ours = [to_model_input(center_crop(v.rgb)) for v in reader.read_views(plan.views)]
+    with VideoReader(path, resize=RESNET.resize) as reader:
+        plan = ClipSampler(recipe_for(views=5)).plan(reader.info)
+        ours = [to_model_input(center_crop(v.rgb, RESNET.crop), RESNET) for v in reader.read_views(plan.views)]
     ref = reference_views(path, 5)
     assert len(ours) == len(ref) == 5
     for a, b in zip(ours, ref):
-        assert a.shape == b.shape == (1, 3, 16, CROP, CROP)
+        assert a.shape == b.shape == (1, 3, 16, 112, 112)
         assert a.dtype == np.float32 and a.flags.c_contiguous
     diff = np.abs(np.concatenate([a.ravel() for a in ours]) - np.concatenate([b.ravel() for b in ref])) * 255
     mean_bound, p99_bound = BOUNDS[name]
@@ -63,7 +64,7 @@ def test_center_crop_offsets() -> None:
     frames = np.zeros((2, 128, 171, 3), np.uint8)
     frames[:, 8, 30] = 255  # first pixel of the reference crop: top 8, left round(29.5) = 30
     frames[:, 7, 29] = 99  # just outside
-    crop = center_crop(frames)
+    crop = center_crop(frames, RESNET.crop)
     assert crop.shape == (2, 112, 112, 3)
     assert crop[0, 0, 0, 0] == 255 and 99 not in crop
 
@@ -71,7 +72,7 @@ def test_center_crop_offsets() -> None:
 def test_to_model_input_layout_and_scale() -> None:
     crops = np.zeros((16, 112, 112, 3), np.uint8)
     crops[3, 5, 7] = (255, 51, 0)
-    x = to_model_input(crops)
+    x = to_model_input(crops, RESNET)
     assert x.shape == (1, 3, 16, 112, 112) and x.dtype == np.float32 and x.flags.c_contiguous
     assert x[0, 0, 3, 5, 7] == 1.0 and x[0, 1, 3, 5, 7] == np.float32(51) / np.float32(255)
     assert x[0, 2, 3, 5, 7] == 0.0 and x.sum() == pytest.approx(1.2)

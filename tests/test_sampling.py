@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from kinetoscope.engine.sampling import (
-    FRAMES_PER_VIEW,
     ClipSampler,
     nearest_time_indices,
     resample_indices,
@@ -17,6 +16,7 @@ from kinetoscope.engine.sampling import (
 from kinetoscope.engine.video import VideoInfo, probe
 from locations import MEDIA
 from media_factory import SPECS
+from recipes import RESNET, recipe_for
 from reference_preprocessing import reference_indices
 
 SHARED = sorted(p for p in MEDIA.glob("*") if p.suffix in {".mp4", ".avi"})
@@ -32,43 +32,43 @@ def _info(count: int, fps: float, times: np.ndarray | None = None) -> VideoInfo:
 
 @pytest.mark.parametrize("path", SHARED, ids=lambda p: p.name)
 def test_plan_matches_reference_indices_on_shared_clips(path: Path) -> None:
-    plan = ClipSampler(views=5).plan(probe(path))
+    plan = ClipSampler(recipe_for(views=5)).plan(probe(path))
     assert [list(v.source_indices) for v in plan.views] == reference_indices(path, 5)
 
 
 def test_30fps_takes_every_other_frame() -> None:
-    assert resample_indices(10, 30.0) == [0, 2, 4, 6, 8]
+    assert resample_indices(10, 30.0, 15.0) == [0, 2, 4, 6, 8]
 
 
 def test_near_15fps_is_not_resampled() -> None:
-    assert resample_indices(20, 14.7) == list(range(20))
+    assert resample_indices(20, 14.7, 15.0) == list(range(20))
 
 
 def test_below_15fps_repeats_frames() -> None:
     # 6 fps: step 0.4, indices round(0.4 k); Python's round goes half to even like torch's.
-    assert resample_indices(4, 6.0) == [0, 0, 1, 1, 2, 2, 2, 3, 3, 4 - 1]
+    assert resample_indices(4, 6.0, 15.0) == [0, 0, 1, 1, 2, 2, 2, 3, 3, 4 - 1]
 
 
 def test_view_starts_follow_linspace() -> None:
-    assert view_starts(150, 5) == [0, 33, 67, 100, 134]  # floor(0, 33.5, 67, 100.5, 134)
-    assert view_starts(10, 5) == [0, 0, 0, 0, 0]  # shorter than a view: all start at 0
+    assert view_starts(150, 5, 16) == [0, 33, 67, 100, 134]  # floor(0, 33.5, 67, 100.5, 134)
+    assert view_starts(10, 5, 16) == [0, 0, 0, 0, 0]  # shorter than a view: all start at 0
 
 
 def test_short_clip_pads_with_last_frame() -> None:
-    plan = ClipSampler().plan(_info(5, 30.0))
+    plan = ClipSampler(RESNET).plan(_info(5, 30.0))
     assert plan.resampled_count == 2
     for view in plan.views:
         assert view.source_indices == (0, 2) + (2,) * 14
-        assert len(view.times_s) == FRAMES_PER_VIEW
+        assert len(view.times_s) == RESNET.frames
 
 
 def test_single_frame_clip_gives_one_frame_views() -> None:
-    plan = ClipSampler().plan(_info(1, 30.0))
+    plan = ClipSampler(RESNET).plan(_info(1, 30.0))
     assert all(set(v.source_indices) == {0} for v in plan.views)
 
 
 def test_view_times_and_span() -> None:
-    view = ClipSampler().plan(_info(300, 30.0)).views[1]
+    view = ClipSampler(RESNET).plan(_info(300, 30.0)).views[1]
     assert view.times_s[0] == pytest.approx(33 / 15)
     assert np.allclose(np.diff(view.times_s), 1 / 15)
     assert view.start_s == view.times_s[0]
@@ -81,7 +81,7 @@ def test_nearest_time_breaks_ties_to_earlier_frame() -> None:
 
 def test_variable_rate_samples_by_timestamp() -> None:
     times = np.array([0.0, 0.03, 0.06, 0.3, 0.33, 0.36, 0.6])
-    plan = ClipSampler(views=1).plan(_info(len(times), 7 / 0.63, times))
+    plan = ClipSampler(recipe_for(views=1)).plan(_info(len(times), 7 / 0.63, times))
     k_times = plan.views[0].times_s[: plan.resampled_count]
     expected = [int(np.argmin(np.abs(times - t))) for t in k_times]
     assert list(plan.views[0].source_indices[: plan.resampled_count]) == expected

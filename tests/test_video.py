@@ -15,6 +15,7 @@ from kinetoscope.engine.sampling import ClipSampler, nearest_time_indices
 from kinetoscope.engine.video import VideoReader, probe
 from locations import MEDIA
 from media_factory import BAD, SPECS, is_upright, read_number
+from recipes import RESNET, recipe_for
 
 TRANSPORT_STREAMS = ["ts_h264", "ts_mpeg2", "m2ts_h264", "mts_wrap"]
 AWKWARD = ["rot90", "rot270", "rot180", "vfr", "short5", "tiny", "uhd", "portrait", "ten_bit",
@@ -22,8 +23,8 @@ AWKWARD = ["rot90", "rot270", "rot180", "vfr", "short5", "tiny", "uhd", "portrai
 
 
 def _read_all(path: Path, views: int = 5) -> tuple[video.VideoInfo, list[video.ViewFrames]]:
-    with VideoReader(path) as reader:
-        plan = ClipSampler(views=views).plan(reader.info)
+    with VideoReader(path, resize=RESNET.resize) as reader:
+        plan = ClipSampler(recipe_for(views=views)).plan(reader.info)
         return reader.info, list(reader.read_views(plan.views))
 
 
@@ -48,11 +49,11 @@ def test_transport_streams_seek_to_the_right_frames_with_zero_based_times(awkwar
     # lands after the keyframe and the decoder skips to the next one. The reader must notice
     # and seek by dts, still seeking (not decoding everything) and still on the right frames.
     path = awkward(name)
-    with VideoReader(path) as reader:
+    with VideoReader(path, resize=RESNET.resize) as reader:
         info = reader.info
         assert info.frame_times_s[0] == 0.0
         assert np.allclose(info.frame_times_s, np.arange(info.frame_count) / 30.0, atol=1e-3)
-        plan = ClipSampler(views=5).plan(info)
+        plan = ClipSampler(recipe_for(views=5)).plan(info)
         views = list(reader.read_views(plan.views))
         assert reader.seeks >= 4 and reader.info.seekable
         assert reader.decoded_frames < info.frame_count
@@ -82,8 +83,8 @@ def test_seek_that_keeps_landing_late_falls_back_to_counting_from_the_start(awkw
     info = probe(path)
     # Without the keyframes' dts the reader has no better seek target than their pts.
     info = replace(info, keyframe_dts=info.frame_pts[info.keyframe_indices])
-    with VideoReader(path, info=info) as reader:
-        plan = ClipSampler(views=5).plan(reader.info)
+    with VideoReader(path, info=info, resize=RESNET.resize) as reader:
+        plan = ClipSampler(recipe_for(views=5)).plan(reader.info)
         views = list(reader.read_views(plan.views))
         assert not reader.info.seekable
     for v in views:
@@ -93,7 +94,7 @@ def test_seek_that_keeps_landing_late_falls_back_to_counting_from_the_start(awkw
 def test_decoder_dropping_a_needed_frame_never_leaves_a_view_unfilled(awkward, monkeypatch) -> None:
     path = awkward("ts_h264")
     info = probe(path)
-    plan = ClipSampler(views=5).plan(info)
+    plan = ClipSampler(recipe_for(views=5)).plan(info)
     dropped = int(info.frame_pts[plan.views[2].source_indices[3]])
     decoded = VideoReader._decoded
 
@@ -101,7 +102,7 @@ def test_decoder_dropping_a_needed_frame_never_leaves_a_view_unfilled(awkward, m
         return (f for f in decoded(self, container, stream) if f.pts != dropped)
 
     monkeypatch.setattr(VideoReader, "_decoded", dropping)
-    with VideoReader(path, info=info) as reader:
+    with VideoReader(path, info=info, resize=RESNET.resize) as reader:
         views = list(reader.read_views(plan.views))
     assert len(views) == 5
     assert [read_number(f) for f in views[0].rgb] == [i % 256 for i in plan.views[0].source_indices]
@@ -156,13 +157,13 @@ def test_shared_clips_decode_the_reference_frames() -> None:
 
 def test_seeking_gives_the_same_frames_as_decoding_through(awkward, monkeypatch) -> None:
     path = awkward("long")
-    with VideoReader(path) as reader:
-        plan = ClipSampler(views=5).plan(reader.info)
+    with VideoReader(path, resize=RESNET.resize) as reader:
+        plan = ClipSampler(recipe_for(views=5)).plan(reader.info)
         seeked = [v.rgb for v in reader.read_views(plan.views)]
         assert reader.seeks >= 4
         seek_decoded = reader.decoded_frames
     monkeypatch.setattr(video, "SEEK_MIN_SAVED_FRAMES", 10**9)
-    with VideoReader(path) as reader:
+    with VideoReader(path, resize=RESNET.resize) as reader:
         through = [v.rgb for v in reader.read_views(plan.views)]
         assert reader.seeks == 0
         assert reader.decoded_frames > 3 * seek_decoded
@@ -172,8 +173,8 @@ def test_seeking_gives_the_same_frames_as_decoding_through(awkward, monkeypatch)
 
 
 def test_views_out_of_order_and_repeated(awkward) -> None:
-    with VideoReader(awkward("long")) as reader:
-        plan = ClipSampler(views=5).plan(reader.info)
+    with VideoReader(awkward("long"), resize=RESNET.resize) as reader:
+        plan = ClipSampler(recipe_for(views=5)).plan(reader.info)
         order = [plan.views[3], plan.views[0], plan.views[3], plan.views[4]]
         got = list(reader.read_views(order))
     for v in got:
@@ -185,7 +186,7 @@ def test_frame_count_overestimate_clamps_to_last_frame(awkward) -> None:
 
     from kinetoscope.engine.sampling import ViewSpec
 
-    with VideoReader(awkward("short5")) as reader:
+    with VideoReader(awkward("short5"), resize=RESNET.resize) as reader:
         reader.info = replace(reader.info, frame_count=7)  # as if the header promised two more
         view = ViewSpec(0, (3, 4, 5, 6) + (6,) * 12, (0.0,) * 16, 0.0, 0.1)
         (got,) = reader.read_views([view])
@@ -195,8 +196,8 @@ def test_frame_count_overestimate_clamps_to_last_frame(awkward) -> None:
 def test_memory_stays_flat_on_a_long_clip(awkward) -> None:
     path = awkward("long")
     proc = psutil.Process()
-    with VideoReader(path, threads=1) as reader:
-        plan = ClipSampler(views=60).plan(reader.info)  # views all along the two minutes
+    with VideoReader(path, threads=1, resize=RESNET.resize) as reader:
+        plan = ClipSampler(recipe_for(views=60)).plan(reader.info)  # views all along the two minutes
         rss = []
         for v in reader.read_views(plan.views):
             rss.append(proc.memory_info().rss)
@@ -210,8 +211,8 @@ def test_bad_files_raise_bad_video_quickly(awkward, name: str) -> None:
     path = awkward(name)
     start = time.perf_counter()
     with pytest.raises(BadVideo) as caught:
-        with VideoReader(path) as reader:
-            list(reader.read_views(ClipSampler().plan(reader.info).views))
+        with VideoReader(path, resize=RESNET.resize) as reader:
+            list(reader.read_views(ClipSampler(RESNET).plan(reader.info).views))
     assert time.perf_counter() - start < 2.0
     message = str(caught.value)
     assert message.endswith(".") and "\n" not in message and "Errno" not in message
@@ -225,7 +226,7 @@ def test_missing_file_is_bad_video(tmp_path: Path) -> None:
 
 
 def test_reader_closes_its_container(awkward) -> None:
-    reader = VideoReader(awkward("tiny"))
+    reader = VideoReader(awkward("tiny"), resize=RESNET.resize)
     reader.close()
     reader.close()
     assert reader._container is None

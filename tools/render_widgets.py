@@ -65,13 +65,17 @@ def palettes():
 
 
 def read_views(clip: Path):
+    from kinetoscope.engine import bundled_data
+    from kinetoscope.engine.bundle import open_bundle
     from kinetoscope.engine.preprocess import center_crop
+    from kinetoscope.engine.recipe import with_views
     from kinetoscope.engine.sampling import ClipSampler
     from kinetoscope.engine.video import VideoReader
 
-    with VideoReader(clip) as reader:
-        plan = ClipSampler(views=5).plan(reader.info)
-        views = [(vf.view, np.ascontiguousarray(center_crop(vf.rgb)), vf.times_s)
+    recipe = with_views(open_bundle(bundled_data.models_dir() / "motion_demo-onnx-float.zip").recipe, 5)
+    with VideoReader(clip, resize=recipe.resize) as reader:
+        plan = ClipSampler(recipe).plan(reader.info)
+        views = [(vf.view, np.ascontiguousarray(center_crop(vf.rgb, recipe.crop)), vf.times_s)
                  for vf in reader.read_views(plan.views)]
         return reader.info, views
 
@@ -135,7 +139,7 @@ def render(out: Path) -> list[Path]:
         top_view.resize(340, top_view.sizeHint().height())
 
         timeline = ViewTimeline()
-        timeline.set_clip(info.duration_s, len(views))
+        timeline.set_clip(info.duration_s, len(views), views[0][0].end_s - views[0][0].start_s)
         for spec, _, _ in views[:4]:
             best = predictions(spec.index)[0]
             timeline.set_view_result(spec.index, spec.start_s, spec.end_s, best.label, best.prob)
@@ -144,7 +148,7 @@ def render(out: Path) -> list[Path]:
 
         # A short clip: its views overlap and stack into lanes.
         short = ViewTimeline()
-        short.set_clip(2.57, 5)
+        short.set_clip(2.57, 5, 16 / 15)
         for i in range(3):
             start = i * (2.57 - 16 / 15) / 4
             best = predictions(i)[0]

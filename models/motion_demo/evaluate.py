@@ -21,7 +21,7 @@ import onnxruntime as ort
 
 import data
 from config import (
-    FLOAT_ONNX, HELDOUT_FAMILIES, HELDOUT_SEED, INPUT_NAME, UNSEEN_FAMILY, W8A8_ONNX, WORK,
+    FLOAT_ONNX, HELDOUT_FAMILIES, HELDOUT_SEED, INPUT_NAME, MODELS, UNSEEN_FAMILY, W8A8_ONNX, WORK,
 )
 from kinetoscope.engine.synthetic import MOTION_LABELS, encode_clip, random_spec, render_frames
 
@@ -70,13 +70,16 @@ def rendered_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def read_views(path: Path) -> list[np.ndarray]:
     """The model inputs [3, 16, 112, 112] of each view of a file, as the app makes them."""
+    from kinetoscope.engine.bundle import open_bundle
     from kinetoscope.engine.preprocess import center_crop, to_model_input
+    from kinetoscope.engine.recipe import with_views
     from kinetoscope.engine.sampling import ClipSampler
     from kinetoscope.engine.video import VideoReader
 
-    with VideoReader(path, threads=1) as reader:
-        plan = ClipSampler(views=VIEWS).plan(reader.info)
-        return [to_model_input(center_crop(v.rgb))[0] for v in reader.read_views(plan.views)]
+    recipe = with_views(open_bundle(MODELS / "motion_demo-onnx-float.zip").recipe, VIEWS)
+    with VideoReader(path, threads=1, resize=recipe.resize) as reader:
+        plan = ClipSampler(recipe).plan(reader.info)
+        return [to_model_input(center_crop(v.rgb, recipe.crop), recipe)[0] for v in reader.read_views(plan.views)]
 
 
 def file_conditions(float_s: ort.InferenceSession, w8a8_s: ort.InferenceSession, confusion: np.ndarray) -> list[Scores]:

@@ -15,6 +15,7 @@ from kinetoscope.engine.sampling import ClipSampler
 from kinetoscope.engine.video import VideoReader
 from kinetoscope.ui.widgets.clip_preview import ClipPreview
 from locations import MEDIA
+from recipes import RESNET, recipe_for
 
 CLIP = MEDIA / "arm_wrestling_340x256_28fps.mp4"
 AVI = MEDIA / "clip_mpeg4_mp3_320x240_25fps.avi"
@@ -109,8 +110,8 @@ def test_a_rotated_phone_clip_is_shown_upright(preview, qtbot, tmp_path):
     # A 90 degree display matrix turns the picture counter-clockwise: top-left goes bottom-left.
     assert red_quadrant(shown) == "bottom-left"
     # ... which is also how the engine feeds the model.
-    with VideoReader(path) as reader:
-        view = next(reader.read_views(ClipSampler(views=1).plan(reader.info).views))
+    with VideoReader(path, resize=RESNET.resize) as reader:
+        view = next(reader.read_views(ClipSampler(recipe_for(views=1)).plan(reader.info).views))
     assert red_quadrant(view.rgb[0]) == "bottom-left"
 
 

@@ -25,7 +25,7 @@ def strip(qtbot):
     widget = FrameStrip()
     qtbot.addWidget(widget)
     widget.resize(900, 320)
-    widget.set_view_count(5)
+    widget.set_view_count(5, 16)
     widget.show()
     qtbot.waitExposed(widget)
     return widget

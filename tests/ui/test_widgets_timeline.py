@@ -17,7 +17,7 @@ def timeline(qtbot):
     widget = ViewTimeline()
     qtbot.addWidget(widget)
     widget.resize(812, widget.sizeHint().height())  # 800 px of track: 80 px a second
-    widget.set_clip(10.0, 5)
+    widget.set_clip(10.0, 5, 16 / 15)
     for i, ((start, end), label) in enumerate(zip(SPANS, LABELS)):
         widget.set_view_result(i, start, end, label, 0.5 + i / 10)
     widget.show()
@@ -91,7 +91,7 @@ def test_pending_views_are_placeholders_until_their_result(qtbot):
     widget = ViewTimeline()
     qtbot.addWidget(widget)
     widget.resize(600, widget.sizeHint().height())
-    widget.set_clip(10.0, 5)
+    widget.set_clip(10.0, 5, 16 / 15)
     assert widget.view_count() == 5
     assert widget.accessibleDescription().count("pending") == 5
     widget.set_view_result(0, 0.0, 1.07, "abseiling", 0.9)
@@ -104,7 +104,7 @@ def test_overlapping_views_of_a_short_clip_get_lanes(qtbot):
     qtbot.addWidget(widget)
     widget.resize(600, 100)
     one_lane = widget.sizeHint().height()
-    widget.set_clip(2.6, 5)  # five 1.07 s views in 2.6 s overlap
+    widget.set_clip(2.6, 5, 16 / 15)  # five 1.07 s views in 2.6 s overlap
     rects = [widget.segment_rect(i) for i in range(5)]
     for i in range(5):
         for j in range(i + 1, 5):

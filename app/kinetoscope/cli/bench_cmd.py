@@ -55,8 +55,8 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     bundles = open_bench_bundles(args.model, args.precision)
-    bench_input = (clip_input(args.clip, views=args.views, frames=bundles[0].frames) if args.clip
-                   else synthetic_input(views=args.views))
+    bench_input = (clip_input(args.clip, bundles[0].recipe, views=args.views) if args.clip
+                   else synthetic_input(bundles[0].recipe, views=args.views))
     config = BenchConfig(devices=tuple(args.devices), runs=args.runs, warmup=args.warmup,
                          measure_cold=not args.no_cold, tune_cpu=args.tune_cpu)
     progress = _ProgressLine(sys.stderr)

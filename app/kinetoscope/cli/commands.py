@@ -8,11 +8,8 @@ from typing import TextIO
 
 from kinetoscope.cli import bench_cmd, models_cmd
 from kinetoscope.cli.output import format_clip_result
-from kinetoscope.engine.bundle import open_bundle
-from kinetoscope.engine.classify import classify_clip
+from kinetoscope.engine.classify import VideoClassifier
 from kinetoscope.engine.devices import device_statuses
-from kinetoscope.engine.model_store import resolve_model
-from kinetoscope.engine.session import ModelSession
 from kinetoscope.engine.video import probe
 
 
@@ -24,9 +21,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 def classify(args: argparse.Namespace, out: TextIO) -> int:
     info = probe(args.clip)  # a bad clip fails fast, before a slow model load
-    bundle = open_bundle(resolve_model(args.model, args.precision))
-    session = ModelSession(bundle, args.device)
-    result = classify_clip(args.clip, session, views=args.views, info=info)
+    classifier = VideoClassifier.open(args.model, args.device, precision=args.precision)
+    result = classifier.classify(args.clip, views=args.views, info=info)
     if args.json:
         out.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:

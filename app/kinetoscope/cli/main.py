@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="motion_demo", help="installed model id, release zip or folder")
     p.add_argument("--precision", choices=("float", "w8a8", "w8a16"), help="default: float if installed")
     p.add_argument("--device", choices=("cpu", "npu"), default="cpu")
-    p.add_argument("--views", type=_positive_int, default=5, help="temporal views (default 5)")
+    p.add_argument("--views", type=_positive_int, help="temporal views (default: the model's recipe, 5 for AI Hub's)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
     p = sub.add_parser("gui", help="open the window, optionally on some clips or folders")

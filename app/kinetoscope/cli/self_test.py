@@ -18,8 +18,7 @@ from typing import TextIO
 
 from kinetoscope import __version__
 from kinetoscope.engine import bundled_data
-from kinetoscope.engine.bundle import open_bundle
-from kinetoscope.engine.classify import classify_clip
+from kinetoscope.engine.classify import VideoClassifier
 from kinetoscope.engine.errors import KinetoscopeError
 from kinetoscope.engine.model_store import DEMO_MODEL_ID
 
@@ -153,11 +152,7 @@ def _check_files(plan: SelfTestPlan) -> tuple[str, str]:
 
 
 def _classify(plan: SelfTestPlan, zip_path: Path, device: str, views: int) -> tuple[str, str]:
-    from kinetoscope.engine.session import ModelSession
-
-    bundle = open_bundle(zip_path)
-    session = ModelSession(bundle, device)
-    result = classify_clip(plan.sample, session, views=views)
+    result = VideoClassifier.open(zip_path, device).classify(plan.sample, views=views)
     best = result.top5[0]
     plural = "view" if views == 1 else "views"
     detail = f"{best.label} {best.prob * 100:.1f} % ({views} {plural}; {result.device.summary()})"

@@ -29,6 +29,7 @@ from kinetoscope.engine.bundle import ModelBundle
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.context_cache import ContextCache, qnn_package_version
 from kinetoscope.engine.memory import current_rss_mb
+from kinetoscope.engine.recipe import InputRecipe, with_views
 from kinetoscope.engine.session import CpuConfig, ModelSession, forget_compiled_context
 
 
@@ -53,37 +54,41 @@ class BenchConfig:
 
 @dataclass(frozen=True)
 class BenchInput:
-    """The model inputs the runs cycle through: float32 [1,3,16,112,112] views in [0, 1]."""
+    """The model inputs the runs cycle through: one prepared tensor per view, as the recipe shapes it."""
 
     description: str
     views: tuple[np.ndarray, ...] = field(repr=False)
 
 
-def synthetic_input(views: int = 5, seed: int = 0) -> BenchInput:
-    """A fixed synthetic input: one 16-frame clip per motion, rendered as the model sees it."""
-    from kinetoscope.engine.preprocess import RESIZE_HW, center_crop, to_model_input
+def synthetic_input(recipe: InputRecipe, views: int = 5, seed: int = 0) -> BenchInput:
+    """A fixed synthetic input: one clip per motion, rendered and prepared as the model would see it."""
+    from kinetoscope.engine.preprocess import center_crop, to_model_input
     from kinetoscope.engine.synthetic import MOTION_LABELS, random_spec, render_clip
 
     rng = np.random.default_rng(seed)
+    height, width = recipe.resize.output_size(320, 240)
+    fps = recipe.sampling.fps or 15.0
     tensors = []
     motions = [MOTION_LABELS[i % len(MOTION_LABELS)] for i in range(views)]
     for motion in motions:
         spec = random_spec(rng, motion)
-        frames = render_clip(spec, RESIZE_HW[1], RESIZE_HW[0], 15.0, 16)
-        tensors.append(to_model_input(center_crop(frames)))
+        frames = render_clip(spec, width, height, fps, recipe.frames)
+        tensors.append(to_model_input(center_crop(frames, recipe.crop), recipe))
     return BenchInput(f"synthetic clip set ({views} views: {', '.join(motions)}; seed {seed})", tuple(tensors))
 
 
-def clip_input(clip: str | Path, views: int = 5, frames: int = 16) -> BenchInput:
+def clip_input(clip: str | Path, recipe: InputRecipe, views: int = 5) -> BenchInput:
     """The views the classifier would see for `clip` (decoded and preprocessed once, up front)."""
     from kinetoscope.engine.preprocess import center_crop, to_model_input
     from kinetoscope.engine.sampling import ClipSampler
     from kinetoscope.engine.video import VideoReader
 
     clip = Path(clip)
-    with VideoReader(clip) as reader:
-        plan = ClipSampler(views=views, frames_per_view=frames).plan(reader.info)
-        tensors = tuple(to_model_input(center_crop(v.rgb)) for v in reader.read_views(plan.views))
+    recipe = with_views(recipe, views)
+    with VideoReader(clip, resize=recipe.resize) as reader:
+        plan = ClipSampler(recipe).plan(reader.info)
+        tensors = tuple(to_model_input(center_crop(v.rgb, recipe.crop), recipe)
+                        for v in reader.read_views(plan.views))
     return BenchInput(f"{clip.name} ({len(tensors)} views)", tensors)
 
 

@@ -16,8 +16,10 @@ import numpy as np
 
 from kinetoscope.engine import bundled_data, paths
 from kinetoscope.engine.archive import extract_zip_atomically, sha256_file
+from kinetoscope.engine.catalog import known_recipe
 from kinetoscope.engine.errors import ModelError
 from kinetoscope.engine.onnx_graph import GraphSummary, TensorInfo, read_graph_summary
+from kinetoscope.engine.recipe import RECIPE_FORMAT, RECIPE_KEY, GraphInput, InputRecipe, resolve_recipe
 
 QUANTIZED_DTYPES = {"uint8": np.uint8, "int8": np.int8, "uint16": np.uint16, "int16": np.int16}
 KINETICS_CLASSES = 400
@@ -55,11 +57,17 @@ class ModelBundle:
     output: TensorInfo
     input_quant: IoQuantization | None
     output_quant: IoQuantization | None
-    softmax_applied: bool
+    recipe: InputRecipe
+    # Set when the bundle names no classes and Kinetoscope shows "class N" instead.
+    labels_note: str = ""
 
     @property
     def frames(self) -> int:
-        return int(self.input.shape[2] or 16)
+        return self.recipe.frames
+
+    @property
+    def softmax_applied(self) -> bool:
+        return self.recipe.output == "probabilities"
 
     @property
     def num_classes(self) -> int:
@@ -103,7 +111,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _is_video_input(info: TensorInfo) -> bool:
-    return len(info.shape) == 5 and info.shape[1] == 3 and info.shape[0] in (1, None)
+    return GraphInput.from_shape(info.shape) is not None
 
 
 def _load_folder(root: Path, *, source: Path, onnx_hint: Path | None = None) -> ModelBundle:
@@ -122,13 +130,14 @@ def _load_folder(root: Path, *, source: Path, onnx_hint: Path | None = None) -> 
     out = summary.outputs[0]
     in_spec = _spec_for(spec, "inputs", video_in.name)
     out_spec = _spec_for(spec, "outputs", out.name)
-
-    if video_in.shape[3] not in (112, None) or video_in.shape[4] not in (112, None):
-        raise ModelError(f"{source.name} expects {video_in.shape[3]}x{video_in.shape[4]} frames; "
-                         "Kinetoscope's video classifiers take 112x112.")
-    labels = _labels(root, meta_dir, out_spec, out, source)
-    precision = str(meta.get("precision") or _guess_precision(source, summary))
+    ours = _kinetoscope_key(meta, source)
     model_id = str(meta.get("model_id") or _guess_id(source, onnx_path))
+    graph_input = GraphInput.from_shape(video_in.shape)
+    assert graph_input is not None
+    recipe = resolve_recipe(graph_input, declared=ours.get("recipe"), catalog=known_recipe(model_id),
+                            output_is_probabilities=_softmax_applied(out_spec, out, summary), model=source.name)
+    labels, labels_note = _labels(root, meta_dir, out_spec, out, source, ours.get("labels"))
+    precision = str(meta.get("precision") or _guess_precision(source, summary))
     return ModelBundle(
         model_id=model_id,
         name=str(meta.get("model_name") or model_id),
@@ -141,8 +150,31 @@ def _load_folder(root: Path, *, source: Path, onnx_hint: Path | None = None) -> 
         output=out,
         input_quant=_quant(in_spec, video_in, summary, consumer=True),
         output_quant=_quant(out_spec, out, summary, consumer=False),
-        softmax_applied=_softmax_applied(out_spec, out, summary),
+        recipe=recipe,
+        labels_note=labels_note,
     )
+
+
+def _kinetoscope_key(meta: dict[str, Any], source: Path) -> dict[str, Any]:
+    """metadata.json's "kinetoscope" object (recipe, labels), checked; {} when absent."""
+    ours = meta.get(RECIPE_KEY)
+    if ours is None:
+        return {}
+    if not isinstance(ours, dict):
+        raise ModelError(f"{source.name}: \"{RECIPE_KEY}\" in metadata.json must be an object.")
+    unknown = set(ours) - {"format", "recipe", "labels"}
+    if unknown:
+        raise ModelError(f"{source.name}: unknown key {sorted(unknown)[0]!r} under \"{RECIPE_KEY}\" in metadata.json "
+                         "(known: format, recipe, labels).")
+    if ours.get("format", RECIPE_FORMAT) != RECIPE_FORMAT:
+        raise ModelError(f"{source.name}: \"{RECIPE_KEY}\" format {ours.get('format')!r} is newer than this "
+                         f"Kinetoscope understands ({RECIPE_FORMAT}); update Kinetoscope.")
+    if "recipe" in ours and not isinstance(ours["recipe"], dict):
+        raise ModelError(f"{source.name}: \"{RECIPE_KEY}\".recipe in metadata.json must be an object.")
+    labels = ours.get("labels")
+    if labels is not None and not (isinstance(labels, list) and all(isinstance(x, str) and x.strip() for x in labels)):
+        raise ModelError(f"{source.name}: \"{RECIPE_KEY}\".labels in metadata.json must be a list of class names.")
+    return ours
 
 
 def _pick_graph(root: Path, meta_dir: Path, model_files: dict[str, Any], hint: Path | None,
@@ -178,24 +210,42 @@ def _spec_for(spec: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-def _labels(root: Path, meta_dir: Path, out_spec: dict[str, Any], out: TensorInfo,
-            source: Path) -> tuple[str, ...]:
+def _labels(root: Path, meta_dir: Path, out_spec: dict[str, Any], out: TensorInfo, source: Path,
+            declared: list[str] | None) -> tuple[tuple[str, ...], str]:
+    """The class names, in output order, and a note when they had to be made up."""
     classes = out.shape[1]
-    candidates: list[Path] = []
+    if declared is not None:
+        return _checked(tuple(x.strip() for x in declared), classes, f"{RECIPE_KEY}.labels in metadata.json", source), ""
     named = out_spec.get("labels_file")
     if isinstance(named, str) and named:
-        candidates += [meta_dir / named, *sorted(root.rglob(Path(named).name))]
-    candidates += sorted(p for p in root.rglob("*.txt") if "label" in p.name.lower())
-    for candidate in candidates:
-        if candidate.is_file():
-            labels = tuple(line.strip() for line in candidate.read_text(encoding="utf-8").splitlines()
-                           if line.strip())
-            if classes in (None, len(labels)):
-                return labels
+        for candidate in (meta_dir / named, *sorted(root.rglob(Path(named).name))):
+            if candidate.is_file():
+                return _checked(_read_labels(candidate, source), classes, candidate.name, source), ""
+        raise ModelError(f"{source.name}: the labels file {named} that its metadata.json names is missing.")
+    for candidate in sorted(p for p in root.rglob("*.txt") if "label" in p.name.lower()):
+        labels = _read_labels(candidate, source)
+        if classes in (None, len(labels)):
+            return labels, ""
     if classes == KINETICS_CLASSES:
-        bundled = bundled_data.kinetics_labels_file()
-        return tuple(line.strip() for line in bundled.read_text(encoding="utf-8").splitlines() if line.strip())
-    raise ModelError(f"{source.name} has no labels file matching its {classes} classes.")
+        return _read_labels(bundled_data.kinetics_labels_file(), source), ""
+    if classes is None:
+        raise ModelError(f"{source.name} has no labels file and its number of classes is not fixed in the graph.")
+    return (tuple(f"class {i}" for i in range(classes)),
+            f"{source.name} names none of its {classes} classes; they are shown as 'class 0' … 'class {classes - 1}'.")
+
+
+def _read_labels(path: Path, source: Path) -> tuple[str, ...]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{source.name}: its labels file {path.name} cannot be read.", detail=str(exc)) from exc
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _checked(labels: tuple[str, ...], classes: int | None, where: str, source: Path) -> tuple[str, ...]:
+    if classes is not None and len(labels) != classes:
+        raise ModelError(f"{source.name}: {where} has {len(labels)} class names but the model has {classes} outputs.")
+    return labels
 
 
 def _quant(spec: dict[str, Any], tensor: TensorInfo, summary: GraphSummary,

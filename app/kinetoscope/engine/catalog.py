@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,8 @@ class CatalogEntry:
     approx_size_mb: float | None = None
     notes: str = ""
     sha256: str | None = None  # pins the zip when the catalog knows it (AI Hub publishes none)
+    # The model's input recipe as JSON (see recipe.py); checked when a bundle is opened.
+    recipe: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -114,13 +116,17 @@ def parse_catalog(data: Any, *, source: str = "<memory>") -> Catalog:
     try:
         if not isinstance(data, dict) or int(data.get("format", FORMAT)) != FORMAT:
             raise ValueError("not a format-1 catalog object")
-        release = str(data["release"])
+        default_release = str(data["release"])
         template = str(data.get("url_template", ""))
         entries: list[CatalogEntry] = []
         for model in data["models"]:
             model_id = str(model["id"])
             if not MODEL_ID.match(model_id):
                 raise ValueError(f"bad model id {model_id!r}")
+            release = str(model.get("release") or default_release)
+            recipe = model.get("recipe")
+            if recipe is not None and not isinstance(recipe, dict):
+                raise ValueError(f"the recipe of {model_id} is not an object")
             for precision, spec in dict(model["precisions"]).items():
                 spec = spec or {}
                 if not PRECISION.match(precision):
@@ -138,7 +144,17 @@ def parse_catalog(data: Any, *, source: str = "<memory>") -> Catalog:
                     approx_size_mb=float(spec["approx_size_mb"]) if spec.get("approx_size_mb") else None,
                     notes=" ".join(n for n in (str(model.get("notes") or ""), str(spec.get("notes") or "")) if n),
                     sha256=str(spec["sha256"]).lower() if spec.get("sha256") else None,
+                    recipe=recipe,
                 ))
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise CatalogError(f"The model catalog {source} is not in the expected format.", detail=repr(exc)) from exc
-    return Catalog(release=release, entries=tuple(entries), source=source)
+    return Catalog(release=default_release, entries=tuple(entries), source=source)
+
+
+def known_recipe(model_id: str) -> dict[str, Any] | None:
+    """The input recipe the bundled catalog gives for a known AI Hub model id, if any."""
+    try:
+        catalog = load_catalog(default_catalog_path())
+    except CatalogError:
+        return None
+    return next((e.recipe for e in catalog.entries if e.model_id == model_id and e.recipe), None)

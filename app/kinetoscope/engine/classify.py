@@ -1,4 +1,10 @@
-"""The pipeline: a clip and a model session in, per-view and whole-clip predictions out."""
+"""The one engine entry point: a model on a device classifies clips, view by view.
+
+`VideoClassifier.open(model, device)` opens a model (an id, a zip or a folder) on the CPU or the
+NPU; `classify(clip)` samples the views the model's input recipe asks for, runs each, and averages
+them, with progress per view and cooperative cancel. The CLI, the window's worker, the self-test,
+the benchmark and live mode all run models through it.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
+from kinetoscope.engine.bundle import ModelBundle, open_bundle
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.memory import peak_rss_mb
 from kinetoscope.engine.preprocess import center_crop, to_model_input
-from kinetoscope.engine.results import ClipResult, ModelRef, Timings, ViewResult, top_k
+from kinetoscope.engine.recipe import InputRecipe, with_views
+from kinetoscope.engine.results import ClipResult, DeviceReport, ModelRef, Timings, ViewResult, top_k
 from kinetoscope.engine.sampling import ClipSampler
-from kinetoscope.engine.session import ModelSession
+from kinetoscope.engine.session import CpuConfig, ModelSession
 from kinetoscope.engine.video import VideoInfo, VideoReader
-
-DEFAULT_VIEWS = 5
 
 
 @dataclass(frozen=True)
@@ -32,26 +38,27 @@ def classify_clip(
     clip: str | Path,
     session: ModelSession,
     *,
-    views: int = DEFAULT_VIEWS,
+    views: int | None = None,
     on_view: Callable[[ViewResult], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
     keep_crops: bool = False,
     info: VideoInfo | None = None,
 ) -> ClipResult:
-    """Classify `clip` with `session`: sample views as the reference does, run each, average them.
+    """Classify `clip` with `session`: sample views as the model's recipe says, run each, average them.
 
-    `on_view` is called as each view completes (for live display); `cancel` is checked between
-    views; `info` reuses an earlier `probe` of the clip. Raises BadVideo for unreadable clips and
-    Cancelled when cancelled.
+    `views` overrides the recipe's number of views; `on_view` is called as each view completes
+    (for live display); `cancel` is checked between views; `info` reuses an earlier `probe` of the
+    clip. Raises BadVideo for unreadable clips and Cancelled when cancelled.
     """
     started = time.perf_counter()
     clip = Path(clip)
     bundle = session.bundle
-    sampler = ClipSampler(views=views, frames_per_view=bundle.frames)
+    recipe = with_views(bundle.recipe, views)
+    sampler = ClipSampler(recipe)
     decode_s = preprocess_s = inference_s = 0.0
     results: list[ViewResult] = []
-    with VideoReader(clip, info=info) as reader:
+    with VideoReader(clip, resize=recipe.resize, info=info) as reader:
         plan = sampler.plan(reader.info)
         total = len(plan.views)
         view_frames = reader.read_views(plan.views)
@@ -63,8 +70,8 @@ def classify_clip(
             t0 = time.perf_counter()
             frames = next(view_frames)
             t1 = time.perf_counter()
-            crops = center_crop(frames.rgb)
-            tensor = to_model_input(crops)
+            crops = center_crop(frames.rgb, recipe.crop)
+            tensor = to_model_input(crops, recipe)
             t2 = time.perf_counter()
             probs = session.run(tensor)
             t3 = time.perf_counter()
@@ -99,3 +106,51 @@ def classify_clip(
         peak_rss_mb=peak_rss_mb(),
         clip_duration_s=duration,
     )
+
+
+class VideoClassifier:
+    """A model opened on a device, ready to classify clips. Open it off the GUI thread: opening can
+    take seconds (unpacking a zip, compiling for the NPU)."""
+
+    def __init__(self, session: ModelSession) -> None:
+        self.session = session
+
+    @classmethod
+    def open(cls, model: str | Path | ModelBundle, device: str = "cpu", *, precision: str | None = None,
+             cpu: CpuConfig = CpuConfig(), use_context_cache: bool = True) -> VideoClassifier:
+        """Open `model` (an installed or bundled id, a zip, a folder, or an opened bundle) on `device`.
+
+        Raises ModelError for a missing or unusable model and DeviceError when the device cannot run it.
+        """
+        if isinstance(model, ModelBundle):
+            bundle = model
+        else:
+            from kinetoscope.engine.model_store import resolve_model
+
+            bundle = open_bundle(resolve_model(str(model), precision) if isinstance(model, str) else model)
+        return cls(ModelSession(bundle, device, cpu=cpu, use_context_cache=use_context_cache))
+
+    @property
+    def bundle(self) -> ModelBundle:
+        return self.session.bundle
+
+    @property
+    def recipe(self) -> InputRecipe:
+        return self.session.bundle.recipe
+
+    @property
+    def report(self) -> DeviceReport:
+        """Where the model runs, as onnxruntime assigned its nodes."""
+        return self.session.report
+
+    def classify(self, clip: str | Path, *, views: int | None = None,
+                 on_view: Callable[[ViewResult], None] | None = None,
+                 on_progress: Callable[[Progress], None] | None = None, cancel: CancelToken | None = None,
+                 keep_crops: bool = False, info: VideoInfo | None = None) -> ClipResult:
+        """Classify one clip (see `classify_clip`)."""
+        return classify_clip(clip, self.session, views=views, on_view=on_view, on_progress=on_progress,
+                             cancel=cancel, keep_crops=keep_crops, info=info)
+
+    def run(self, video: np.ndarray) -> np.ndarray:
+        """Probabilities for one prepared input tensor (live mode feeds its windows through this)."""
+        return self.session.run(video)

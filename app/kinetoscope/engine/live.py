@@ -1,9 +1,11 @@
 """Live classification: a sliding window of camera frames, classified as the camera runs.
 
-Frames arrive at the camera's rate (from a `FrameSource`); the model wants 15 fps. `RateSampler`
-picks, for each 1/15 s tick, the frame whose timestamp is nearest (as `sampling.py` does for
-variable-rate clips), so a 30, 25 or 10 fps camera all show the model motion at its trained speed.
-Each sampled frame is resized and centre-cropped at once and kept in a ring of the last 16.
+Frames arrive at the camera's rate (from a `FrameSource`); the model wants the rate its input
+recipe names (AI Hub's ResNets: 15 fps). `RateSampler` picks, for each tick, the frame whose
+timestamp is nearest (as `sampling.py` does for variable-rate clips), so a 30, 25 or 10 fps camera
+all show the model motion at its trained speed. Each sampled frame is resized and centre-cropped
+at once, as the recipe says, and kept in a ring of the model's frames per view. Until the model is
+open (and so its recipe known, unless the config names it), frames are counted but not sampled.
 
 Every `every_n` sampled frames, the window is copied into a hand-off slot that holds ONE window;
 a single worker thread takes it and runs the model. If the worker is still busy when the next
@@ -27,9 +29,9 @@ import av
 import numpy as np
 
 from kinetoscope.engine.frame_source import TimedFrame
-from kinetoscope.engine.preprocess import CROP, RESIZE_HW, center_crop, to_model_input
+from kinetoscope.engine.preprocess import center_crop, to_model_input
+from kinetoscope.engine.recipe import InputRecipe
 from kinetoscope.engine.results import Prediction, top_k
-from kinetoscope.engine.sampling import FRAMES_PER_VIEW, MODEL_FPS
 from kinetoscope.engine.video import interpolation_for
 
 log = logging.getLogger(__name__)
@@ -53,17 +55,27 @@ class LiveConfig:
 
     every_n: int = 4            # classify after every N newly sampled frames (at 15 fps: 0.27 s)
     smoothing: float = 0.5      # EMA weight of the newest probabilities; 1.0 means no smoothing
-    frames: int = FRAMES_PER_VIEW
-    model_fps: float = MODEL_FPS
     max_gap_s: float = 0.5      # a longer pause (or time going backwards) starts a new window
+    recipe: InputRecipe | None = None  # None: the opened model's own recipe
 
     def __post_init__(self) -> None:
-        if self.every_n < 1 or self.frames < 1:
-            raise ValueError("every_n and frames must be positive")
+        if self.every_n < 1:
+            raise ValueError("every_n must be positive")
         if not 0.0 < self.smoothing <= 1.0:
             raise ValueError("smoothing must be in (0, 1]")
-        if not self.model_fps > 0 or not self.max_gap_s > 0:
-            raise ValueError("model_fps and max_gap_s must be positive")
+        if not self.max_gap_s > 0:
+            raise ValueError("max_gap_s must be positive")
+
+
+# Cameras deliver about 30 frames a second; a recipe that keeps every k-th native frame sees 30 / k.
+CAMERA_FPS = 30.0
+
+
+def live_fps(recipe: InputRecipe) -> float:
+    """The rate live frames are sampled at for a model with this recipe."""
+    if recipe.sampling.fps is not None:
+        return recipe.sampling.fps
+    return CAMERA_FPS / float(recipe.sampling.every or 1)
 
 
 @dataclass(frozen=True)
@@ -87,24 +99,24 @@ class LiveResult:
     probs: np.ndarray = field(repr=False)      # this window's probabilities
     smoothed: np.ndarray = field(repr=False)   # EMA over windows
     top5: tuple[Prediction, ...]               # from `smoothed`
-    crops: np.ndarray = field(repr=False)      # uint8 [T, 112, 112, 3]: what the model saw
+    crops: np.ndarray = field(repr=False)      # uint8 [T, H, W, 3]: what the model saw (its crop)
     times_s: tuple[float, ...]                 # the frames' timestamps
     inference_ms: float
     latency_ms: float                          # newest frame's arrival -> result
     stats: LiveStats
 
 
-def model_crop(rgb: np.ndarray) -> np.ndarray:
-    """An upright RGB frame -> the model's uint8 [112, 112, 3] crop, as clips are prepared.
+def model_crop(rgb: np.ndarray, recipe: InputRecipe) -> np.ndarray:
+    """An upright RGB frame -> the model's uint8 [H, W, 3] crop, as clips are prepared.
 
-    Like `VideoReader`: the whole picture is scaled (not cropped first) to 128 x 171 by FFmpeg's
-    swscale with the same interpolation choice, then the reference's centre is cut out.
+    Like `VideoReader`: the whole picture is scaled (not cropped first) as the recipe says by
+    FFmpeg's swscale with the same interpolation choice, then the centre is cut out.
     """
-    h, w = RESIZE_HW
+    h, w = recipe.resize.output_size(rgb.shape[1], rgb.shape[0])
     frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-    small = frame.reformat(width=w, height=h, format="rgb24",
-                           interpolation=interpolation_for(rgb.shape[1], rgb.shape[0], w, h)).to_ndarray()
-    return np.ascontiguousarray(center_crop(small[None])[0])
+    interpolation = interpolation_for(rgb.shape[1], rgb.shape[0], w, h, antialias=recipe.resize.antialias)
+    small = frame.reformat(width=w, height=h, format="rgb24", interpolation=interpolation).to_ndarray()
+    return np.ascontiguousarray(center_crop(small[None], recipe.crop)[0])
 
 
 class RateSampler:
@@ -115,7 +127,7 @@ class RateSampler:
     slower. Deciding a tick needs the first frame after it, so the sequence lags one frame.
     """
 
-    def __init__(self, fps: float = MODEL_FPS) -> None:
+    def __init__(self, fps: float) -> None:
         self.step_s = 1.0 / fps
         self.reset()
 
@@ -141,8 +153,8 @@ class RateSampler:
 class _Window:
     """The last `size` crops in a preallocated ring, and their times."""
 
-    def __init__(self, size: int) -> None:
-        self.crops = np.zeros((size, CROP, CROP, 3), np.uint8)
+    def __init__(self, size: int, crop: tuple[int, int]) -> None:
+        self.crops = np.zeros((size, *crop, 3), np.uint8)
         self.times = np.zeros(size, np.float64)
         self.count = 0  # crops held, up to size
         self._next = 0
@@ -197,9 +209,11 @@ class LiveClassifier:
         self._on_result = on_result
         self._on_ready = on_ready
         self._on_error = on_error
-        # Producer-side state (push's thread only).
-        self._sampler = RateSampler(config.model_fps)
-        self._window = _Window(config.frames)
+        # The recipe: from the config, or set by the worker once the model is open (under the lock).
+        self._recipe = config.recipe
+        # Producer-side state (push's thread only), made once the recipe is known.
+        self._sampler: RateSampler | None = None
+        self._window: _Window | None = None
         self._since_trigger = 0
         self._last_t: float | None = None
         self._last_crop: tuple[int, np.ndarray] | None = None  # (frame index, crop): repeats reuse it
@@ -274,6 +288,11 @@ class LiveClassifier:
     def push(self, frame: TimedFrame) -> None:
         """Offer one frame: sample it, and hand a window to the worker when one is due."""
         arrived = time.monotonic()
+        if not self._producer_ready():
+            with self._lock:
+                self._stats = replace(self._stats, frames_in=self._stats.frames_in + 1)
+            return
+        assert self._sampler is not None and self._window is not None
         restarted = False
         if self._last_t is not None and not (0.0 <= frame.t_s - self._last_t <= self.config.max_gap_s):
             # A stall or a new source: frames on either side of the gap are not one motion.
@@ -307,10 +326,21 @@ class LiveClassifier:
                 max_pending=max(s.max_pending, int(self._pending is not None)),
             )
 
+    def _producer_ready(self) -> bool:
+        if self._window is None:
+            with self._lock:
+                recipe = self._recipe
+            if recipe is None:
+                return False
+            self._sampler = RateSampler(live_fps(recipe))
+            self._window = _Window(recipe.frames, recipe.crop)
+        return True
+
     def _crop_of(self, frame: TimedFrame) -> np.ndarray:
         if self._last_crop is not None and self._last_crop[0] == frame.index:
             return self._last_crop[1]
-        crop = model_crop(frame.rgb)
+        assert self._recipe is not None
+        crop = model_crop(frame.rgb, self._recipe)
         self._last_crop = (frame.index, crop)
         return crop
 
@@ -323,6 +353,9 @@ class LiveClassifier:
             log.warning("live mode could not open the model: %s", exc)
             self._fail(exc)
             return
+        with self._lock:
+            if self._recipe is None:
+                self._recipe = getattr(session.bundle, "recipe")
         if self._on_ready is not None:
             self._on_ready(session)
         labels = tuple(getattr(session.bundle, "labels"))
@@ -354,7 +387,8 @@ class LiveClassifier:
         del session  # released on the thread that used it
 
     def _classify(self, session: LiveModel, labels: tuple[str, ...], job: _Pending, seq: int) -> LiveResult:
-        tensor = to_model_input(job.crops)
+        assert self._recipe is not None
+        tensor = to_model_input(job.crops, self._recipe)
         t0 = time.perf_counter()
         probs = np.asarray(session.run(tensor), np.float32).reshape(-1)
         inference_ms = (time.perf_counter() - t0) * 1000

@@ -1,37 +1,43 @@
-"""From upright 128 x 171 RGB frames to the classifiers' input tensor.
+"""From upright, resized RGB frames to a model's input tensor, as its input recipe says.
 
-The resize itself happens in FFmpeg while reading (see `video.py`); what is left is the
-reference's centre crop and the layout change to [batch, channel, time, height, width] in [0, 1].
-The graph normalises with the Kinetics mean and std itself.
+The resize happens in FFmpeg while reading (see `video.py`); what is left is the centre crop, the
+value mapping, the channel order and the tensor layout.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-RESIZE_HW = (128, 171)
-CROP = 112
-
-# The reference rounds (128 - 112) / 2 and (171 - 112) / 2 with Python's round (half to even):
-# 8 and round(29.5) = 30.
-_TOP = round((RESIZE_HW[0] - CROP) / 2)
-_LEFT = round((RESIZE_HW[1] - CROP) / 2)
+from kinetoscope.engine.recipe import InputRecipe
 
 
-def center_crop(rgb: np.ndarray) -> np.ndarray:
-    """Cut the reference's 112 x 112 centre out of uint8 frames [T, 128, 171, 3] (a view, no copy)."""
-    if rgb.ndim != 4 or rgb.shape[1:] != (*RESIZE_HW, 3):
-        raise ValueError(f"expected frames [T, {RESIZE_HW[0]}, {RESIZE_HW[1]}, 3], got {rgb.shape}")
-    return rgb[:, _TOP : _TOP + CROP, _LEFT : _LEFT + CROP, :]
+def center_crop(rgb: np.ndarray, crop: tuple[int, int]) -> np.ndarray:
+    """The centre `crop` (height, width) of frames [T, H, W, 3] (a view, no copy), placed as torchvision does."""
+    if rgb.ndim != 4 or rgb.shape[1] < crop[0] or rgb.shape[2] < crop[1]:
+        raise ValueError(f"cannot cut a {crop[0]}x{crop[1]} crop out of frames {rgb.shape}")
+    h, w = rgb.shape[1:3]
+    # Python's round is half to even, like the reference's (e.g. round((171 - 112) / 2) = 30).
+    top, left = round((h - crop[0]) / 2), round((w - crop[1]) / 2)
+    return rgb[:, top : top + crop[0], left : left + crop[1], :]
 
 
-def to_model_input(crops: np.ndarray) -> np.ndarray:
-    """uint8 [T, 112, 112, 3] -> C-contiguous float32 [1, 3, T, 112, 112] with values in [0, 1]."""
-    if crops.ndim != 4 or crops.shape[1:] != (CROP, CROP, 3):
-        raise ValueError(f"expected crops [T, {CROP}, {CROP}, 3], got {crops.shape}")
-    out = np.empty((1, 3, crops.shape[0], CROP, CROP), np.float32)
-    # Transpose while converting, then divide in place (dividing, as the reference does,
-    # keeps the values bit-identical to it).
-    np.copyto(out[0], crops.transpose(3, 0, 1, 2), casting="unsafe")
+def to_model_input(crops: np.ndarray, recipe: InputRecipe) -> np.ndarray:
+    """uint8 RGB crops [T, H, W, 3] -> the model's C-contiguous float32 input [1, ...]."""
+    if crops.ndim != 4 or crops.shape[1:3] != recipe.crop or crops.shape[3] != 3:
+        raise ValueError(f"expected crops [T, {recipe.crop[0]}, {recipe.crop[1]}, 3], got {crops.shape}")
+    if recipe.channels == "bgr":
+        crops = crops[..., ::-1]
+    if recipe.layout == "ncthw":
+        out = np.empty((1, 3, crops.shape[0], *recipe.crop), np.float32)
+        # Transpose while converting, then divide in place (bit-identical to the reference's x / 255).
+        np.copyto(out[0], crops.transpose(3, 0, 1, 2), casting="unsafe")
+        per_channel: tuple[int, ...] = (1, 3, 1, 1, 1)
+    else:
+        out = np.empty((1, *crops.shape), np.float32)
+        np.copyto(out[0], crops, casting="unsafe")
+        per_channel = (1, 1, 1, 1, 3)
     np.divide(out, np.float32(255.0), out=out)
+    if not recipe.values.is_unit:
+        out -= np.asarray(recipe.values.mean, np.float32).reshape(per_channel)
+        out /= np.asarray(recipe.values.std, np.float32).reshape(per_channel)
     return out

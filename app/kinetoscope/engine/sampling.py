@@ -1,12 +1,13 @@
-"""Which frames of a clip the classifier sees: the reference's 15 fps resampling and its views.
+"""Which frames of a clip a model sees: its recipe's frame sampling and views.
 
-The Kinetics-400 classifiers were evaluated on clips resampled to 15 fps and cut into evenly
-spaced views of 16 consecutive frames. This module turns a probed clip (`VideoInfo`) into that
-plan without decoding anything, so the reader can fetch just the frames it names.
+A recipe either resamples the clip to a rate (AI Hub's ResNets: 15 fps) or keeps every k-th native
+frame (AI Hub's Video-MAE: every 2nd), then cuts evenly spaced views of the model's frames per view.
+This module turns a probed clip (`VideoInfo`) into that plan without decoding anything, so the
+reader can fetch just the frames it names.
 
-Constant-rate clips follow the reference exactly (frame `round(k * r / 15)`); variable-rate clips
-pick, for each 15 fps tick, the frame whose timestamp is nearest, which is what the reference
-protocol means when frames are not evenly spaced.
+Constant-rate clips follow the reference exactly (frame `round(k * r / fps)`); variable-rate clips
+pick, for each tick, the frame whose timestamp is nearest, which is what the reference protocol
+means when frames are not evenly spaced.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from kinetoscope.engine.video import VideoInfo
+from kinetoscope.engine.recipe import FrameSampling, InputRecipe
 
-MODEL_FPS = 15.0
-FRAMES_PER_VIEW = 16
+if TYPE_CHECKING:
+    from kinetoscope.engine.probe import VideoInfo
 
 # The reference leaves clips within half a frame per second of 15 fps untouched.
 _NO_RESAMPLE_TOLERANCE = 0.5
@@ -48,7 +48,7 @@ class SamplingPlan:
     resampled_count: int
 
 
-def resample_step(native_fps: float, target_fps: float = MODEL_FPS) -> float:
+def resample_step(native_fps: float, target_fps: float) -> float:
     """Source frames per resampled frame; 1.0 when the clip is already at the target rate."""
     if not native_fps > 0:
         raise ValueError(f"native frame rate must be positive, got {native_fps!r}")
@@ -57,7 +57,7 @@ def resample_step(native_fps: float, target_fps: float = MODEL_FPS) -> float:
     return native_fps / target_fps
 
 
-def resampled_count(frame_count: int, native_fps: float, target_fps: float = MODEL_FPS) -> int:
+def resampled_count(frame_count: int, native_fps: float, target_fps: float) -> int:
     """Length of the resampled sequence, as the reference computes it (`int(T / step)`).
 
     A clip too short to yield even one resampled frame still yields one (the reference would
@@ -68,7 +68,7 @@ def resampled_count(frame_count: int, native_fps: float, target_fps: float = MOD
     return max(1, int(frame_count / resample_step(native_fps, target_fps)))
 
 
-def resample_indices(frame_count: int, native_fps: float, target_fps: float = MODEL_FPS) -> list[int]:
+def resample_indices(frame_count: int, native_fps: float, target_fps: float) -> list[int]:
     """Source frame indices of the resampled sequence for a constant-rate clip: `round(k * step)`.
 
     Python's `round` (half to even) matches torch's; indices are clamped so a rate that
@@ -94,21 +94,19 @@ def nearest_time_indices(frame_times_s: Sequence[float], targets_s: Sequence[flo
     return out
 
 
-def view_starts(count: int, n_views: int, frames_per_view: int = FRAMES_PER_VIEW) -> list[int]:
+def view_starts(count: int, n_views: int, frames_per_view: int) -> list[int]:
     """Start positions of the views in the resampled sequence: floor(linspace(0, last_start, n))."""
     last_start = max(1, count - frames_per_view + 1) - 1
     return [int(math.floor(x)) for x in np.linspace(0, last_start, n_views)]
 
 
 class ClipSampler:
-    """Plans the reference protocol's views for a probed clip."""
+    """Plans a recipe's views for a probed clip."""
 
-    def __init__(self, views: int = 5, frames_per_view: int = FRAMES_PER_VIEW, target_fps: float = MODEL_FPS) -> None:
-        if views < 1 or frames_per_view < 1 or not target_fps > 0:
-            raise ValueError("views, frames_per_view and target_fps must be positive")
-        self.views = views
-        self.frames_per_view = frames_per_view
-        self.target_fps = target_fps
+    def __init__(self, recipe: InputRecipe) -> None:
+        self.views = recipe.views
+        self.frames_per_view = recipe.frames
+        self.sampling: FrameSampling = recipe.sampling
 
     def plan(self, info: VideoInfo) -> SamplingPlan:
         """Choose the source frames of every view; needs only what `probe` found."""
@@ -116,19 +114,11 @@ class ClipSampler:
         fps = info.fps
         if count <= 0 or not fps > 0:
             raise ValueError("the clip has no frames to sample")
-        step = resample_step(fps, self.target_fps)
-        # With no resampling the sequence keeps the clip's own spacing.
-        tick_s = 1.0 / fps if step == 1.0 else 1.0 / self.target_fps
-        n = resampled_count(count, fps, self.target_fps)
-        targets = [k * tick_s for k in range(n)]
-        if info.variable_frame_rate and len(info.frame_times_s) == count:
-            sources = nearest_time_indices(info.frame_times_s, targets)
-        else:
-            sources = resample_indices(count, fps, self.target_fps)
-
+        sources, targets, tick_s = self._sequence(info)
+        n = len(sources)
         views = []
         for v, start in enumerate(view_starts(n, self.views, self.frames_per_view)):
-            # Positions past the end repeat the last resampled frame (the reference's padding).
+            # Positions past the end repeat the last frame of the sequence (the reference's padding).
             positions = [min(start + j, n - 1) for j in range(self.frames_per_view)]
             times = tuple(targets[p] for p in positions)
             views.append(
@@ -137,7 +127,28 @@ class ClipSampler:
                     source_indices=tuple(sources[p] for p in positions),
                     times_s=times,
                     start_s=times[0],
-                    end_s=times[-1] + 1.0 / self.target_fps,
+                    end_s=times[-1] + tick_s,
                 )
             )
         return SamplingPlan(views=tuple(views), native_fps=fps, resampled_count=n)
+
+    def _sequence(self, info: VideoInfo) -> tuple[list[int], list[float], float]:
+        """The sampled sequence: source index and time of each element, and the spacing."""
+        count, fps = info.frame_count, info.fps
+        timed = len(info.frame_times_s) == count
+        if self.sampling.every is not None:
+            every = self.sampling.every
+            sources = list(range(0, count, every))
+            times = ([float(info.frame_times_s[i]) for i in sources] if timed else [i / fps for i in sources])
+            return sources, times, every / fps
+        target = float(self.sampling.fps or fps)
+        step = resample_step(fps, target)
+        # With no resampling the sequence keeps the clip's own spacing.
+        tick_s = 1.0 / fps if step == 1.0 else 1.0 / target
+        n = resampled_count(count, fps, target)
+        targets = [k * tick_s for k in range(n)]
+        if info.variable_frame_rate and timed:
+            sources = nearest_time_indices(info.frame_times_s, targets)
+        else:
+            sources = resample_indices(count, fps, target)
+        return sources, targets, tick_s

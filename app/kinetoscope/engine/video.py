@@ -7,7 +7,7 @@ checked against the probe's timeline; when frames cannot be placed on it, the re
 forward from the start and numbers frames by count.
 
 PyAV does not apply a clip's display rotation (phone videos), so the reader does: it scales the
-coded picture to the size that becomes 128 x 171 once rotated, then rotates it in numpy.
+coded picture to the size the model's recipe asks for once rotated, then rotates it in numpy.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import av
 import numpy as np
 
 from kinetoscope.engine.probe import FFMPEG_ERRORS, VideoInfo, bad_video, open_container, probe, video_stream
-from kinetoscope.engine.preprocess import RESIZE_HW
+from kinetoscope.engine.recipe import Resize
 from kinetoscope.engine.sampling import ViewSpec
 
 log = logging.getLogger(__name__)
@@ -38,10 +38,14 @@ __all__ = ["VideoInfo", "VideoReader", "ViewFrames", "probe"]
 _POINT_ABOVE_DOWNSCALE = 4.0
 
 
-def interpolation_for(src_w: int, src_h: int, dst_w: int, dst_h: int) -> str:
-    """The swscale interpolation that best matches the reference resize for this scale."""
+def interpolation_for(src_w: int, src_h: int, dst_w: int, dst_h: int, *, antialias: bool = False) -> str:
+    """The swscale interpolation that best matches the reference resize for this scale.
+
+    With `antialias` (torchvision's antialiased bilinear), swscale's BILINEAR, whose filter widens
+    with the shrink factor as torchvision's does, at every scale.
+    """
     factor = max(src_w / dst_w, src_h / dst_h)
-    if factor <= 1.0:
+    if factor <= 1.0 or antialias:
         return "BILINEAR"
     return "POINT" if factor > _POINT_ABOVE_DOWNSCALE else "AREA"
 
@@ -52,7 +56,7 @@ SEEK_MIN_SAVED_FRAMES = 12
 
 @dataclass(frozen=True)
 class ViewFrames:
-    """The frames of one view: uint8 RGB [16, 128, 171, 3], upright, and when they were shown."""
+    """The frames of one view: uint8 RGB [frames, height, width, 3], upright, and when they were shown."""
 
     view: ViewSpec
     rgb: np.ndarray
@@ -60,14 +64,17 @@ class ViewFrames:
 
 
 class VideoReader:
-    """Streams the frames named by views, resized to 128 x 171 and upright. A context manager."""
+    """Streams the frames named by views, upright and resized as a recipe says. A context manager."""
 
-    def __init__(self, path: str | Path, *, threads: int = 0, info: VideoInfo | None = None) -> None:
+    def __init__(self, path: str | Path, *, resize: Resize, threads: int = 0, info: VideoInfo | None = None) -> None:
         """Probe and open the clip; `threads` = 0 lets FFmpeg pick the decoder's thread count.
 
         Pass `info` from an earlier `probe(path)` to skip probing again (it demuxes the whole file).
         """
         self.info = info if info is not None and info.path == Path(path) else probe(path)
+        self._resize = resize
+        # (height, width) of every upright frame handed out.
+        self.size = resize.output_size(self.info.width, self.info.height)
         self._threads = threads
         self._container: av.container.InputContainer | None = None
         self._frames: Iterator[tuple[int, av.VideoFrame]] | None = None
@@ -92,7 +99,7 @@ class VideoReader:
             missing = [i for i in wanted if i not in cache]
             if missing:
                 self._fetch(missing, set(still_needed), cache)
-            rgb = np.empty((len(view.source_indices), *RESIZE_HW, 3), np.uint8)
+            rgb = np.empty((len(view.source_indices), *self.size, 3), np.uint8)
             times = []
             for j, i in enumerate(view.source_indices):
                 rgb[j], t = cache[i]
@@ -275,12 +282,12 @@ class VideoReader:
 
     def _convert(self, frame: av.VideoFrame) -> np.ndarray:
         """Scale and convert in FFmpeg, then turn the picture upright."""
-        h, w = RESIZE_HW
+        h, w = self.size
         quarter_turns = self.info.rotation // 90
         if quarter_turns % 2:
-            w, h = h, w  # scaled so that it is 128 x 171 once rotated
+            w, h = h, w  # scaled so that it has the recipe's size once rotated
         try:
-            interpolation = interpolation_for(frame.width, frame.height, w, h)
+            interpolation = interpolation_for(frame.width, frame.height, w, h, antialias=self._resize.antialias)
             rgb = frame.reformat(width=w, height=h, format="rgb24", interpolation=interpolation).to_ndarray()
         except FFMPEG_ERRORS as exc:
             raise bad_video(self.info.path, f"A frame of this clip cannot be converted: {self.info.path.name}.", exc) from exc

@@ -58,8 +58,8 @@ class _BenchJob(QObject):
         try:
             bundles = open_bench_bundles(r.model, r.precisions)
             self.token.raise_if_cancelled()
-            bench_input = (clip_input(r.clip, views=r.views, frames=bundles[0].frames) if r.clip
-                           else synthetic_input(views=r.views))
+            bench_input = (clip_input(r.clip, bundles[0].recipe, views=r.views) if r.clip
+                           else synthetic_input(bundles[0].recipe, views=r.views))
             result = run_benchmark(bundles, bench_input, r.config, on_event=self._emit, cancel=self.token)
         except Cancelled:
             self._flush()

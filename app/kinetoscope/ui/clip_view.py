@@ -87,7 +87,8 @@ class ClipView(QWidget):
         bottom_layout.setContentsMargins(0, 0, 0, 0)
         bottom_layout.addWidget(_heading("Views along the clip"))
         bottom_layout.addWidget(self.timeline)
-        bottom_layout.addWidget(_heading("What the model saw: 16 frames per view"))
+        self.strip_heading = _heading("What the model saw")
+        bottom_layout.addWidget(self.strip_heading)
         bottom_layout.addWidget(strip_scroll, 1)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -130,10 +131,13 @@ class ClipView(QWidget):
         self.timeline.clear()
         self.frame_strip.clear()
 
-    def set_plan(self, duration_s: float, view_count: int) -> None:
-        """The shape of the run: how long the clip is and how many views it is cut into."""
-        self.timeline.set_clip(duration_s, view_count)
-        self.frame_strip.set_view_count(view_count)
+    def set_plan(self, duration_s: float, view_count: int, frames_per_view: int, view_s: float) -> None:
+        """The shape of the run: how long the clip is, how many views it is cut into, and each view's
+        frames and seconds (0 when not known yet)."""
+        self.timeline.set_clip(duration_s, view_count, view_s)
+        self.frame_strip.set_view_count(view_count, frames_per_view)
+        if frames_per_view:
+            self.strip_heading.setText(f"What the model saw: {frames_per_view} frames per view")
 
     def set_active_view(self, index: int | None) -> None:
         self.frame_strip.set_active_view(index)
@@ -155,7 +159,9 @@ class ClipView(QWidget):
             self.show_clip(result.clip)
         else:
             self.reset()
-        self.set_plan(result.clip_duration_s, len(result.views))
+        first = result.views[0] if result.views else None
+        self.set_plan(result.clip_duration_s, len(result.views), len(first.frame_times_s) if first else 0,
+                      first.end_s - first.start_s if first else 0.0)
         for view in result.views:
             self.add_view(view, result.top5, len(result.views))
         self.set_active_view(None)

@@ -48,7 +48,7 @@ class LivePane(QWidget):
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Live status")
         self.predictions = TopPredictions()
-        self.strip = FrameStrip(frames_per_view=16)
+        self.strip = FrameStrip()
         self.strip.set_view_count(1)
         self.graphs = LiveGraphs()
 

@@ -15,11 +15,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from kinetoscope.engine.bundle import open_bundle
+from kinetoscope.engine.classify import VideoClassifier
 from kinetoscope.engine.errors import KinetoscopeError
 from kinetoscope.engine.frame_source import TimedFrame
 from kinetoscope.engine.live import LiveClassifier, LiveConfig, LiveResult
-from kinetoscope.engine.session import ModelSession
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ class LiveRunner(QObject):
     def start(self, model_path: Path, device: str = "cpu", config: LiveConfig = LiveConfig()) -> None:
         """Open the model on the worker thread, then classify the frames `push`ed."""
         path = Path(model_path)
-        self.start_with(lambda: ModelSession(open_bundle(path), device), config)
+        self.start_with(lambda: VideoClassifier.open(path, device), config)
 
     def start_with(self, open_session, config: LiveConfig = LiveConfig()) -> None:  # noqa: ANN001
         """Like `start` with any session factory (tests wrap sessions to make them slow)."""

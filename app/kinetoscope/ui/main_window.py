@@ -142,7 +142,8 @@ class MainWindow(QMainWindow):
         r = self.runner
         r.started.connect(self._on_started)
         r.stage.connect(lambda clip, text: self._status(self._about(clip, text)))
-        r.planned.connect(lambda clip, dur, n: self._is_shown(clip) and self.clip_view.set_plan(dur, n))
+        r.planned.connect(lambda clip, dur, n, frames, seconds: self._is_shown(clip)
+                          and self.clip_view.set_plan(dur, n, frames, seconds))
         r.session_ready.connect(self._on_session)
         r.progress.connect(self._on_progress)
         r.view_ready.connect(self._on_view)
@@ -211,7 +212,8 @@ class MainWindow(QMainWindow):
             self._show_summary(cached)
         elif running is not None and running.clip == clip and running.options == options:
             if running.views_total:
-                self.clip_view.set_plan(running.info.duration_s if running.info else 0.0, running.views_total)
+                self.clip_view.set_plan(running.info.duration_s if running.info else 0.0, running.views_total,
+                                        *running.view_shape())
             for view, top5 in running.views:
                 self.clip_view.add_view(view, top5, running.views_total)
         else:

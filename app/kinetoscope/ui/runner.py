@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from kinetoscope.engine.recipe import InputRecipe
 from kinetoscope.engine.results import ClipResult, DeviceReport, Prediction, ViewResult
 from kinetoscope.engine.video import VideoInfo
 from kinetoscope.ui.clip_queue import ClipQueue, ClipState
@@ -28,8 +29,15 @@ class RunningJob:
     options: RunOptions
     info: VideoInfo | None = None
     device: DeviceReport | None = None
+    recipe: InputRecipe | None = None
     views: list[tuple[ViewResult, tuple[Prediction, ...]]] = field(default_factory=list)
     views_total: int = 0
+
+    def view_shape(self) -> tuple[int, float]:
+        """Frames per view and the seconds of clip one view covers (0 while the model is not open)."""
+        if self.recipe is None:
+            return 0, 0.0
+        return self.recipe.frames, self.recipe.view_seconds(self.info.fps if self.info else 30.0)
 
 
 class ClipRunner(QObject):
@@ -41,7 +49,7 @@ class ClipRunner(QObject):
 
     started = Signal(Path)
     stage = Signal(Path, str)
-    planned = Signal(Path, float, int)              # duration, view count
+    planned = Signal(Path, float, int, int, float)  # duration, view count, frames per view, view seconds
     session_ready = Signal(Path, object)            # DeviceReport
     progress = Signal(Path, int, int)
     view_ready = Signal(Path, object, object, int)  # ViewResult, running top-5, views total
@@ -140,9 +148,10 @@ class ClipRunner(QObject):
         if job := self._job(job_id):
             job.info = info
 
-    def _on_session(self, job_id: int, report: DeviceReport) -> None:
+    def _on_session(self, job_id: int, report: DeviceReport, recipe: InputRecipe) -> None:
         if job := self._job(job_id):
             job.device = report
+            job.recipe = recipe
             self.session_ready.emit(job.clip, report)
 
     def _on_progress(self, job_id: int, done: int, total: int) -> None:
@@ -151,7 +160,8 @@ class ClipRunner(QObject):
             return
         if job.views_total == 0:
             job.views_total = total
-            self.planned.emit(job.clip, job.info.duration_s if job.info else 0.0, total)
+            frames, seconds = job.view_shape()
+            self.planned.emit(job.clip, job.info.duration_s if job.info else 0.0, total, frames, seconds)
         self.progress.emit(job.clip, done, total)
 
     def _on_view(self, job_id: int, view: ViewResult, running_top5: tuple[Prediction, ...]) -> None:

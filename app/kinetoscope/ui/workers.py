@@ -20,11 +20,10 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from kinetoscope.engine.bundle import ModelBundle, open_bundle
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.classify import Progress, classify_clip
+from kinetoscope.engine.classify import Progress, VideoClassifier
 from kinetoscope.engine.devices import device_statuses
 from kinetoscope.engine.errors import Cancelled, KinetoscopeError
 from kinetoscope.engine.results import ViewResult, top_k
-from kinetoscope.engine.session import ModelSession
 from kinetoscope.engine.video import probe
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,7 @@ class EngineWorker(QObject):
 
     stage = Signal(int, str)                 # what the job is doing now, for the status bar
     clip_probed = Signal(int, object)        # VideoInfo
-    session_ready = Signal(int, object)      # DeviceReport
+    session_ready = Signal(int, object, object)      # DeviceReport
     progress = Signal(int, int, int)         # views done, views total
     view_ready = Signal(int, object, object)  # ViewResult, running top-5 over the views so far
     finished = Signal(int, object)           # ClipResult
@@ -61,7 +60,7 @@ class EngineWorker(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._bundles: dict[Path, ModelBundle] = {}
-        self._sessions: OrderedDict[tuple[Path, str], ModelSession] = OrderedDict()
+        self._classifiers: OrderedDict[tuple[Path, str], VideoClassifier] = OrderedDict()
 
     @Slot()
     def probe_devices(self) -> None:
@@ -76,10 +75,10 @@ class EngineWorker(QObject):
             self.stage.emit(jid, "Reading the clip…")
             info = probe(job.clip)  # a bad clip fails before a slow model load
             self.clip_probed.emit(jid, info)
-            session = self._session(job, token)
+            classifier = self._classifier(job, token)
             token.raise_if_cancelled()
-            self.session_ready.emit(jid, session.report)
-            labels = session.bundle.labels
+            self.session_ready.emit(jid, classifier.report, classifier.recipe)
+            labels = classifier.bundle.labels
             seen: list[np.ndarray] = []
 
             def on_view(view: ViewResult) -> None:
@@ -89,8 +88,8 @@ class EngineWorker(QObject):
             def on_progress(p: Progress) -> None:
                 self.progress.emit(jid, p.views_done, p.views_total)
 
-            result = classify_clip(job.clip, session, views=job.views, on_view=on_view,
-                                   on_progress=on_progress, cancel=token, keep_crops=True, info=info)
+            result = classifier.classify(job.clip, views=job.views, on_view=on_view, on_progress=on_progress,
+                                         cancel=token, keep_crops=True, info=info)
         except Cancelled:
             log.info("job %d cancelled", jid)
             self.cancelled.emit(jid)
@@ -104,12 +103,12 @@ class EngineWorker(QObject):
             log.info("job %d done: %s (%.0f ms)", jid, result.top5[0].label, result.timings.total_ms)
             self.finished.emit(jid, result)
 
-    def _session(self, job: ClassifyJob, token: CancelToken) -> ModelSession:
+    def _classifier(self, job: ClassifyJob, token: CancelToken) -> VideoClassifier:
         key = (job.model_path, job.device)
-        session = self._sessions.get(key)
-        if session is not None:
-            self._sessions.move_to_end(key)
-            return session
+        classifier = self._classifiers.get(key)
+        if classifier is not None:
+            self._classifiers.move_to_end(key)
+            return classifier
         bundle = self._bundles.get(job.model_path)
         if bundle is None:
             self.stage.emit(job.job_id, "Opening the model…")
@@ -117,16 +116,16 @@ class EngineWorker(QObject):
         token.raise_if_cancelled()
         where = "the NPU (first use compiles the model; this can take a while)" if job.device == "npu" else "the CPU"
         self.stage.emit(job.job_id, f"Preparing {bundle.name} for {where}…")
-        session = ModelSession(bundle, job.device)
-        self._sessions[key] = session
-        while len(self._sessions) > MAX_CACHED_SESSIONS:
-            self._sessions.popitem(last=False)
-        return session
+        classifier = VideoClassifier.open(bundle, job.device)
+        self._classifiers[key] = classifier
+        while len(self._classifiers) > MAX_CACHED_SESSIONS:
+            self._classifiers.popitem(last=False)
+        return classifier
 
     @Slot()
     def release(self) -> None:
         """Drop sessions on the engine thread that used them, before the thread stops."""
-        self._sessions.clear()
+        self._classifiers.clear()
         self._bundles.clear()
 
 
@@ -135,7 +134,7 @@ class EngineClient(QObject):
 
     stage = Signal(int, str)
     clip_probed = Signal(int, object)
-    session_ready = Signal(int, object)
+    session_ready = Signal(int, object, object)
     progress = Signal(int, int, int)
     view_ready = Signal(int, object, object)
     finished = Signal(int, object)

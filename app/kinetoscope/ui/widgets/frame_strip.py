@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from kinetoscope.ui.widgets._look import begin_painting, blend, rgb_to_qimage
 
-FRAMES_PER_VIEW = 16
 _MARGIN = 4
 _GAP = 2          # between thumbnails
 _ROW_PAD = 4      # inside a row, around its thumbnails
@@ -59,7 +58,7 @@ class FrameStrip(QWidget):
 
     view_clicked = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None, *, frames_per_view: int = FRAMES_PER_VIEW) -> None:
+    def __init__(self, parent: QWidget | None = None, *, frames_per_view: int = 0) -> None:
         super().__init__(parent)
         self._columns = frames_per_view
         self._views: list[_View] = []
@@ -82,9 +81,12 @@ class FrameStrip(QWidget):
         self._selected = None
         self._relayout()
 
-    def set_view_count(self, n: int) -> None:
-        """Show `n` views, all as placeholders (frames already set for views kept stay)."""
+    def set_view_count(self, n: int, frames_per_view: int = 0) -> None:
+        """Show `n` views, all as placeholders (frames already set for views kept stay); a
+        `frames_per_view` other than 0 sets how many frames a row holds."""
         n = max(0, int(n))
+        if frames_per_view:
+            self._columns = int(frames_per_view)
         self._views = self._views[:n] + [_View() for _ in range(n - len(self._views))]
         if self._active is not None and self._active >= n:
             self._active = None

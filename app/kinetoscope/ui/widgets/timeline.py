@@ -18,7 +18,6 @@ from kinetoscope.ui.widgets._look import begin_painting, blend, label_colour, te
 from kinetoscope.ui.widgets.predictions import percent
 
 # A view is 16 frames at the models' 15 fps; spans of views still pending are estimated with it.
-_VIEW_SECONDS = 16 / 15
 _MARGIN = 6
 _LANE_GAP = 3
 _TICK_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
@@ -62,11 +61,14 @@ class ViewTimeline(QWidget):
 
     # -- public -----------------------------------------------------------------------------
 
-    def set_clip(self, duration_s: float, view_count: int) -> None:
-        """Start a clip: its length and how many views will be inferred, all pending."""
+    def set_clip(self, duration_s: float, view_count: int, view_s: float = 0.0) -> None:
+        """Start a clip: its length, how many views will be inferred (all pending) and the seconds
+        each covers (0: unknown yet, drawn as an even share of the clip)."""
         self._duration = max(0.0, float(duration_s))
         n = max(0, int(view_count))
-        length = min(_VIEW_SECONDS, self._duration) if self._duration > 0 else _VIEW_SECONDS
+        if view_s <= 0:
+            view_s = self._duration / max(1, n)
+        length = min(view_s, self._duration) if self._duration > 0 else view_s
         last_start = max(0.0, self._duration - length)
         self._segments = [
             _Segment(last_start * i / (n - 1) if n > 1 else 0.0, 0.0) for i in range(n)
