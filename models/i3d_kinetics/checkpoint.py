@@ -94,7 +94,10 @@ def load_tree(sdist: Path) -> dict:
         if member is None:
             raise BuildError(f"{sdist} has no {CKPT_MEMBER}")
         payload = member.read()
-    tree = ArrayUnpickler(io.BytesIO(payload)).load()
+    try:
+        tree = ArrayUnpickler(io.BytesIO(payload)).load()
+    except pickle.UnpicklingError as exc:
+        raise BuildError(f"refusing to load {CKPT_MEMBER}: {exc}") from exc
     if not isinstance(tree, dict):
         raise BuildError(f"the checkpoint holds a {type(tree).__name__}, not a dict")
     return tree

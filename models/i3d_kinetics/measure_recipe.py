@@ -107,9 +107,10 @@ def main() -> None:
     for frames in FRAMES:
         for sampling in SAMPLINGS:
             for views in VIEWS:
-                top1, overlap, in_top5 = 0, [], 0
+                top1, overlap, in_top5, per_clip = 0, [], 0, {}
                 for name, clip in decoded.items():
                     probs = scorer.clip_probs(clip, frames, sampling, views)
+                    per_clip[name] = labels[int(probs.argmax())]
                     ref_top5 = set(np.argsort(-reference[name])[:5])
                     top5 = set(np.argsort(-probs)[:5])
                     top1 += int(probs.argmax() == reference[name].argmax())
@@ -117,7 +118,7 @@ def main() -> None:
                     overlap.append(len(top5 & ref_top5) / 5)
                 rows.append({"frames": frames, "sampling": label(sampling), "views": views,
                              "top1_same": f"{top1}/{len(decoded)}", "ref_top1_in_top5": f"{in_top5}/{len(decoded)}",
-                             "top5_overlap": round(float(np.mean(overlap)), 2)})
+                             "top5_overlap": round(float(np.mean(overlap)), 2), "top1": per_clip})
                 print(rows[-1], flush=True)
 
     lat = {}
