@@ -29,10 +29,10 @@ OUT = REPO / "bench" / "out"
 
 def worker(model: str, mode: str) -> None:
     """One session start in this process; prints one JSON line."""
-    from kinetoscope.engine.bundle import open_bundle
+    from kinetoscope.engine.modelfiles.bundle import open_bundle
     from kinetoscope.engine.memory import peak_rss_mb
-    from kinetoscope.engine.model_store import resolve_model
-    from kinetoscope.engine.session import ModelSession, forget_compiled_context
+    from kinetoscope.engine.modelfiles.model_store import resolve_model
+    from kinetoscope.engine.inference.session import ModelSession, forget_compiled_context
 
     spec, _, precision = model.partition("@")
     bundle = open_bundle(resolve_model(spec, precision or None))

@@ -56,11 +56,11 @@ def make_clip(path: Path, width: int, height: int, fps: int, seconds: float) -> 
 def worker(kind: str, clip: str) -> None:
     """One measurement in this fresh process; prints a JSON line."""
     sys.path.insert(0, str(REPO / "tests"))
-    from kinetoscope.engine.bundle import open_bundle
-    from kinetoscope.engine.classify import classify_clip
+    from kinetoscope.engine.modelfiles.bundle import open_bundle
+    from kinetoscope.engine.inference.classify import classify_clip
     from kinetoscope.engine.memory import peak_rss_mb
-    from kinetoscope.engine.model_store import resolve_model
-    from kinetoscope.engine.session import ModelSession
+    from kinetoscope.engine.modelfiles.model_store import resolve_model
+    from kinetoscope.engine.inference.session import ModelSession
 
     session = ModelSession(open_bundle(resolve_model(MODEL, "float")), "cpu")
     started = time.perf_counter()

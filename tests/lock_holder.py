@@ -11,7 +11,7 @@ from pathlib import Path
 HOLDER = """\
 import sys
 from pathlib import Path
-from kinetoscope.engine.file_lock import FileLock
+from kinetoscope.engine.modelfiles.file_lock import FileLock
 lock = FileLock(Path(sys.argv[1]))
 print("held" if lock.try_acquire() else "busy", flush=True)
 sys.stdin.read()  # hold it until the test closes stdin or kills this process

@@ -13,7 +13,7 @@ QT_ROOTS = ("PySide6", "shiboken6", "PyQt5", "PyQt6", "pyqtgraph", "qtpy")
 
 def _headless_modules() -> list[str]:
     names = []
-    for path in sorted((PACKAGE / "engine").glob("*.py")) + sorted((PACKAGE / "cli").glob("*.py")):
+    for path in sorted((PACKAGE / "engine").rglob("*.py")) + sorted((PACKAGE / "cli").glob("*.py")):
         names.append("kinetoscope." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts).removesuffix(".__init__"))
     names.append("kinetoscope.settings") if (PACKAGE / "settings.py").exists() else None
     return names
@@ -40,3 +40,11 @@ def test_engine_source_has_no_qt_import_statements():
                 names = [node.module]
             offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in QT_ROOTS]
     assert offenders == []
+
+
+def test_import_contracts_hold():
+    """pyproject.toml's import-linter contracts: no Qt in the engine, the app's and the engine's layers."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    out = subprocess.run([str(lint)], capture_output=True, text=True, cwd=PACKAGE.parents[1])
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr
+    assert "0 broken" in out.stdout

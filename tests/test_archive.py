@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from kinetoscope.engine.archive import check_zip, extract_zip_atomically
+from kinetoscope.engine.modelfiles.archive import check_zip, extract_zip_atomically
 from kinetoscope.engine.errors import ModelError
 
 

@@ -8,10 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from kinetoscope.engine.bench_results import CellKey, CellReady, RunSample, agreement
-from kinetoscope.engine.bench_stats import LatencyStats, ratio_of_medians
-from kinetoscope.engine.benchmark import BenchConfig, run_benchmark, synthetic_input
-from kinetoscope.engine.bundle import open_bundle
+from kinetoscope.engine.bench.bench_results import CellKey, CellReady, RunSample, agreement
+from kinetoscope.engine.bench.bench_stats import LatencyStats, ratio_of_medians
+from kinetoscope.engine.bench.bench_setup import BenchConfig, synthetic_input
+from kinetoscope.engine.bench.benchmark import run_benchmark
+from kinetoscope.engine.modelfiles.bundle import open_bundle
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.errors import Cancelled
 from model_factory import tiny_classifier, write_bundle_folder

@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 import pytest
 
-from kinetoscope.engine.bundle import open_bundle
+from kinetoscope.engine.modelfiles.bundle import open_bundle
 from kinetoscope.engine.errors import ModelError
 from model_factory import image_classifier, tiny_classifier, write_bundle_folder, zip_folder
 

@@ -9,11 +9,11 @@ import pytest
 
 from http_fixtures import http_server  # noqa: F401 (a fixture)
 from http_fixtures import release_zip, write_catalog
-from kinetoscope.engine import bundled_data
-from kinetoscope.engine.catalog import CatalogError, UnknownModel, default_catalog_path, load_catalog, parse_catalog
+from kinetoscope.engine.modelfiles import bundled_data
+from kinetoscope.engine.modelfiles.catalog import CatalogError, UnknownModel, default_catalog_path, load_catalog, parse_catalog
 from kinetoscope.engine.errors import BadInput
-from kinetoscope.engine.model_library import Status, check_removable, list_models
-from kinetoscope.engine.model_store import DEMO_MODEL_ID
+from kinetoscope.engine.modelfiles.model_library import Status, check_removable, list_models
+from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID
 
 AI_HUB = re.compile(r"^https://qaihub-public-assets\.s3\.us-west-2\.amazonaws\.com/qai-hub-models/models/"
                     r"(?P<id>[a-z0-9_]+)/releases/v0\.(47|65)\.0/(?P=id)-onnx-(?P<p>float|w8a8|w8a16)\.zip$")

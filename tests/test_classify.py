@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kinetoscope.engine.bundle import open_bundle
+from kinetoscope.engine.modelfiles.bundle import open_bundle
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.classify import classify_clip
+from kinetoscope.engine.inference.classify import classify_clip
 from kinetoscope.engine.errors import BadVideo, Cancelled
-from kinetoscope.engine.preprocess import center_crop, to_model_input
-from kinetoscope.engine.sampling import ClipSampler
-from kinetoscope.engine.session import ModelSession
-from kinetoscope.engine.video import VideoReader, probe
+from kinetoscope.engine.media.preprocess import center_crop, to_model_input
+from kinetoscope.engine.media.sampling import ClipSampler
+from kinetoscope.engine.inference.session import ModelSession
+from kinetoscope.engine.media.video import VideoReader, probe
 from model_factory import tiny_classifier, write_bundle_folder
 from recipes import RESNET, recipe_for
 

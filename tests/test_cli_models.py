@@ -15,8 +15,8 @@ import pytest
 from http_fixtures import http_server  # noqa: F401 (a fixture)
 from http_fixtures import LoopbackServer, release_zip, write_catalog, zip_url_path
 from lock_holder import kill, start_holder
-from kinetoscope.engine.download import part_path
-from kinetoscope.engine.model_install import installed_dir
+from kinetoscope.engine.modelfiles.download import part_path
+from kinetoscope.engine.modelfiles.model_install import installed_dir
 
 CODE = "import sys\nfrom kinetoscope.cli.main import main\nsys.exit(main(sys.argv[1:]))"
 

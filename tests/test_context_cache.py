@@ -6,9 +6,9 @@ import onnx
 import numpy as np
 import pytest
 
-from kinetoscope.engine.bundle import open_bundle
-from kinetoscope.engine.context_cache import CTX_NAME, ContextCache, ContextKey, model_fingerprint
-from kinetoscope.engine.session import ModelSession, npu_context_key
+from kinetoscope.engine.modelfiles.bundle import open_bundle
+from kinetoscope.engine.inference.context_cache import CTX_NAME, ContextCache, ContextKey, model_fingerprint
+from kinetoscope.engine.inference.session import ModelSession, npu_context_key
 from model_factory import tiny_classifier, write_bundle_folder
 from test_session import _graph_with_an_op_the_htp_lacks
 

@@ -14,12 +14,12 @@ import av
 import numpy as np
 import pytest
 
-from kinetoscope.engine.bundle import open_bundle
-from kinetoscope.engine.classify import classify_clip
-from kinetoscope.engine.model_store import resolve_model
-from kinetoscope.engine.session import ModelSession
-from kinetoscope.engine.synthetic import MotionSpec, encode_clip, render_clip
-from kinetoscope.engine.video import probe
+from kinetoscope.engine.modelfiles.bundle import open_bundle
+from kinetoscope.engine.inference.classify import classify_clip
+from kinetoscope.engine.modelfiles.model_store import resolve_model
+from kinetoscope.engine.inference.session import ModelSession
+from kinetoscope.engine.demo.synthetic import MotionSpec, encode_clip, render_clip
+from kinetoscope.engine.media.video import probe
 from locations import SAMPLES
 
 SAMPLE_LABELS = {

@@ -15,12 +15,14 @@ import pytest
 
 from http_fixtures import http_server  # noqa: F401 (a fixture)
 from http_fixtures import LoopbackServer
-from kinetoscope.engine import download as dl
+from kinetoscope.engine.modelfiles import download as dl
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.download import (DiskFull, DownloadRefused, download_file, part_path, partial_download,
+from kinetoscope.engine import files
+from kinetoscope.engine.files import DiskFull
+from kinetoscope.engine.modelfiles.download import (DownloadRefused, download_file, part_path, partial_download,
                                          sidecar_path)
 from kinetoscope.engine.errors import Cancelled
-from kinetoscope.engine.http_client import NetworkError, Timeouts, UnsafeUrl, check_url
+from kinetoscope.engine.modelfiles.http_client import NetworkError, Timeouts, UnsafeUrl, check_url
 
 FAST = Timeouts(connect=2, read=0.5)
 PAYLOAD = b"PK\x03\x04" + os.urandom(600_000)  # looks like a zip to the first-bytes sniff
@@ -189,7 +191,7 @@ def test_cancel_keeps_the_part_and_a_later_call_resumes(http_server, dest):
 
 def test_not_enough_space_for_the_declared_size_is_said_before_downloading(http_server, dest, monkeypatch):
     http_server.serve("/m.zip", PAYLOAD)
-    monkeypatch.setattr(dl.shutil, "disk_usage", lambda _p: type("U", (), {"free": 1000})())
+    monkeypatch.setattr(files.shutil, "disk_usage", lambda _p: type("U", (), {"free": 1000})())
     with pytest.raises(DiskFull, match="needs 0.6 MB but only 0.0 MB is free"):
         _get(http_server, dest)
     assert not part_path(dest).exists() or part_path(dest).stat().st_size == 0
@@ -212,7 +214,7 @@ def test_real_disk_full_while_writing_is_a_clear_message(http_server, tmp_path, 
     """The free-space pre-check is switched off so the kernel's own ENOSPC (from a 256 KiB tmpfs)
     reaches the write call."""
     http_server.serve("/m.zip", PAYLOAD)
-    monkeypatch.setattr(dl, "_check_space", lambda *_a: None)
+    monkeypatch.setattr(dl, "require_free_space", lambda *_a: None)
     with tiny_disk(tmp_path / "disk", "256k") as disk:
         with pytest.raises(DiskFull, match="The disk is full: the download stopped at"):
             _get(http_server, disk / "model.zip")
@@ -235,7 +237,7 @@ def test_cancel_during_a_stall_is_prompt(http_server, dest):
 
 def test_the_system_proxy_is_used_except_for_loopback(monkeypatch):
     """Selection only: an end-to-end proxy test would need TLS to a non-loopback host."""
-    from kinetoscope.engine import http_client
+    from kinetoscope.engine.modelfiles import http_client
     monkeypatch.setenv("https_proxy", "http://alice:s%40cret@proxy.corp:3128")
     monkeypatch.setenv("no_proxy", "mirror.corp")
     for name in ("HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "all_proxy"):

@@ -14,14 +14,14 @@ from http_fixtures import http_server  # noqa: F401 (a fixture)
 from http_fixtures import LoopbackServer, release_zip, write_catalog, zip_url_path
 from lock_holder import kill, start_holder
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.catalog import Catalog, CatalogEntry, load_catalog
-from kinetoscope.engine.download import part_path, sidecar_path
+from kinetoscope.engine.modelfiles.catalog import Catalog, CatalogEntry, load_catalog
+from kinetoscope.engine.modelfiles.download import part_path, sidecar_path
 from kinetoscope.engine.errors import Busy, Cancelled
-from kinetoscope.engine.file_lock import FileLock, held_elsewhere
-from kinetoscope.engine.http_client import NetworkError, Timeouts
-from kinetoscope.engine.model_library import (Status, discard_download, download_and_install, download_target,
+from kinetoscope.engine.modelfiles.file_lock import FileLock, held_elsewhere
+from kinetoscope.engine.modelfiles.http_client import NetworkError, Timeouts
+from kinetoscope.engine.modelfiles.model_library import (Status, discard_download, download_and_install, download_target,
                                               downloads_elsewhere, list_models, lock_path)
-from kinetoscope.engine.model_store import available_models
+from kinetoscope.engine.modelfiles.model_store import available_models
 
 FAST = Timeouts(connect=2, read=0.5)
 BUSY = re.escape("resnet_3d (float) is already being downloaded by another Kinetoscope process")

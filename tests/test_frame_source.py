@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from kinetoscope.engine.frame_source import FrameSource, SyntheticSource, TimedFrame
+from kinetoscope.engine.media.frame_source import FrameSource, SyntheticSource, TimedFrame
 
 
 def test_timed_frame_accepts_only_uint8_rgb():

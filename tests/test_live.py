@@ -12,11 +12,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from kinetoscope.engine import bundled_data
-from kinetoscope.engine.frame_source import SyntheticSource, TimedFrame
-from kinetoscope.engine.live import LiveClassifier, LiveConfig, LiveResult, RateSampler, model_crop
-from kinetoscope.engine.model_store import DEMO_MODEL_ID
-from kinetoscope.engine.synthetic import MOTION_LABELS
+from kinetoscope.engine.modelfiles import bundled_data
+from kinetoscope.engine.media.frame_source import SyntheticSource, TimedFrame
+from kinetoscope.engine.inference.live import LiveClassifier, LiveConfig, LiveResult, RateSampler, model_crop
+from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID
+from kinetoscope.engine.demo.synthetic import MOTION_LABELS
 from recipes import AIHUB_224, RESNET
 
 
@@ -250,8 +250,8 @@ def _demo_bundle_path() -> Path:
 
 
 def test_live_top1_on_a_synthetic_camera_showing_moving_left_is_moving_left():
-    from kinetoscope.engine.bundle import open_bundle
-    from kinetoscope.engine.session import ModelSession
+    from kinetoscope.engine.modelfiles.bundle import open_bundle
+    from kinetoscope.engine.inference.session import ModelSession
 
     bundle = open_bundle(_demo_bundle_path())
     results: list[LiveResult] = []

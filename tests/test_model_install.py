@@ -11,17 +11,18 @@ import pytest
 
 from http_fixtures import http_server  # noqa: F401 (a fixture)
 from http_fixtures import release_zip, write_catalog, zip_url_path
-from kinetoscope.engine import model_install
-from kinetoscope.engine.bundle import open_bundle
+from kinetoscope.engine.modelfiles import model_install
+from kinetoscope.engine.modelfiles.bundle import open_bundle
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.catalog import load_catalog
-from kinetoscope.engine.download import DiskFull
+from kinetoscope.engine.modelfiles.catalog import load_catalog
+from kinetoscope.engine import files
+from kinetoscope.engine.files import DiskFull
 from kinetoscope.engine.errors import BadInput, Cancelled, ModelError
-from kinetoscope.engine.http_client import NetworkError, Timeouts
-from kinetoscope.engine.model_install import (MANIFEST, import_model, install_zip, installed_dir, read_manifest,
+from kinetoscope.engine.modelfiles.http_client import NetworkError, Timeouts
+from kinetoscope.engine.modelfiles.model_install import (MANIFEST, import_model, install_zip, installed_dir, read_manifest,
                                               remove_model, verify_model)
-from kinetoscope.engine.model_library import Status, download_and_install, download_target, list_models
-from kinetoscope.engine.model_store import resolve_model
+from kinetoscope.engine.modelfiles.model_library import Status, download_and_install, download_target, list_models
+from kinetoscope.engine.modelfiles.model_store import resolve_model
 from model_factory import image_classifier, tiny_classifier, write_bundle_folder, zip_folder
 from test_download import tiny_disk
 
@@ -184,7 +185,7 @@ def test_remove(tmp_path):
 def test_disk_full_while_unpacking_leaves_nothing_half_installed(tmp_path, monkeypatch):
     """A real ENOSPC: KINETOSCOPE_HOME on a 192 KiB tmpfs, the free-space pre-check switched off."""
     zip_path = release_zip(tmp_path, "resnet_3d", "float", weight_elems=200_000)  # ~800 KB of weights
-    monkeypatch.setattr(model_install, "_needs_space", lambda *_a: None)
+    monkeypatch.setattr(model_install, "require_free_space", lambda *_a: None)
     with tiny_disk(tmp_path / "disk", "192k") as disk:
         monkeypatch.setenv("KINETOSCOPE_HOME", str(disk))
         with pytest.raises(DiskFull, match="disk space"):
@@ -193,7 +194,7 @@ def test_disk_full_while_unpacking_leaves_nothing_half_installed(tmp_path, monke
 
 
 def test_not_enough_space_is_said_before_unpacking(tmp_path, monkeypatch):
-    monkeypatch.setattr(model_install.shutil, "disk_usage", lambda _p: type("U", (), {"free": 10})())
+    monkeypatch.setattr(files.shutil, "disk_usage", lambda _p: type("U", (), {"free": 10})())
     with pytest.raises(DiskFull, match="Not enough disk space to install"):
         install_zip(release_zip(tmp_path, "resnet_3d", "float"), expect=("resnet_3d", "float"))
 

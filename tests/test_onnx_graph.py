@@ -4,7 +4,7 @@ import onnx
 import pytest
 
 from kinetoscope.engine.errors import ModelError
-from kinetoscope.engine.onnx_graph import read_graph_summary
+from kinetoscope.engine.modelfiles.onnx_graph import read_graph_summary
 from model_factory import image_classifier, tiny_classifier
 
 

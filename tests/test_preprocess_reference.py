@@ -18,16 +18,15 @@ single edge pixels legitimately differ a lot between an antialiased and a point-
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from locations import MEDIA
 
-from kinetoscope.engine.preprocess import center_crop, to_model_input
-from kinetoscope.engine.sampling import ClipSampler
-from kinetoscope.engine.video import VideoReader, interpolation_for
+from kinetoscope.engine.media.preprocess import center_crop, to_model_input
+from kinetoscope.engine.media.sampling import ClipSampler
+from kinetoscope.engine.media.video import VideoReader, interpolation_for
 from recipes import RESNET, recipe_for
 from reference_preprocessing import reference_views, torch_bilinear_resize
 

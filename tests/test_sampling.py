@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kinetoscope.engine.sampling import (
+from kinetoscope.engine.media.sampling import (
     ClipSampler,
     nearest_time_indices,
     resample_indices,
     view_starts,
 )
-from kinetoscope.engine.video import VideoInfo, probe
+from kinetoscope.engine.media.video import VideoInfo, probe
 from locations import MEDIA
 from media_factory import SPECS
 from recipes import RESNET, recipe_for

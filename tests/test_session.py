@@ -7,10 +7,10 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from kinetoscope.engine.bundle import open_bundle
-from kinetoscope.engine.devices import device_statuses
+from kinetoscope.engine.modelfiles.bundle import open_bundle
+from kinetoscope.engine.inference.devices import device_statuses
 from kinetoscope.engine.errors import DeviceError
-from kinetoscope.engine.session import ModelSession
+from kinetoscope.engine.inference.session import ModelSession
 from model_factory import IR_VERSION, tiny_classifier, write_bundle_folder
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import psutil
 import pytest
 
-import kinetoscope.engine.video as video
+import kinetoscope.engine.media.video as video
 from kinetoscope.engine.errors import BadVideo
-from kinetoscope.engine.sampling import ClipSampler, nearest_time_indices
-from kinetoscope.engine.video import VideoReader, probe
+from kinetoscope.engine.media.sampling import ClipSampler, nearest_time_indices
+from kinetoscope.engine.media.video import VideoReader, probe
 from locations import MEDIA
 from media_factory import BAD, SPECS, is_upright, read_number
 from recipes import RESNET, recipe_for
@@ -184,7 +184,7 @@ def test_views_out_of_order_and_repeated(awkward) -> None:
 def test_frame_count_overestimate_clamps_to_last_frame(awkward) -> None:
     from dataclasses import replace
 
-    from kinetoscope.engine.sampling import ViewSpec
+    from kinetoscope.engine.media.sampling import ViewSpec
 
     with VideoReader(awkward("short5"), resize=RESNET.resize) as reader:
         reader.info = replace(reader.info, frame_count=7)  # as if the header promised two more

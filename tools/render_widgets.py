@@ -65,12 +65,12 @@ def palettes():
 
 
 def read_views(clip: Path):
-    from kinetoscope.engine import bundled_data
-    from kinetoscope.engine.bundle import open_bundle
-    from kinetoscope.engine.preprocess import center_crop
-    from kinetoscope.engine.recipe import with_views
-    from kinetoscope.engine.sampling import ClipSampler
-    from kinetoscope.engine.video import VideoReader
+    from kinetoscope.engine.modelfiles import bundled_data
+    from kinetoscope.engine.modelfiles.bundle import open_bundle
+    from kinetoscope.engine.media.preprocess import center_crop
+    from kinetoscope.engine.modelfiles.recipe import with_views
+    from kinetoscope.engine.media.sampling import ClipSampler
+    from kinetoscope.engine.media.video import VideoReader
 
     recipe = with_views(open_bundle(bundled_data.models_dir() / "motion_demo-onnx-float.zip").recipe, 5)
     with VideoReader(clip, resize=recipe.resize) as reader:
@@ -81,14 +81,14 @@ def read_views(clip: Path):
 
 
 def predictions(view: int):
-    from kinetoscope.engine.results import Prediction
+    from kinetoscope.engine.inference.results import Prediction
 
     labels = LABELS.read_text().splitlines()
     return [Prediction(label, labels.index(label), prob) for label, prob in VIEW_GUESSES[view]]
 
 
 def whole_clip():
-    from kinetoscope.engine.results import Prediction
+    from kinetoscope.engine.inference.results import Prediction
 
     labels = LABELS.read_text().splitlines()
     sums: dict[str, float] = {}

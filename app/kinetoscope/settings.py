@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kinetoscope.engine import paths
-from kinetoscope.engine.model_store import DEMO_MODEL_ID
+from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID
 
 log = logging.getLogger(__name__)
 

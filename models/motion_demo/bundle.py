@@ -17,7 +17,7 @@ import onnxruntime
 from config import (
     FLOAT_ONNX, INPUT_NAME, INPUT_SHAPE, MODEL_ID, MODEL_NAME, MODELS, OUTPUT_NAME, W8A8_ONNX,
 )
-from kinetoscope.engine.synthetic import MOTION_LABELS
+from kinetoscope.engine.demo.synthetic import MOTION_LABELS
 
 LABELS_FILE = f"{MODEL_ID}_labels.txt"
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)

@@ -23,7 +23,7 @@ import data
 from config import (
     FLOAT_ONNX, HELDOUT_FAMILIES, HELDOUT_SEED, INPUT_NAME, MODELS, UNSEEN_FAMILY, W8A8_ONNX, WORK,
 )
-from kinetoscope.engine.synthetic import MOTION_LABELS, encode_clip, random_spec, render_frames
+from kinetoscope.engine.demo.synthetic import MOTION_LABELS, encode_clip, random_spec, render_frames
 
 FILE_SIZES = ((48, 32), (320, 240), (1920, 1080), (240, 426))
 FILE_FPS = (15, 24, 30, 60)
@@ -70,11 +70,11 @@ def rendered_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def read_views(path: Path) -> list[np.ndarray]:
     """The model inputs [3, 16, 112, 112] of each view of a file, as the app makes them."""
-    from kinetoscope.engine.bundle import open_bundle
-    from kinetoscope.engine.preprocess import center_crop, to_model_input
-    from kinetoscope.engine.recipe import with_views
-    from kinetoscope.engine.sampling import ClipSampler
-    from kinetoscope.engine.video import VideoReader
+    from kinetoscope.engine.modelfiles.bundle import open_bundle
+    from kinetoscope.engine.media.preprocess import center_crop, to_model_input
+    from kinetoscope.engine.modelfiles.recipe import with_views
+    from kinetoscope.engine.media.sampling import ClipSampler
+    from kinetoscope.engine.media.video import VideoReader
 
     recipe = with_views(open_bundle(MODELS / "motion_demo-onnx-float.zip").recipe, VIEWS)
     with VideoReader(path, threads=1, resize=recipe.resize) as reader:
@@ -114,7 +114,7 @@ def htp_check(clips: np.ndarray) -> dict:
     QuantizeLinear and graph-output DequantizeLinear on the HTP instead of offloading them to the
     CPU, so "all nodes on QNNExecutionProvider" covers the whole graph.
     """
-    from kinetoscope.engine.devices import QNN_EP, npu_is_simulated, qnn_ep_devices, qnn_provider_options
+    from kinetoscope.engine.inference.devices import QNN_EP, npu_is_simulated, qnn_ep_devices, qnn_provider_options
 
     devices = qnn_ep_devices()
     options = qnn_provider_options(True)  # the build machine is x86-64: Qualcomm's HTP simulator

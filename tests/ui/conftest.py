@@ -27,8 +27,8 @@ if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from kinetoscope.engine import bundled_data  # noqa: E402
-from kinetoscope.engine.model_store import DEMO_MODEL_ID  # noqa: E402
+from kinetoscope.engine.modelfiles import bundled_data  # noqa: E402
+from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID  # noqa: E402
 
 REPO = TESTS.parent
 SAMPLES = REPO / "app" / "kinetoscope" / "data" / "samples"

@@ -77,7 +77,7 @@ def test_about_lists_the_versions_people_ask_for() -> None:
 
 def test_the_cli_and_the_engine_never_import_qt() -> None:
     code = ("import sys, kinetoscope.cli.main, kinetoscope.cli.commands, kinetoscope.settings, "
-            "kinetoscope.engine.classify, kinetoscope.engine.session; "
+            "kinetoscope.engine.inference.classify, kinetoscope.engine.inference.session; "
             "qt = sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'pyqtgraph'))); "
             "sys.exit(f'Qt imported: {qt}' if qt else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -8,8 +8,8 @@ import json
 import pytest
 from PySide6.QtGui import QImage
 
-from kinetoscope.engine.bench_results import CellKey
-from kinetoscope.engine.benchmark import BenchConfig
+from kinetoscope.engine.bench.bench_results import CellKey
+from kinetoscope.engine.bench.bench_setup import BenchConfig
 from kinetoscope.ui.benchmark_view import BenchmarkDialog, BenchmarkView
 from kinetoscope.ui.benchmark_worker import BenchRequest
 from model_factory import tiny_classifier, write_bundle_folder

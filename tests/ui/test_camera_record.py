@@ -16,13 +16,13 @@ from PySide6.QtMultimedia import (QCamera, QMediaDevices, QMediaFormat, QMediaRe
                                   QVideoFrameFormat)
 
 from conftest import wait_until
-from kinetoscope.engine import bundled_data
-from kinetoscope.engine.bundle import open_bundle
-from kinetoscope.engine.classify import classify_clip
-from kinetoscope.engine.frame_source import SyntheticSource
-from kinetoscope.engine.model_store import DEMO_MODEL_ID, resolve_model
-from kinetoscope.engine.session import ModelSession
-from kinetoscope.engine.video import probe
+from kinetoscope.engine.modelfiles import bundled_data
+from kinetoscope.engine.modelfiles.bundle import open_bundle
+from kinetoscope.engine.inference.classify import classify_clip
+from kinetoscope.engine.media.frame_source import SyntheticSource
+from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID, resolve_model
+from kinetoscope.engine.inference.session import ModelSession
+from kinetoscope.engine.media.video import probe
 from kinetoscope.ui.camera_capture import CAMERA_FAILED, CAMERA_LOST, NO_CAMERA, PERMISSION_DENIED
 from kinetoscope.ui.camera_frames import upright_rgb
 from kinetoscope.ui.camera_view import CameraView

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from conftest import REPO, wait_until
-from kinetoscope.engine import bundled_data
-from kinetoscope.engine.bundle import open_bundle
-from kinetoscope.engine.frame_source import SyntheticSource
-from kinetoscope.engine.model_store import DEMO_MODEL_ID, resolve_model
-from kinetoscope.engine.session import ModelSession
+from kinetoscope.engine.modelfiles import bundled_data
+from kinetoscope.engine.modelfiles.bundle import open_bundle
+from kinetoscope.engine.media.frame_source import SyntheticSource
+from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID, resolve_model
+from kinetoscope.engine.inference.session import ModelSession
 
 SCREENSHOT = REPO / "resources" / "screenshots" / "live_synthetic_moving_left.png"
 

@@ -13,16 +13,16 @@ from PySide6.QtWidgets import QWidget
 from http_fixtures import http_server  # noqa: F401 (a fixture)
 from http_fixtures import LoopbackServer, release_zip, write_catalog, zip_url_path
 from lock_holder import kill, start_holder
-from kinetoscope.engine.bundle import open_bundle
-from kinetoscope.engine.catalog import load_catalog
-from kinetoscope.engine.classify import classify_clip
-from kinetoscope.engine.download import part_path
-from kinetoscope.engine.file_lock import FileLock
-from kinetoscope.engine.http_client import Timeouts
-from kinetoscope.engine.model_install import install_zip, installed_dir
-from kinetoscope.engine.model_library import download_target, lock_path
-from kinetoscope.engine.model_store import resolve_model
-from kinetoscope.engine.session import ModelSession
+from kinetoscope.engine.modelfiles.bundle import open_bundle
+from kinetoscope.engine.modelfiles.catalog import load_catalog
+from kinetoscope.engine.inference.classify import classify_clip
+from kinetoscope.engine.modelfiles.download import part_path
+from kinetoscope.engine.modelfiles.file_lock import FileLock
+from kinetoscope.engine.modelfiles.http_client import Timeouts
+from kinetoscope.engine.modelfiles.model_install import install_zip, installed_dir
+from kinetoscope.engine.modelfiles.model_library import download_target, lock_path
+from kinetoscope.engine.modelfiles.model_store import resolve_model
+from kinetoscope.engine.inference.session import ModelSession
 from kinetoscope.ui.model_manager import ModelManagerPane
 from kinetoscope.ui.model_manager_text import ELSEWHERE_TIP
 

@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from kinetoscope.engine.preview_frames import PreviewDecoder
-from kinetoscope.engine.sampling import ClipSampler
-from kinetoscope.engine.video import VideoReader
+from kinetoscope.engine.media.preview_frames import PreviewDecoder
+from kinetoscope.engine.media.sampling import ClipSampler
+from kinetoscope.engine.media.video import VideoReader
 from kinetoscope.ui.widgets.clip_preview import ClipPreview
 from locations import MEDIA
 from recipes import RESNET, recipe_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QColor, QPalette
 
-from kinetoscope.engine.results import Prediction
+from kinetoscope.engine.inference.results import Prediction
 from kinetoscope.ui.widgets.predictions import TopPredictions, percent
 
 PREDS = [

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from conftest import wait_until
 from helpers import pick
-from kinetoscope.engine.devices import npu_status
+from kinetoscope.engine.inference.devices import npu_status
 from kinetoscope.ui.clip_queue import ClipState
 
 pytestmark = [pytest.mark.npu, pytest.mark.slow]
@@ -53,7 +53,7 @@ def test_switching_to_the_npu_simulator_and_back_reports_the_device(
 
 
 def test_an_unavailable_npu_is_listed_disabled_with_its_reason(qapp: QApplication, make_window) -> None:
-    from kinetoscope.engine.devices import DeviceStatus, cpu_status
+    from kinetoscope.engine.inference.devices import DeviceStatus, cpu_status
 
     window = make_window()
     wait_until(qapp, lambda: _npu_offered(window), what="the device check")

@@ -7,8 +7,9 @@ import math
 import sys
 from typing import TextIO
 
-from kinetoscope.engine.bench_results import BenchEvent, BenchResult, CellResult, Stage
-from kinetoscope.engine.benchmark import BenchConfig, clip_input, open_bench_bundles, run_benchmark, synthetic_input
+from kinetoscope.engine.bench.bench_results import BenchEvent, BenchResult, CellResult, Stage
+from kinetoscope.engine.bench.bench_setup import BenchConfig, clip_input, synthetic_input
+from kinetoscope.engine.bench.benchmark import open_bench_bundles, run_benchmark
 
 
 def _csv_list(allowed: tuple[str, ...]):  # noqa: ANN202 - an argparse type

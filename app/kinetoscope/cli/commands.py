@@ -8,9 +8,9 @@ from typing import TextIO
 
 from kinetoscope.cli import bench_cmd, models_cmd
 from kinetoscope.cli.output import format_clip_result
-from kinetoscope.engine.classify import VideoClassifier
-from kinetoscope.engine.devices import device_statuses
-from kinetoscope.engine.video import probe
+from kinetoscope.engine.inference.classify import VideoClassifier
+from kinetoscope.engine.inference.devices import device_statuses
+from kinetoscope.engine.media.video import probe
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:

@@ -10,12 +10,12 @@ import time
 from typing import TextIO
 
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.catalog import load_catalog
-from kinetoscope.engine.download import DownloadProgress
+from kinetoscope.engine.modelfiles.catalog import load_catalog
+from kinetoscope.engine.modelfiles.download import DownloadProgress
 from kinetoscope.engine.errors import BadInput, Cancelled
-from kinetoscope.engine.http_client import NetworkError
-from kinetoscope.engine.model_install import Manifest, import_model, installed_dir, remove_model, verify_model
-from kinetoscope.engine.model_library import (ModelRow, Status, check_removable, disk_space, download_and_install,
+from kinetoscope.engine.modelfiles.http_client import NetworkError
+from kinetoscope.engine.modelfiles.model_install import Manifest, import_model, installed_dir, remove_model, verify_model
+from kinetoscope.engine.modelfiles.model_library import (ModelRow, Status, check_removable, disk_space, download_and_install,
                                               list_models)
 
 EXIT_OK, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 130  # as in cli.main, which imports this module

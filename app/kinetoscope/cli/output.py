@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from typing import TextIO
 
-from kinetoscope.engine.results import ClipResult
+from kinetoscope.engine.inference.results import ClipResult
 
 
 @contextlib.contextmanager

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TextIO
 
 from kinetoscope import __version__
-from kinetoscope.engine import bundled_data
-from kinetoscope.engine.classify import VideoClassifier
+from kinetoscope.engine.modelfiles import bundled_data
+from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.errors import KinetoscopeError
-from kinetoscope.engine.model_store import DEMO_MODEL_ID
+from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID
 
 SAMPLE_CLIP = "sample_rotating_clockwise.mp4"
 EXPECTED_LABEL = "rotating clockwise"
@@ -175,7 +175,7 @@ def _npu_runtime() -> tuple[Check, bool]:
         import onnxruntime_qnn
     except ImportError:
         return done(SKIP, "onnxruntime-qnn is not part of this build (Windows and Linux x86-64 only)")
-    from kinetoscope.engine.devices import npu_is_simulated, qnn_ep_devices
+    from kinetoscope.engine.inference.devices import npu_is_simulated, qnn_ep_devices
 
     library = Path(onnxruntime_qnn.get_library_path())
     if not library.is_file():

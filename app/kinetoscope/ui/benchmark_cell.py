@@ -14,9 +14,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from kinetoscope.engine.bench_results import CellKey, LoadFigures
-from kinetoscope.engine.bench_stats import LatencyStats
-from kinetoscope.engine.results import DeviceReport
+from kinetoscope.engine.bench.bench_results import CellKey, LoadFigures
+from kinetoscope.engine.bench.bench_stats import LatencyStats
+from kinetoscope.engine.inference.results import DeviceReport
 
 DEVICE_COLOURS = {"cpu": "#4a90d9", "npu": "#e0803a"}
 _FIGURES = (("load", "Load"), ("first", "First inference"), ("median", "Median"), ("p90", "p90"),

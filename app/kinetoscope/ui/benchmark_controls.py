@@ -7,8 +7,8 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 
-from kinetoscope.engine.benchmark import BenchConfig
-from kinetoscope.engine.model_store import DEMO_MODEL_ID, available_models
+from kinetoscope.engine.bench.bench_setup import BenchConfig
+from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID, available_models
 from kinetoscope.ui.benchmark_worker import BenchRequest
 
 PRECISIONS = ("float", "w8a8")

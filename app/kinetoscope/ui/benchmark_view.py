@@ -16,7 +16,7 @@ from PySide6.QtGui import QCloseEvent, QHideEvent
 from PySide6.QtWidgets import (QDialog, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QVBoxLayout, QWidget)
 
-from kinetoscope.engine.bench_results import BenchResult, CellKey, CellReady, RunSample, Stage
+from kinetoscope.engine.bench.bench_results import BenchResult, CellKey, CellReady, RunSample, Stage
 from kinetoscope.ui.benchmark_cell import BenchCellPanel
 from kinetoscope.ui.benchmark_controls import BenchControls
 from kinetoscope.ui.benchmark_worker import BenchmarkRunner, BenchRequest

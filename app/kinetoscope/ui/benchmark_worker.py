@@ -15,8 +15,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from kinetoscope.engine.bench_results import BenchEvent, Stage
-from kinetoscope.engine.benchmark import BenchConfig, clip_input, open_bench_bundles, run_benchmark, synthetic_input
+from kinetoscope.engine.bench.bench_results import BenchEvent, Stage
+from kinetoscope.engine.bench.bench_setup import BenchConfig, clip_input, synthetic_input
+from kinetoscope.engine.bench.benchmark import open_bench_bundles, run_benchmark
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.errors import Cancelled, KinetoscopeError
 

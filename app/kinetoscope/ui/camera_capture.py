@@ -15,7 +15,7 @@ from PySide6.QtCore import QCameraPermission, QCoreApplication, QObject, Qt, QUr
 from PySide6.QtMultimedia import (QAudioInput, QCamera, QCameraDevice, QMediaCaptureSession, QMediaDevices,
                                   QMediaRecorder, QVideoFrameInput, QVideoSink)
 
-from kinetoscope.engine.frame_source import FrameSource
+from kinetoscope.engine.media.frame_source import FrameSource
 from kinetoscope.ui.camera_frames import FrameSourceFeeder, SinkFrameSource
 from kinetoscope.ui.record_files import choose_recording_format, recording_path
 

@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import QVideoFrame, QVideoFrameInput, QVideoSink
 
-from kinetoscope.engine.frame_source import FrameCallback, FrameSource, TimedFrame
+from kinetoscope.engine.media.frame_source import FrameCallback, FrameSource, TimedFrame
 from kinetoscope.ui.widgets._look import rgb_to_qimage
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from PySide6.QtMultimedia import QMediaDevices
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
-from kinetoscope.engine.frame_source import FrameSource, TimedFrame
+from kinetoscope.engine.media.frame_source import FrameSource, TimedFrame
 from kinetoscope.ui.camera_capture import NO_CAMERA, CameraCapture
 from kinetoscope.ui.camera_preview import CameraPreview
 from kinetoscope.ui.live_pane import LivePane

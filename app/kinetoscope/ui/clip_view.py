@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
                                QStackedWidget, QVBoxLayout, QWidget)
 
-from kinetoscope.engine.results import ClipResult, Prediction, ViewResult
+from kinetoscope.engine.inference.results import ClipResult, Prediction, ViewResult
 from kinetoscope.ui.widgets.clip_preview import ClipPreview
 from kinetoscope.ui.widgets.frame_strip import FrameStrip
 from kinetoscope.ui.widgets.predictions import TopPredictions

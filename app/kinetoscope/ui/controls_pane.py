@@ -9,8 +9,8 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QWidget
 
-from kinetoscope.engine.devices import DeviceStatus
-from kinetoscope.engine.model_store import DEMO_MODEL_ID, PRECISIONS, ModelLocation
+from kinetoscope.engine.inference.devices import DeviceStatus
+from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID, PRECISIONS, ModelLocation
 
 MAX_VIEWS = 32
 # Spin boxes and combo boxes change in bursts (arrow keys, wheel); one re-run per burst.

@@ -9,8 +9,8 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from kinetoscope.engine.frame_source import TimedFrame
-from kinetoscope.engine.live import LiveConfig, LiveResult
+from kinetoscope.engine.media.frame_source import TimedFrame
+from kinetoscope.engine.inference.live import LiveConfig, LiveResult
 from kinetoscope.ui.live_runner import LiveRunner
 from kinetoscope.ui.widgets.frame_strip import FrameStrip
 from kinetoscope.ui.widgets.live_graphs import LiveGraphs

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from kinetoscope.engine.classify import VideoClassifier
+from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.errors import KinetoscopeError
-from kinetoscope.engine.frame_source import TimedFrame
-from kinetoscope.engine.live import LiveClassifier, LiveConfig, LiveResult
+from kinetoscope.engine.media.frame_source import TimedFrame
+from kinetoscope.engine.inference.live import LiveClassifier, LiveConfig, LiveResult
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMai
                                QPushButton, QSplitter, QVBoxLayout, QWidget)
 
 from kinetoscope.engine import paths
-from kinetoscope.engine.model_store import available_models
-from kinetoscope.engine.results import ClipResult, DeviceReport
+from kinetoscope.engine.modelfiles.model_store import available_models
+from kinetoscope.engine.inference.results import ClipResult, DeviceReport
 from kinetoscope.settings import Settings, SettingsStore
 from kinetoscope.ui.about import show_about
 from kinetoscope.ui.clip_queue import VIDEO_SUFFIXES, ClipQueue, expand_paths

@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
                                QToolButton, QVBoxLayout, QWidget)
 
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.catalog import Catalog, load_catalog
-from kinetoscope.engine.download import DownloadProgress
+from kinetoscope.engine.modelfiles.catalog import Catalog, load_catalog
+from kinetoscope.engine.modelfiles.download import DownloadProgress
 from kinetoscope.engine.errors import KinetoscopeError
-from kinetoscope.engine.http_client import Timeouts
-from kinetoscope.engine.model_install import import_model, remove_model, verify_model
-from kinetoscope.engine.model_library import (ModelRow, Status, discard_download, disk_space,
+from kinetoscope.engine.modelfiles.http_client import Timeouts
+from kinetoscope.engine.modelfiles.model_install import import_model, remove_model, verify_model
+from kinetoscope.engine.modelfiles.model_library import (ModelRow, Status, discard_download, disk_space,
                                               download_and_install, downloads_elsewhere, list_models,
                                               paused_download)
 from kinetoscope.ui.model_manager_tasks import EngineTask

@@ -16,7 +16,7 @@ from PySide6.QtCore import QThread, Signal
 
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.errors import Cancelled, KinetoscopeError
-from kinetoscope.engine.http_client import NetworkError
+from kinetoscope.engine.modelfiles.http_client import NetworkError
 
 log = logging.getLogger(__name__)
 

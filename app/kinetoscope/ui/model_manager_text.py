@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kinetoscope.engine.download import DownloadProgress, PartialDownload
-from kinetoscope.engine.model_library import ModelRow, Status
+from kinetoscope.engine.modelfiles.download import DownloadProgress, PartialDownload
+from kinetoscope.engine.modelfiles.model_library import ModelRow, Status
 
 ELSEWHERE_TIP = ("Another Kinetoscope process (a second window or `kinetoscope models download`) is "
                  "downloading this model. This row becomes available again by itself when it has finished.")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from kinetoscope.engine.recipe import InputRecipe
-from kinetoscope.engine.results import ClipResult, DeviceReport, Prediction, ViewResult
-from kinetoscope.engine.video import VideoInfo
+from kinetoscope.engine.modelfiles.recipe import InputRecipe
+from kinetoscope.engine.inference.results import ClipResult, DeviceReport, Prediction, ViewResult
+from kinetoscope.engine.media.video import VideoInfo
 from kinetoscope.ui.clip_queue import ClipQueue, ClipState
 from kinetoscope.ui.controls_pane import RunOptions
 from kinetoscope.ui.widgets.predictions import percent

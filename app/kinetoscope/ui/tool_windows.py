@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
-from kinetoscope.engine.model_store import available_models
+from kinetoscope.engine.modelfiles.model_store import available_models
 
 if TYPE_CHECKING:
     from kinetoscope.ui.benchmark_view import BenchmarkDialog

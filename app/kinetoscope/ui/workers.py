@@ -18,13 +18,13 @@ import numpy as np
 import shiboken6
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from kinetoscope.engine.bundle import ModelBundle, open_bundle
+from kinetoscope.engine.modelfiles.bundle import ModelBundle, open_bundle
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.classify import Progress, VideoClassifier
-from kinetoscope.engine.devices import device_statuses
+from kinetoscope.engine.inference.classify import Progress, VideoClassifier
+from kinetoscope.engine.inference.devices import device_statuses
 from kinetoscope.engine.errors import Cancelled, KinetoscopeError
-from kinetoscope.engine.results import ViewResult, top_k
-from kinetoscope.engine.video import probe
+from kinetoscope.engine.inference.results import ViewResult, top_k
+from kinetoscope.engine.media.video import probe
 
 log = logging.getLogger(__name__)
 

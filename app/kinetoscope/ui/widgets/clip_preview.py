@@ -1,6 +1,6 @@
 """The clip itself, upright, with play/pause, a scrub slider and the time.
 
-Frames come from `kinetoscope.engine.preview_frames.PreviewDecoder` run in a private one-thread
+Frames come from `kinetoscope.engine.media.preview_frames.PreviewDecoder` run in a private one-thread
 pool (so decoder calls never overlap and never touch the GUI thread). Requests are coalesced:
 while a frame is being decoded only the latest wanted time is remembered, so dragging the slider
 or playing a clip the machine decodes slowly drops frames instead of queueing them.
@@ -152,7 +152,7 @@ class ClipPreview(QWidget):
 
         def open_clip() -> None:
             from kinetoscope.engine.errors import KinetoscopeError
-            from kinetoscope.engine.preview_frames import PreviewDecoder
+            from kinetoscope.engine.media.preview_frames import PreviewDecoder
 
             try:
                 decoder = PreviewDecoder(path)

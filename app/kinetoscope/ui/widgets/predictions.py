@@ -8,7 +8,7 @@ from PySide6.QtCore import QEasingCurve, QRectF, QSize, Qt, QVariantAnimation
 from PySide6.QtGui import QFont, QFontMetrics, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from kinetoscope.engine.results import Prediction
+from kinetoscope.engine.inference.results import Prediction
 from kinetoscope.ui.widgets._look import begin_painting, blend
 
 _MARGIN = 6

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kinetoscope.engine.recipe import InputRecipe
+from kinetoscope.engine.modelfiles.recipe import InputRecipe
 
 
 def center_crop(rgb: np.ndarray, crop: tuple[int, int]) -> np.ndarray:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kinetoscope.engine import bundled_data
+from kinetoscope.engine.modelfiles import bundled_data
 from kinetoscope.engine.errors import BadInput, KinetoscopeError
 
 CATALOG_ENV = "KINETOSCOPE_CATALOG"
@@ -96,8 +96,8 @@ def load_catalog(source: str | Path | None = None) -> Catalog:
     """
     spec = str(source) if source is not None else os.environ.get(CATALOG_ENV) or str(default_catalog_path())
     if spec.startswith(("http://", "https://")):
-        from kinetoscope.engine.download import fetch_bytes  # only a remote catalog needs the network
-        from kinetoscope.engine.http_client import Timeouts
+        from kinetoscope.engine.modelfiles.download import fetch_bytes  # only a remote catalog needs the network
+        from kinetoscope.engine.modelfiles.http_client import Timeouts
         text = fetch_bytes(spec, timeouts=Timeouts(connect=10, read=10)).decode("utf-8", "replace")
     else:
         try:

@@ -12,15 +12,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from kinetoscope.engine.bench_stats import BOOTSTRAP_RESAMPLES, LatencyStats, _r
-from kinetoscope.engine.results import DeviceReport
+from kinetoscope.engine.bench.bench_setup import BenchConfig
+from kinetoscope.engine.bench.bench_stats import BOOTSTRAP_RESAMPLES, LatencyStats, _r
+from kinetoscope.engine.inference.results import DeviceReport
 
-if TYPE_CHECKING:
-    from kinetoscope.engine.benchmark import BenchConfig
 
 SCHEMA = "kinetoscope.bench/1"
 

@@ -9,7 +9,6 @@ is renamed into place only when complete, so a failure never leaves a half-writt
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import shutil
 import stat
@@ -22,14 +21,6 @@ from kinetoscope.engine.errors import KinetoscopeError, ModelError
 MAX_UNPACKED_BYTES = 8 * 1024**3
 MAX_MEMBERS = 10_000
 MAX_RATIO = 200  # a model compresses far less than this; a zip bomb far more
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _member_path(name: str) -> PurePosixPath:

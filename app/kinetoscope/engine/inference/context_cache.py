@@ -31,7 +31,8 @@ from typing import Any
 import onnxruntime as ort
 
 from kinetoscope.engine import paths
-from kinetoscope.engine.onnx_graph import _fields
+from kinetoscope.engine.files import sha256_file
+from kinetoscope.engine.modelfiles.onnx_graph import _fields
 
 log = logging.getLogger(__name__)
 
@@ -114,18 +115,11 @@ def model_fingerprint(onnx_path: Path) -> str:
         part = onnx_path.parent / location
         if part.is_file():
             stamps.append(_stamp(part))
-            digest.update(_sha256_file(part).encode("ascii"))
+            digest.update(sha256_file(part).encode("ascii"))
     value = digest.hexdigest()
     _fingerprints[stamp] = (tuple(stamps), value)
     return value
 
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -203,7 +197,7 @@ class ContextCache:
         for name, expected in files.items():
             part = folder / name
             try:
-                if part.stat().st_size != expected.get("size") or _sha256_file(part) != expected.get("sha256"):
+                if part.stat().st_size != expected.get("size") or sha256_file(part) != expected.get("sha256"):
                     return f"{name} has changed since it was written"
             except OSError:
                 return f"{name} is missing"
@@ -237,7 +231,7 @@ class ContextCache:
             if not (staging / CTX_NAME).is_file():
                 log.warning("onnxruntime wrote no compiled context; the NPU start will not be cached")
                 return None
-            files = {p.name: {"size": p.stat().st_size, "sha256": _sha256_file(p)}
+            files = {p.name: {"size": p.stat().st_size, "sha256": sha256_file(p)}
                      for p in sorted(staging.iterdir()) if p.is_file()}
             meta = {"key": key.to_json(), "files": files, "assignment": assignment,
                     "compile_ms": round(compile_ms, 1)}

@@ -16,7 +16,7 @@ import av
 import numpy as np
 
 from kinetoscope.engine.errors import BadVideo
-from kinetoscope.engine.probe import FFMPEG_ERRORS, VideoInfo, open_container, probe, video_stream
+from kinetoscope.engine.media.probe import FFMPEG_ERRORS, VideoInfo, open_container, probe, video_stream
 
 # Jumping further ahead than this seeks instead of decoding every frame in between.
 _SEEK_AHEAD_S = 2.0

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import logging
 import os
 import re
-import shutil
 import socket
 import threading
 import time
@@ -31,7 +29,8 @@ from pathlib import Path
 
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.errors import KinetoscopeError
-from kinetoscope.engine.http_client import NetworkError, Response, Timeouts, check_url, open_url
+from kinetoscope.engine.files import DiskFull, require_free_space, sha256_file
+from kinetoscope.engine.modelfiles.http_client import NetworkError, Response, Timeouts, check_url, open_url
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +44,6 @@ _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
 class DownloadRefused(KinetoscopeError):
     """The server offers something the app will not download (too big, a web page, not a zip)."""
-
-
-class DiskFull(KinetoscopeError):
-    """Not enough free space for the download or the install."""
 
 
 class _Restart(Exception):
@@ -228,7 +223,7 @@ def _attempt(url: str, dest: Path, cancel: CancelToken | None,
             discard_partial(dest)
         new_state = PartState(url=url, etag=resp.header("ETag"), last_modified=resp.header("Last-Modified"),
                               total=total)
-        _check_space(part.parent, (total or 0) - start)
+        require_free_space(part.parent, (total or 0) - start, "for the download")
         _write_state(dest, new_state)
         with _CancelWatch(cancel, resp):
             _stream(resp, part, start, total, max_bytes, new_state.validator is not None,
@@ -280,13 +275,6 @@ def _accept(resp: Response, dest: Path, state: PartState | None, have: int, max_
         raise DownloadRefused(f"The server says the file is {_mb(total)}, more than a model needs "
                               f"(limit {_mb(max_bytes)}); not downloading it.", detail=resp.url)
     return start, total
-
-
-def _check_space(folder: Path, needed: int) -> None:
-    free = shutil.disk_usage(folder).free
-    if needed > 0 and needed > free:
-        raise DiskFull(f"Not enough disk space: the download needs {_mb(needed)} but only {_mb(free)} "
-                       f"is free in {folder}.")
 
 
 def _stream(resp: Response, part: Path, start: int, total: int | None, max_bytes: int, resumable: bool,
@@ -373,13 +361,10 @@ class _CancelWatch:
 
 def _finish(dest: Path, url: str, size: int, resumed_from: int) -> DownloadResult:
     part = part_path(dest)
-    digest = hashlib.sha256()
-    with open(part, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
+    digest = sha256_file(part)
     os.replace(part, dest)
     sidecar_path(dest).unlink(missing_ok=True)
-    return DownloadResult(path=dest, url=url, size=size, sha256=digest.hexdigest(), resumed_from=resumed_from)
+    return DownloadResult(path=dest, url=url, size=size, sha256=digest, resumed_from=resumed_from)
 
 
 def fetch_bytes(url: str, *, max_bytes: int = 1 << 20, timeouts: Timeouts = Timeouts()) -> bytes:

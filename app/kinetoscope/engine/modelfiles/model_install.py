@@ -14,7 +14,6 @@ and for every unpacked file its size and SHA-256. `verify_model` re-hashes again
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -26,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from kinetoscope.engine import paths
-from kinetoscope.engine.archive import MAX_UNPACKED_BYTES, check_zip, extract_zip_atomically, replace_dir
-from kinetoscope.engine.bundle import ModelBundle, open_bundle
+from kinetoscope.engine.modelfiles.archive import MAX_UNPACKED_BYTES, check_zip, extract_zip_atomically, replace_dir
+from kinetoscope.engine.modelfiles.bundle import ModelBundle, open_bundle
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.catalog import MODEL_ID, PRECISION
-from kinetoscope.engine.download import DiskFull
+from kinetoscope.engine.modelfiles.catalog import MODEL_ID, PRECISION
+from kinetoscope.engine.files import DiskFull, require_free_space, sha256_file
 from kinetoscope.engine.errors import BadInput, KinetoscopeError, ModelError
 
 MANIFEST = "kinetoscope-install.json"
@@ -118,16 +117,6 @@ def read_manifest(folder: Path) -> Manifest | None:
         return None
 
 
-def _sha256(path: Path, cancel: CancelToken | None = None) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _files_of(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
 
@@ -161,13 +150,6 @@ def _check_loads(bundle: ModelBundle, label: str) -> None:
         raise ModelError(f"{label} holds a model that ONNX Runtime cannot load.", detail=str(exc)) from exc
 
 
-def _needs_space(folder: Path, needed: int, what: str) -> None:
-    free = shutil.disk_usage(folder).free
-    if needed > free:
-        raise DiskFull(f"Not enough disk space to install {what}: it needs {needed / 1e6:.0f} MB, "
-                       f"{free / 1e6:.0f} MB is free.")
-
-
 def _disk_errors(what: str) -> Callable[[OSError], KinetoscopeError]:
     def convert(exc: OSError) -> KinetoscopeError:
         if exc.errno == errno.ENOSPC:
@@ -187,7 +169,7 @@ def install_zip(zip_path: Path, *, expect: tuple[str, str] | None = None, source
     members = check_zip(zip_path)
     staging = _staging_dir()
     try:
-        _needs_space(staging, sum(m.file_size for m in members), label)
+        require_free_space(staging, sum(m.file_size for m in members), f"to install {label}")
         stage("Unpacking…")
         try:
             # Named after the zip: without metadata.json, the bundle's id and precision are
@@ -201,7 +183,7 @@ def install_zip(zip_path: Path, *, expect: tuple[str, str] | None = None, source
             cancel.raise_if_cancelled()
         root = _bundle_root(unpacked)
         src = source or InstallSource(path=str(zip_path.resolve()))
-        return _validate_and_place(root, label, expect, src, (_sha256(zip_path), zip_path.stat().st_size),
+        return _validate_and_place(root, label, expect, src, (sha256_file(zip_path), zip_path.stat().st_size),
                                    cancel, stage)
     except OSError as exc:
         raise _disk_errors(label)(exc) from exc
@@ -225,7 +207,7 @@ def import_model(path: Path, *, cancel: CancelToken | None = None, on_stage: Sta
         raise ModelError(f"{path.name} is {total / 1e9:.1f} GB, more than a model bundle needs.")
     staging = _staging_dir()
     try:
-        _needs_space(staging, total, path.name)
+        require_free_space(staging, total, f"to install {path.name}")
         stage("Copying…")
         root = staging / path.name
         shutil.copytree(path, root, ignore=shutil.ignore_patterns(MANIFEST))
@@ -253,7 +235,7 @@ def _validate_and_place(root: Path, label: str, expect: tuple[str, str] | None, 
     if cancel is not None:
         cancel.raise_if_cancelled()
     stage("Recording checksums…")
-    files = {p.relative_to(root).as_posix(): FileRecord(p.stat().st_size, _sha256(p, cancel)) for p in _files_of(root)}
+    files = {p.relative_to(root).as_posix(): FileRecord(p.stat().st_size, sha256_file(p, cancel)) for p in _files_of(root)}
     manifest = Manifest(model_id=model_id, precision=precision, name=bundle.name, source=source,
                         archive_sha256=archive[0] if archive else None, archive_size=archive[1] if archive else None,
                         installed_at=_now_utc(), files=files)
@@ -311,7 +293,7 @@ def verify_model(model_id: str, precision: str, *, cancel: CancelToken | None = 
         path = folder / rel
         if not path.is_file():
             problems.append(f"{rel} is missing")
-        elif path.stat().st_size != record.size or _sha256(path, cancel) != record.sha256:
+        elif path.stat().st_size != record.size or sha256_file(path, cancel) != record.sha256:
             problems.append(f"{rel} was changed")
     for path in _files_of(folder):
         rel = path.relative_to(folder).as_posix()

@@ -15,86 +15,25 @@ import gc
 import platform
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 
-from kinetoscope.engine.bench_results import (Agreement, BenchEvent, BenchResult, CellKey, CellReady, CellResult,
+from kinetoscope.engine.bench.bench_results import (Agreement, BenchEvent, BenchResult, CellKey, CellReady, CellResult,
                                               LoadFigures, RunSample, Speedup, Stage, agreement)
-from kinetoscope.engine.bench_stats import LatencyStats, ratio_of_medians
-from kinetoscope.engine.bundle import ModelBundle
+from kinetoscope.engine.bench.bench_setup import BenchConfig, BenchInput
+from kinetoscope.engine.bench.bench_stats import LatencyStats, ratio_of_medians
+from kinetoscope.engine.modelfiles.bundle import ModelBundle
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.context_cache import ContextCache, qnn_package_version
+from kinetoscope.engine.inference.context_cache import ContextCache, qnn_package_version
 from kinetoscope.engine.memory import current_rss_mb
-from kinetoscope.engine.recipe import InputRecipe, with_views
-from kinetoscope.engine.session import CpuConfig, ModelSession, forget_compiled_context
-
-
-# -- configuration and input -----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class BenchConfig:
-    """What to run. `measure_cold` recompiles for the NPU (discarding its cached context) so that
-    both the cold and the cached start are measured; `overhead_runs` of the measured runs also
-    time the bare onnxruntime call."""
-
-    devices: tuple[str, ...] = ("cpu", "npu")
-    runs: int = 20
-    warmup: int = 3
-    measure_cold: bool = True
-    use_context_cache: bool = True
-    overhead_runs: int = 10
-    cpu: CpuConfig = CpuConfig()
-    tune_cpu: bool = False      # try `cpu_candidates()` first and run the CPU cells with the fastest
-    tune_rounds: int = 5
-
-
-@dataclass(frozen=True)
-class BenchInput:
-    """The model inputs the runs cycle through: one prepared tensor per view, as the recipe shapes it."""
-
-    description: str
-    views: tuple[np.ndarray, ...] = field(repr=False)
-
-
-def synthetic_input(recipe: InputRecipe, views: int = 5, seed: int = 0) -> BenchInput:
-    """A fixed synthetic input: one clip per motion, rendered and prepared as the model would see it."""
-    from kinetoscope.engine.preprocess import center_crop, to_model_input
-    from kinetoscope.engine.synthetic import MOTION_LABELS, random_spec, render_clip
-
-    rng = np.random.default_rng(seed)
-    height, width = recipe.resize.output_size(320, 240)
-    fps = recipe.sampling.fps or 15.0
-    tensors = []
-    motions = [MOTION_LABELS[i % len(MOTION_LABELS)] for i in range(views)]
-    for motion in motions:
-        spec = random_spec(rng, motion)
-        frames = render_clip(spec, width, height, fps, recipe.frames)
-        tensors.append(to_model_input(center_crop(frames, recipe.crop), recipe))
-    return BenchInput(f"synthetic clip set ({views} views: {', '.join(motions)}; seed {seed})", tuple(tensors))
-
-
-def clip_input(clip: str | Path, recipe: InputRecipe, views: int = 5) -> BenchInput:
-    """The views the classifier would see for `clip` (decoded and preprocessed once, up front)."""
-    from kinetoscope.engine.preprocess import center_crop, to_model_input
-    from kinetoscope.engine.sampling import ClipSampler
-    from kinetoscope.engine.video import VideoReader
-
-    clip = Path(clip)
-    recipe = with_views(recipe, views)
-    with VideoReader(clip, resize=recipe.resize) as reader:
-        plan = ClipSampler(recipe).plan(reader.info)
-        tensors = tuple(to_model_input(center_crop(v.rgb, recipe.crop), recipe)
-                        for v in reader.read_views(plan.views))
-    return BenchInput(f"{clip.name} ({len(tensors)} views)", tensors)
+from kinetoscope.engine.inference.session import CpuConfig, ModelSession, forget_compiled_context
 
 
 def bench_precisions(model: str) -> list[str]:
     """The benchmarkable precisions installed for a model id (float first); [] for a path."""
-    from kinetoscope.engine.model_store import PRECISIONS, available_models
+    from kinetoscope.engine.modelfiles.model_store import PRECISIONS, available_models
 
     found = {m.precision for m in available_models() if m.model_id == model}
     return [p for p in PRECISIONS if p in found]
@@ -103,9 +42,9 @@ def bench_precisions(model: str) -> list[str]:
 def open_bench_bundles(model: str, precisions: Sequence[str] | None = None) -> list[ModelBundle]:
     """The bundles to compare: `model` is an id (every installed precision by default, or those
     named) or a path to one bundle. Raises ModelError."""
-    from kinetoscope.engine.bundle import open_bundle
+    from kinetoscope.engine.modelfiles.bundle import open_bundle
     from kinetoscope.engine.errors import ModelError
-    from kinetoscope.engine.model_store import resolve_model
+    from kinetoscope.engine.modelfiles.model_store import resolve_model
 
     installed = bench_precisions(model)
     if not installed:  # a path, or an unknown id (resolve_model says which)

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from kinetoscope.engine.recipe import FrameSampling, InputRecipe
+from kinetoscope.engine.modelfiles.recipe import FrameSampling, InputRecipe
 
 if TYPE_CHECKING:
-    from kinetoscope.engine.probe import VideoInfo
+    from kinetoscope.engine.media.probe import VideoInfo
 
 # The reference leaves clips within half a frame per second of 15 fps untouched.
 _NO_RESAMPLE_TOLERANCE = 0.5

@@ -14,12 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from kinetoscope.engine import bundled_data, paths
-from kinetoscope.engine.archive import extract_zip_atomically, sha256_file
-from kinetoscope.engine.catalog import known_recipe
+from kinetoscope.engine import paths
+from kinetoscope.engine.modelfiles import bundled_data
+from kinetoscope.engine.files import sha256_file
+from kinetoscope.engine.modelfiles.archive import extract_zip_atomically
+from kinetoscope.engine.modelfiles.catalog import known_recipe
 from kinetoscope.engine.errors import ModelError
-from kinetoscope.engine.onnx_graph import GraphSummary, TensorInfo, read_graph_summary
-from kinetoscope.engine.recipe import RECIPE_FORMAT, RECIPE_KEY, GraphInput, InputRecipe, resolve_recipe
+from kinetoscope.engine.modelfiles.onnx_graph import GraphSummary, TensorInfo, read_graph_summary
+from kinetoscope.engine.modelfiles.recipe import RECIPE_FORMAT, RECIPE_KEY, GraphInput, InputRecipe, resolve_recipe
 
 QUANTIZED_DTYPES = {"uint8": np.uint8, "int8": np.int8, "uint16": np.uint16, "int16": np.int16}
 KINETICS_CLASSES = 400

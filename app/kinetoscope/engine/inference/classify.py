@@ -15,15 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from kinetoscope.engine.bundle import ModelBundle, open_bundle
+from kinetoscope.engine.modelfiles.bundle import ModelBundle, open_bundle
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.memory import peak_rss_mb
-from kinetoscope.engine.preprocess import center_crop, to_model_input
-from kinetoscope.engine.recipe import InputRecipe, with_views
-from kinetoscope.engine.results import ClipResult, DeviceReport, ModelRef, Timings, ViewResult, top_k
-from kinetoscope.engine.sampling import ClipSampler
-from kinetoscope.engine.session import CpuConfig, ModelSession
-from kinetoscope.engine.video import VideoInfo, VideoReader
+from kinetoscope.engine.media.preprocess import center_crop, to_model_input
+from kinetoscope.engine.modelfiles.recipe import InputRecipe, with_views
+from kinetoscope.engine.inference.results import ClipResult, DeviceReport, ModelRef, Timings, ViewResult, top_k
+from kinetoscope.engine.media.sampling import ClipSampler
+from kinetoscope.engine.inference.session import CpuConfig, ModelSession
+from kinetoscope.engine.media.video import VideoInfo, VideoReader
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ class VideoClassifier:
         if isinstance(model, ModelBundle):
             bundle = model
         else:
-            from kinetoscope.engine.model_store import resolve_model
+            from kinetoscope.engine.modelfiles.model_store import resolve_model
 
             bundle = open_bundle(resolve_model(str(model), precision) if isinstance(model, str) else model)
         return cls(ModelSession(bundle, device, cpu=cpu, use_context_cache=use_context_cache))

@@ -28,11 +28,11 @@ from typing import Protocol
 import av
 import numpy as np
 
-from kinetoscope.engine.frame_source import TimedFrame
-from kinetoscope.engine.preprocess import center_crop, to_model_input
-from kinetoscope.engine.recipe import InputRecipe
-from kinetoscope.engine.results import Prediction, top_k
-from kinetoscope.engine.video import interpolation_for
+from kinetoscope.engine.media.frame_source import TimedFrame
+from kinetoscope.engine.media.preprocess import center_crop, to_model_input
+from kinetoscope.engine.modelfiles.recipe import InputRecipe
+from kinetoscope.engine.inference.results import Prediction, top_k
+from kinetoscope.engine.media.video import interpolation_for
 
 log = logging.getLogger(__name__)
 

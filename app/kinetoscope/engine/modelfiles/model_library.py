@@ -14,15 +14,15 @@ from pathlib import Path
 
 from kinetoscope.engine import paths
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.catalog import Catalog, CatalogEntry
-from kinetoscope.engine.download import (MAX_DOWNLOAD_BYTES, DownloadProgress, PartialDownload, discard_partial,
+from kinetoscope.engine.modelfiles.catalog import Catalog, CatalogEntry
+from kinetoscope.engine.modelfiles.download import (MAX_DOWNLOAD_BYTES, DownloadProgress, PartialDownload, discard_partial,
                                          download_file, partial_download)
 from kinetoscope.engine.errors import BadInput, Busy, KinetoscopeError, ModelError
-from kinetoscope.engine.file_lock import FileLock, held_elsewhere
-from kinetoscope.engine.http_client import Timeouts
-from kinetoscope.engine.model_install import (InstallSource, Manifest, folder_bytes, install_zip, installed_dir,
+from kinetoscope.engine.modelfiles.file_lock import FileLock, held_elsewhere
+from kinetoscope.engine.modelfiles.http_client import Timeouts
+from kinetoscope.engine.modelfiles.model_install import (InstallSource, Manifest, folder_bytes, install_zip, installed_dir,
                                               quick_problems, read_manifest)
-from kinetoscope.engine.model_store import available_models
+from kinetoscope.engine.modelfiles.model_store import available_models
 
 
 class Status(str, Enum):

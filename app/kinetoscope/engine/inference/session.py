@@ -12,12 +12,12 @@ import numpy as np
 import onnxruntime as ort
 import psutil
 
-from kinetoscope.engine.bundle import QUANTIZED_DTYPES, ModelBundle
-from kinetoscope.engine.context_cache import CTX_NAME, ContextCache, ContextKey
-from kinetoscope.engine.devices import (CPU_EP, QNN_EP, npu_is_simulated, qnn_ep_devices,
+from kinetoscope.engine.modelfiles.bundle import QUANTIZED_DTYPES, ModelBundle
+from kinetoscope.engine.inference.context_cache import CTX_NAME, ContextCache, ContextKey
+from kinetoscope.engine.inference.devices import (CPU_EP, QNN_EP, npu_is_simulated, qnn_ep_devices,
                                          qnn_provider_options)
 from kinetoscope.engine.errors import DeviceError, ModelError
-from kinetoscope.engine.results import DeviceReport
+from kinetoscope.engine.inference.results import DeviceReport
 
 log = logging.getLogger(__name__)
 DEVICES = ("cpu", "npu")

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kinetoscope.engine import bundled_data, paths
+from kinetoscope.engine import paths
+from kinetoscope.engine.modelfiles import bundled_data
 from kinetoscope.engine.errors import ModelError
 
 DEMO_MODEL_ID = "motion_demo"

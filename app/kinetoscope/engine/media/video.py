@@ -23,9 +23,9 @@ from typing import Iterator, Sequence
 import av
 import numpy as np
 
-from kinetoscope.engine.probe import FFMPEG_ERRORS, VideoInfo, bad_video, open_container, probe, video_stream
-from kinetoscope.engine.recipe import Resize
-from kinetoscope.engine.sampling import ViewSpec
+from kinetoscope.engine.media.probe import FFMPEG_ERRORS, VideoInfo, bad_video, open_container, probe, video_stream
+from kinetoscope.engine.modelfiles.recipe import Resize
+from kinetoscope.engine.media.sampling import ViewSpec
 
 log = logging.getLogger(__name__)
 

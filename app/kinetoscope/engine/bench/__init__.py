@@ -1,0 +1,1 @@
+"""Benchmarks: NPU against CPU, latency statistics, results records, memory."""

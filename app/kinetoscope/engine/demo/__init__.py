@@ -1,0 +1,1 @@
+"""The motion renderer behind the bundled demo model and the tests (numpy only)."""

@@ -1,0 +1,1 @@
+"""Clips: probing, streaming decode, frame sampling, preprocessing, preview frames, camera frames."""
