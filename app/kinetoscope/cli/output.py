@@ -55,6 +55,8 @@ def format_clip_result(result: ClipResult) -> str:
         f"Clip     {result.clip}  ({result.clip_duration_s:.1f} s)",
         f"Model    {result.model.name}  ({result.model.id}, {result.model.precision})",
         f"Device   {result.device.summary()}",
+        *([f"Input    {result.model.recipe.describe()}"] if result.model.recipe else []),
+        *([f"Note     {result.model.labels_note}"] if result.model.labels_note else []),
         "",
         "Top 5",
     ]

@@ -339,8 +339,9 @@ class MainWindow(QMainWindow):
     def _show_summary(self, result: ClipResult) -> None:
         self.last_device = result.device
         m = result.model
+        note = f" · {m.labels_note}" if m.labels_note else ""
         self._status(f"{result.device.summary()} · {m.name} ({m.precision}) · {len(result.views)} views "
-                     f"in {result.timings.total_ms / 1000:.1f} s")
+                     f"in {result.timings.total_ms / 1000:.1f} s{note}")
 
     def _update_clip_actions(self) -> None:
         self.actions_.remove_clips.setEnabled(bool(self.queue.selectedItems()))

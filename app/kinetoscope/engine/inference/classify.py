@@ -97,7 +97,7 @@ def classify_clip(
                       inference_ms=inference_s * 1000, total_ms=session.load_ms + elapsed_ms)
     return ClipResult(
         clip=clip,
-        model=ModelRef(bundle.model_id, bundle.name, bundle.precision, bundle.source),
+        model=ModelRef(bundle.model_id, bundle.name, bundle.precision, bundle.source, recipe, bundle.labels_note),
         device=session.report,
         views=tuple(results),
         probs=mean,

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from kinetoscope.engine.modelfiles.recipe import InputRecipe
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -97,6 +99,8 @@ class ModelRef:
     name: str
     precision: str
     path: Path
+    recipe: InputRecipe | None = None  # how the clip was turned into this model's input
+    labels_note: str = ""              # set when the model names no classes ("class N" shown)
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,9 @@ class ClipResult:
             "views": [v.to_json() for v in self.views],
             "device": self.device.to_json(),
             "model": {"id": self.model.id, "name": self.model.name,
-                      "precision": self.model.precision, "path": str(self.model.path)},
+                      "precision": self.model.precision, "path": str(self.model.path),
+                      "input_recipe": self.model.recipe.to_json() if self.model.recipe else None,
+                      "labels_note": self.model.labels_note},
             "timings_ms": self.timings.to_json(),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
         }
