@@ -73,8 +73,9 @@ class Resize:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"size": list(self.size)} if self.size else {"short_side": self.short_side}
-        if self.antialias:
-            data["antialias"] = True
+        # Explicit whenever it differs from what reading the JSON back would assume (on for short_side).
+        if self.antialias or self.short_side is not None:
+            data["antialias"] = self.antialias
         return data
 
 
@@ -208,6 +209,11 @@ def _build(data: dict[str, Any], graph: GraphInput, origin: str, output_is_proba
     crop = graph.crop if None not in graph.crop else (_int_pair(data["crop"], "crop", model) if "crop" in data else None)
     if "frames" in data and graph.frames and _positive_int(data["frames"], "frames", model) != graph.frames:
         raise ModelError(f"{model}: metadata.json declares {data['frames']} frames per view; the graph takes {graph.frames}.")
+    declared_crop = _int_pair(data["crop"], "crop", model) if "crop" in data else None
+    if declared_crop and any(g is not None and g != d for g, d in zip(graph.crop, declared_crop)):
+        taken = "x".join(str(d) if d else "?" for d in graph.crop)
+        raise ModelError(f"{model}: metadata.json declares a {declared_crop[0]}x{declared_crop[1]} crop; "
+                         f"the graph takes {taken}.")
     missing = [key for key, value in (("frames", frames), ("crop", crop)) if value is None]
     missing += [key for key in ("sampling", "resize") if key not in data]
     if missing:
