@@ -55,7 +55,11 @@ def test_json_output_is_one_object_with_the_contract(media, tiny_zip):
     assert all(len(v["top5"]) == 5 for v in result["views"])
     assert result["device"] | {} and result["device"]["requested"] == "cpu" and result["device"]["used"] == "cpu"
     assert result["device"]["simulated"] is False and result["device"]["fallback_nodes"] == []
-    assert result["model"] == {"id": "tiny", "name": "Tiny", "precision": "float", "path": str(tiny_zip)}
+    assert result["model"] == {"id": "tiny", "name": "Tiny", "precision": "float", "path": str(tiny_zip),
+                               "input_recipe": result["model"]["input_recipe"], "labels_note": ""}
+    assert result["model"]["input_recipe"] == {
+        "frames": 16, "crop": [112, 112], "sampling": {"fps": 15.0}, "views": 5, "resize": {"size": [128, 171]},
+        "values": "unit", "channels": "rgb", "layout": "ncthw", "output": "probabilities", "origin": "graph"}
     assert set(result["timings_ms"]) == {"load", "decode", "preprocess", "inference", "total"}
     assert result["timings_ms"]["total"] >= result["timings_ms"]["inference"] > 0
     assert result["peak_rss_mb"] > 10

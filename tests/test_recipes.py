@@ -260,8 +260,6 @@ def test_to_model_input_puts_blue_first_for_a_bgr_model():
         np.testing.assert_allclose(tensor[0, c], crops[..., rgb_channel] / 255.0, atol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="preprocess.py flips a BGR model's channels before applying the "
-                   "declared mean/std, so the README's {\"mean\": [r, g, b]} is applied as [b, g, r]")
 def test_a_bgr_models_mean_and_std_are_given_in_rgb_order_as_the_readme_says():
     recipe = _resolve(160, 8, declared=DECLARED_160)  # bgr, mean [r, g, b] = [0.1, 0.2, 0.3]
     crops = _crops(8, 160)

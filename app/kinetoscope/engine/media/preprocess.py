@@ -38,6 +38,8 @@ def to_model_input(crops: np.ndarray, recipe: InputRecipe) -> np.ndarray:
         per_channel = (1, 1, 1, 1, 3)
     np.divide(out, np.float32(255.0), out=out)
     if not recipe.values.is_unit:
-        out -= np.asarray(recipe.values.mean, np.float32).reshape(per_channel)
-        out /= np.asarray(recipe.values.std, np.float32).reshape(per_channel)
+        # The recipe gives mean and std in RGB order; the channels may already be BGR here.
+        order = slice(None, None, -1) if recipe.channels == "bgr" else slice(None)
+        out -= np.asarray(recipe.values.mean, np.float32)[order].reshape(per_channel)
+        out /= np.asarray(recipe.values.std, np.float32)[order].reshape(per_channel)
     return out

@@ -168,9 +168,12 @@ def _kinetoscope_key(meta: dict[str, Any], source: Path) -> dict[str, Any]:
     if unknown:
         raise ModelError(f"{source.name}: unknown key {sorted(unknown)[0]!r} under \"{RECIPE_KEY}\" in metadata.json "
                          "(known: format, recipe, labels).")
-    if ours.get("format", RECIPE_FORMAT) != RECIPE_FORMAT:
-        raise ModelError(f"{source.name}: \"{RECIPE_KEY}\" format {ours.get('format')!r} is newer than this "
-                         f"Kinetoscope understands ({RECIPE_FORMAT}); update Kinetoscope.")
+    fmt = ours.get("format", RECIPE_FORMAT)
+    if fmt != RECIPE_FORMAT or isinstance(fmt, bool):
+        newer = isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > RECIPE_FORMAT
+        raise ModelError(f"{source.name}: \"{RECIPE_KEY}\" format {fmt!r} " + (
+            f"is newer than this Kinetoscope understands ({RECIPE_FORMAT}); update Kinetoscope." if newer
+            else f"is not valid; the format is {RECIPE_FORMAT}."))
     if "recipe" in ours and not isinstance(ours["recipe"], dict):
         raise ModelError(f"{source.name}: \"{RECIPE_KEY}\".recipe in metadata.json must be an object.")
     labels = ours.get("labels")

@@ -221,7 +221,7 @@ def _build(data: dict[str, Any], graph: GraphInput, origin: str, output_is_proba
         raise ModelError(
             f"{model} takes {size} frames, for which Kinetoscope knows no input recipe: declare "
             f"{', '.join(repr(m) for m in missing)} under \"{RECIPE_KEY}\": {{\"recipe\": {{…}}}} in its metadata.json "
-            "(see the README, 'Using your own model').")
+            "(see the README, 'The \"kinetoscope\" key: describing your own export').")
     assert frames is not None and crop is not None
     layout = _choice(data.get("layout", graph.layout), LAYOUTS, "layout", model)
     if layout != graph.layout:
