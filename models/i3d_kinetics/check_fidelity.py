@@ -33,7 +33,7 @@ import onnxruntime as ort  # noqa: E402
 
 import clips  # noqa: E402
 from checkpoint import fetch_sdist  # noqa: E402
-from config import FRAMES, HERE, INPUT_NAME, LOGITS_NAME, MEDIA, MODEL_ID, RECIPE, cache_dir  # noqa: E402
+from config import FRAMES, HERE, INPUT_NAME, LABELS, LOGITS_NAME, MEDIA, MODEL_ID, RECIPE, cache_dir  # noqa: E402
 from network import with_logits_output  # noqa: E402
 
 REFERENCE_PACKAGES = ["jax", "jaxlib", "flax"]
@@ -137,6 +137,7 @@ def check_w8a8(float_model: onnx.ModelProto, w8a8_model: onnx.ModelProto) -> dic
     """Top-1 agreement and max |Δp| of w8a8 against float, per view and per clip, under the recipe."""
     frames = float_model.graph.input[0].type.tensor_type.shape.dim[2].dim_value
     f_sess, q_sess = session(float_model), session(w8a8_model)
+    labels = LABELS.read_text().splitlines()
     rows, worst, view_agree, view_count = [], 0.0, 0, 0
     for path in clips.media_clips(MEDIA):
         views = clips.views_of(clips.decode(path), RECIPE["sampling"], frames, RECIPE["views"])
@@ -146,9 +147,13 @@ def check_w8a8(float_model: onnx.ModelProto, w8a8_model: onnx.ModelProto) -> dic
         view_count += len(views)
         diff = max(float(np.abs(a - b).max()) for a, b in zip(pf, pq))
         worst = max(worst, diff)
-        clip_same = int(np.sum(pf, 0).argmax()) == int(np.sum(pq, 0).argmax())
-        rows.append({"clip": path.name, "clip_top1_same": clip_same, "max_abs_prob_diff": diff})
+        mean_f, mean_q = np.mean(pf, 0), np.mean(pq, 0)
+        clip_same = int(mean_f.argmax()) == int(mean_q.argmax())
+        top5 = [(labels[i], round(float(mean_f[i]), 3)) for i in np.argsort(-mean_f)[:5]]
+        rows.append({"clip": path.name, "clip_top1_same": clip_same, "max_abs_prob_diff": diff,
+                     "float_top5": top5, "w8a8_top1": [labels[int(mean_q.argmax())], round(float(mean_q.max()), 3)]})
         print(f"  {path.name:36s} clip top-1 {'same' if clip_same else 'DIFFERENT'}  max|Δp| {diff:.3f}")
+        print(f"    float top-5: {top5}; w8a8 top-1: {rows[-1]['w8a8_top1']}")
     print(f"w8a8 vs float: {view_agree}/{view_count} views and "
           f"{sum(r['clip_top1_same'] for r in rows)}/{len(rows)} clips agree on top-1; max |Δp| {worst:.3f}")
     return {"views_top1_agree": f"{view_agree}/{view_count}", "clips": rows, "max_abs_prob_diff": worst}
