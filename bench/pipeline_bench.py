@@ -7,8 +7,11 @@ Both run the same model on the CPU, so the difference is decoding and preprocess
 Each measurement runs in a fresh process, because peak RSS is a per-process figure; runs of the
 two pipelines are interleaved so machine noise hits both alike; medians are reported.
 
-    .venv/bin/python bench/pipeline_bench.py [--runs 5] [--long-runs 3]
+    .venv/bin/python bench/pipeline_bench.py [--runs 5] [--long-runs 3] [--model ID] [--baseline DIR]
 
+`--model` takes an installed or bundled model id (default: the demo model). `--baseline DIR` also
+runs the engine of another checkout (e.g. a `git worktree` of an earlier commit), interleaved with
+this one, so a change's cost is measured against its baseline in the same run of the machine.
 Generated clips are cached in bench/out/ (not committed).
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -28,7 +32,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
-MODEL = "motion_demo"
+DEFAULT_MODEL = "motion_demo"
 
 
 def make_clip(path: Path, width: int, height: int, fps: int, seconds: float) -> Path:
@@ -53,19 +57,33 @@ def make_clip(path: Path, width: int, height: int, fps: int, seconds: float) -> 
     return path
 
 
-def worker(kind: str, clip: str) -> None:
+def _engine_api():
+    """open_bundle, resolve_model, ModelSession, classify_clip, peak_rss_mb of whichever checkout is
+    on the path: this one's layout, or the flat engine of commits before the engine's subpackages."""
+    try:
+        from kinetoscope.engine.inference.classify import classify_clip
+        from kinetoscope.engine.inference.session import ModelSession
+        from kinetoscope.engine.memory import peak_rss_mb
+        from kinetoscope.engine.modelfiles.bundle import open_bundle
+        from kinetoscope.engine.modelfiles.model_store import resolve_model
+    except ImportError:
+        from kinetoscope.engine.bundle import open_bundle  # type: ignore[no-redef]
+        from kinetoscope.engine.classify import classify_clip  # type: ignore[no-redef]
+        from kinetoscope.engine.memory import peak_rss_mb  # type: ignore[no-redef]
+        from kinetoscope.engine.model_store import resolve_model  # type: ignore[no-redef]
+        from kinetoscope.engine.session import ModelSession  # type: ignore[no-redef]
+    return open_bundle, resolve_model, ModelSession, classify_clip, peak_rss_mb
+
+
+def worker(kind: str, clip: str, model: str) -> None:
     """One measurement in this fresh process; prints a JSON line."""
     sys.path.insert(0, str(REPO / "tests"))
-    from kinetoscope.engine.modelfiles.bundle import open_bundle
-    from kinetoscope.engine.inference.classify import classify_clip
-    from kinetoscope.engine.memory import peak_rss_mb
-    from kinetoscope.engine.modelfiles.model_store import resolve_model
-    from kinetoscope.engine.inference.session import ModelSession
+    open_bundle, resolve_model, ModelSession, classify_clip, peak_rss_mb = _engine_api()
 
-    session = ModelSession(open_bundle(resolve_model(MODEL, "float")), "cpu")
+    session = ModelSession(open_bundle(resolve_model(model, "float")), "cpu")
     started = time.perf_counter()
-    if kind == "engine":
-        result = classify_clip(clip, session)
+    if kind in ("engine", "baseline"):
+        result = classify_clip(clip, session, views=5)
         top1 = result.top5[0].label
     else:
         from reference_preprocessing import reference_views
@@ -76,8 +94,12 @@ def worker(kind: str, clip: str) -> None:
     print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak_rss_mb(), "top1": top1}))
 
 
-def measure(kind: str, clip: Path) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--worker", kind, str(clip)], capture_output=True, text=True)
+def measure(kind: str, clip: Path, model: str, baseline: Path | None = None) -> dict:
+    env = dict(os.environ)
+    if kind == "baseline" and baseline is not None:
+        env["PYTHONPATH"] = str(baseline / "app")
+    proc = subprocess.run([sys.executable, __file__, "--worker", kind, str(clip), model], capture_output=True,
+                          text=True, env=env)
     if proc.returncode != 0:
         raise SystemExit(f"{kind} run failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -93,7 +115,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="runs per pipeline on the 10 s clip")
     parser.add_argument("--long-runs", type=int, default=3, help="runs of the engine on the 10-minute clip")
-    parser.add_argument("--worker", nargs=2, metavar=("KIND", "CLIP"), help=argparse.SUPPRESS)
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="model id (default: the demo model)")
+    parser.add_argument("--baseline", type=Path, help="another checkout whose engine runs interleaved with this one")
+    parser.add_argument("--worker", nargs=3, metavar=("KIND", "CLIP", "MODEL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(*args.worker)
@@ -103,25 +127,36 @@ def main() -> None:
     short = make_clip(OUT / "bench_1080p_10s.mp4", 1920, 1080, 30, 10)
     long = make_clip(OUT / "bench_720p_10min.mp4", 1280, 720, 30, 600)
 
-    rows = {"engine": [], "naive": []}
+    rows: dict[str, list[dict]] = {"engine": [], "naive": []}
+    if args.baseline:
+        rows["baseline"] = []
     for _ in range(args.runs):
         for kind in rows:
-            rows[kind].append(measure(kind, short))
-    long_rows = [measure("engine", long) for _ in range(args.long_runs)]
+            rows[kind].append(measure(kind, short, args.model, args.baseline))
+    long_rows = [measure("engine", long, args.model) for _ in range(args.long_runs)]
+    if args.baseline:
+        long_base = [measure("baseline", long, args.model, args.baseline) for _ in range(args.long_runs)]
 
     def med(runs: list[dict], key: str) -> float:
         return statistics.median(r[key] for r in runs)
 
-    print(f"\nmodel {MODEL} (float) on the CPU, 5 views; medians of {args.runs} fresh-process runs, interleaved\n")
+    print(f"\nmodel {args.model} (float) on the CPU, 5 views; medians of {args.runs} fresh-process runs, interleaved"
+          + (f"; baseline: {args.baseline}" if args.baseline else "") + "\n")
     print("| clip | pipeline | time (s) | peak RSS (MB) | top-1 |")
     print("|---|---|---|---|---|")
     for kind, runs in rows.items():
         print(f"| 10 s 1080p30 | {kind} | {med(runs, 'seconds'):.2f} | {med(runs, 'peak_rss_mb'):.0f} | {runs[0]['top1']} |")
     print(f"| 10 min 720p30 | engine | {med(long_rows, 'seconds'):.2f} | {med(long_rows, 'peak_rss_mb'):.0f} | {long_rows[0]['top1']} |")
+    if args.baseline:
+        print(f"| 10 min 720p30 | baseline | {med(long_base, 'seconds'):.2f} | {med(long_base, 'peak_rss_mb'):.0f} | "
+              f"{long_base[0]['top1']} |")
     need = decoded_bytes(long) / 1e9
     print(f"| 10 min 720p30 | naive | not run: would hold {need:.0f} GB of decoded frames | | |")
     ratio = med(rows["engine"], "seconds") / med(rows["naive"], "seconds")
     print(f"\nengine / naive time on the 10 s clip: {ratio:.2f}")
+    if args.baseline:
+        print(f"engine / baseline time on the 10 s clip: {med(rows['engine'], 'seconds') / med(rows['baseline'], 'seconds'):.2f}; "
+              f"10 min: {med(long_rows, 'seconds') / med(long_base, 'seconds'):.2f}")
     print(f"engine peak RSS, 10 min 720p vs 10 s 1080p: {med(long_rows, 'peak_rss_mb'):.0f} MB vs "
           f"{med(rows['engine'], 'peak_rss_mb'):.0f} MB")
 

@@ -41,8 +41,10 @@ VC_RUNTIME_DLLS = ("vcruntime140.dll", "vcruntime140_1.dll", "msvcp140.dll", "ms
 VC_RUNTIME_REQUIRED = ("vcruntime140.dll", "msvcp140.dll")
 PACKAGE_DATA = REPO / "app" / "kinetoscope" / "data"
 # What the app needs of its package data folder to run offline (relative to it).
-BUNDLED_FILES = ("catalog.json", "models/motion_demo-onnx-float.zip", "models/motion_demo-onnx-w8a8.zip",
-                 "labels/kinetics400_labels.txt", "samples/sample_rotating_clockwise.mp4")
+BUNDLED_FILES = ("catalog.json", "models/i3d_kinetics-onnx-float.zip", "models/i3d_kinetics-onnx-w8a8.zip",
+                 "models/motion_demo-onnx-float.zip", "models/motion_demo-onnx-w8a8.zip",
+                 "labels/kinetics400_labels.txt", "samples/sample_arm_wrestling.mp4",
+                 "samples/sample_rotating_clockwise.mp4")
 SAMPLE_CLIP = "samples/sample_rotating_clockwise.mp4"
 # Every line Kinetoscope itself prints on stdout for `classify` (text) and `--self-test`; anything
 # else there came from a native library (the QNN HTP backend's "# LIBNATIVE: ..." line, for one).

@@ -1,5 +1,5 @@
-# The installer's targets. The top-level Makefile includes this file; it also runs on its own:
-#   make -f installer/installer.mk installer-check
+# The installer's targets, included by the top-level Makefile (run them from there: `make installer-check`;
+# the frozen app carries the bundled Kinetics-400 model, which the top-level `models` target builds).
 #
 #   installer-check  (CI, Linux) freeze the app with installer/kinetoscope.spec, run the frozen
 #                    app's --self-test (CPU and HTP simulator), a CPU classify and start its window,
@@ -32,7 +32,7 @@ installer-tools: $(INSTALLER_STAMP)
 	@makensis -VERSION >/dev/null
 	@test -x $(WINE64)
 
-installer-check: installer-tools
+installer-check: installer-tools models
 	@start=$$(date +%s); \
 	echo "==> Windows ARM64 lock file (installer/requirements-win-arm64.txt)"; \
 	$(PY) installer/check_lock.py && \

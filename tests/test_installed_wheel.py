@@ -75,7 +75,7 @@ def test_models_list_shows_the_catalog_and_the_bundled_models(installed):
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)["models"]
     bundled = {(r["id"], r["precision"]) for r in rows if r["status"] == "bundled"}
-    assert {("motion_demo", "float"), ("motion_demo", "w8a8")} <= bundled
+    assert {("motion_demo", "float"), ("motion_demo", "w8a8"), ("i3d_kinetics", "float"), ("i3d_kinetics", "w8a8")} <= bundled
     assert {"resnet_2plus1d", "resnet_mixed", "resnet_3d"} <= {r["id"] for r in rows}
 
 
@@ -83,10 +83,10 @@ def test_classify_a_bundled_sample_with_the_default_model(installed):
     where = run(installed, "python", "-c",
                 "from kinetoscope.engine import bundled_data; print(bundled_data.samples_dir())")
     samples = Path(where.stdout.strip())
-    clip = samples / "sample_rotating_clockwise.mp4"
+    clip = samples / "sample_arm_wrestling.mp4"
     proc = run(installed, "kinetoscope", "classify", str(clip), "--json")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
-    assert result["top5"][0]["label"]
+    assert result["model"]["id"] == "i3d_kinetics" and result["top5"][0]["label"] == "arm wrestling"
     assert result["device"]["used"] == "cpu"
     assert installed["venv"] in Path(result["model"]["path"]).parents

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kinetoscope.engine import paths
-from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID
+from kinetoscope.engine.modelfiles.model_store import DEFAULT_MODEL_ID
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class Settings:
     version: int = SETTINGS_VERSION
     geometry: str = ""
     splitter_state: str = ""
-    model_id: str = DEMO_MODEL_ID
+    model_id: str = DEFAULT_MODEL_ID
     precision: str = ""          # "" lets the app pick the best installed precision
     device: str = "cpu"          # "cpu" | "npu"
     views: int = 5

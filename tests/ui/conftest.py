@@ -83,17 +83,19 @@ def sample_clip() -> Path:
 @pytest.fixture
 def make_window(qapp: QApplication, demo_model: str) -> Iterator[Callable[..., object]]:
     """Open real main windows; each is closed (stopping its engine thread) after the test."""
-    from kinetoscope.settings import SettingsStore
+    from kinetoscope.settings import Settings, SettingsStore
     from kinetoscope.ui.main_window import MainWindow
 
     windows: list[MainWindow] = []
 
     def make(views: int | None = None) -> MainWindow:
-        if views is not None:
-            # As a user whose saved choice is `views` finds it: set before the window opens. Setting
-            # the spin box afterwards would start its settle timer, which then fires mid-test.
-            store = SettingsStore()
-            store.save(replace(store.load(), views=views))
+        # As a user whose saved choices are the demo model and `views` finds them: set before the
+        # window opens. Setting the spin box afterwards would start its settle timer, which then
+        # fires mid-test. (The default model is the larger Kinetics-400 one; these tests use the demo.)
+        store = SettingsStore()
+        saved = store.load()
+        model_id = demo_model if saved.model_id == Settings().model_id else saved.model_id  # a test's own choice stays
+        store.save(replace(saved, model_id=model_id, views=saved.views if views is None else views))
         window = MainWindow()
         window.clip_view.predictions.set_animated(False)
         assert views is None or window.controls.options() is None or window.controls.options().views == views

@@ -10,6 +10,7 @@ from kinetoscope.cli import bench_cmd, models_cmd
 from kinetoscope.cli.output import format_clip_result
 from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.inference.devices import device_statuses
+from kinetoscope.engine.modelfiles.model_store import default_model_id
 from kinetoscope.engine.media.video import probe
 
 
@@ -21,7 +22,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 def classify(args: argparse.Namespace, out: TextIO) -> int:
     info = probe(args.clip)  # a bad clip fails fast, before a slow model load
-    classifier = VideoClassifier.open(args.model, args.device, precision=args.precision)
+    classifier = VideoClassifier.open(args.model or default_model_id(), args.device, precision=args.precision)
     result = classifier.classify(args.clip, views=args.views, info=info)
     if args.json:
         out.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")

@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("classify", help="classify a clip and print the top-5 actions")
     p.add_argument("clip", help="a video file")
-    p.add_argument("--model", default="motion_demo", help="installed model id, release zip or folder")
+    p.add_argument("--model", help="installed model id, release zip or folder (default: I3D Kinetics-400)")
     p.add_argument("--precision", choices=("float", "w8a8", "w8a16"), help="default: float if installed")
     p.add_argument("--device", choices=("cpu", "npu"), default="cpu")
     p.add_argument("--views", type=_positive_int, help="temporal views (default: the model's recipe, 5 for AI Hub's)")

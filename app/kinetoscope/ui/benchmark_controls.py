@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from kinetoscope.engine.bench.bench_setup import BenchConfig
-from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID, available_models
+from kinetoscope.engine.modelfiles.model_store import DEFAULT_MODEL_ID, DEMO_MODEL_ID, available_models
 from kinetoscope.ui.benchmark_worker import BenchRequest
 
 PRECISIONS = ("float", "w8a8")
@@ -58,7 +58,7 @@ class BenchControls(QWidget):
     def reload_models(self) -> None:
         """List the installed (and bundled) model ids, keeping the current choice."""
         current = self.model_combo.currentData()
-        ids = sorted({m.model_id for m in available_models()}, key=lambda i: (i != DEMO_MODEL_ID, i))
+        ids = sorted({m.model_id for m in available_models()}, key=lambda i: (i != DEFAULT_MODEL_ID, i != DEMO_MODEL_ID, i))
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
         for model_id in ids:

@@ -10,7 +10,7 @@ from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QWidget
 
 from kinetoscope.engine.inference.devices import DeviceStatus
-from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID, PRECISIONS, ModelLocation
+from kinetoscope.engine.modelfiles.model_store import DEFAULT_MODEL_ID, DEMO_MODEL_ID, PRECISIONS, ModelLocation
 
 MAX_VIEWS = 32
 # Spin boxes and combo boxes change in bursts (arrow keys, wheel); one re-run per burst.
@@ -74,7 +74,7 @@ class ControlsPane(QWidget):
         """Offer these installed models; keeps the current choice when it is still there."""
         self._locations = list(locations)
         current = self.model_combo.currentData()
-        ids = sorted({m.model_id for m in locations}, key=lambda i: (i != DEMO_MODEL_ID, i))
+        ids = sorted({m.model_id for m in locations}, key=lambda i: (i != DEFAULT_MODEL_ID, i != DEMO_MODEL_ID, i))
         self.model_combo.clear()
         for model_id in ids:
             text = f"{model_id} (demo)" if model_id == DEMO_MODEL_ID else model_id

@@ -1,7 +1,7 @@
 """Where models are found by id: the user's installed models, then the ones shipped with the app.
 
-Installed models live in `<data>/models/<id>/<precision>/` (unpacked bundles); the bundled demo
-model ships as release zips `models/<id>-onnx-<precision>.zip` beside the app.
+Installed models live in `<data>/models/<id>/<precision>/` (unpacked bundles); the bundled models
+ship as release zips `<id>-onnx-<precision>.zip` in the package's data folder.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from kinetoscope.engine import paths
 from kinetoscope.engine.modelfiles import bundled_data
 from kinetoscope.engine.errors import ModelError
 
+# The Kinetics-400 model a user meets first (built by models/i3d_kinetics/), and the small motion
+# model that tests and the live demo use.
+DEFAULT_MODEL_ID = "i3d_kinetics"
 DEMO_MODEL_ID = "motion_demo"
 PRECISIONS = ("float", "w8a8", "w8a16")
 _ZIP_NAME = re.compile(r"^(?P<id>[a-z0-9_]+)-onnx-(?P<precision>[a-z0-9]+)\.zip$")
@@ -43,6 +46,13 @@ def available_models() -> list[ModelLocation]:
                 key = (match["id"], match["precision"])
                 found.setdefault(key, ModelLocation(key[0], key[1], zip_path, True))
     return list(found.values())
+
+
+def default_model_id() -> str:
+    """The model used when none is named: the Kinetics-400 model, or the demo model where a build
+    lacks it."""
+    ids = {m.model_id for m in available_models()}
+    return DEFAULT_MODEL_ID if DEFAULT_MODEL_ID in ids or DEMO_MODEL_ID not in ids else DEMO_MODEL_ID
 
 
 def resolve_model(spec: str, precision: str | None = None) -> Path:
