@@ -1,8 +1,9 @@
 """Render the main window, with the sample clip classified, to a PNG (offscreen; no display needed).
 
-    .venv/bin/python tools/render_screenshot.py [--view N] [--dark] [--out resources/screenshots/main_window.png]
+    .venv/bin/python tools/render_screenshot.py [--view N] [--dark] [--out PNG]
 
-Uses the bundled demo model and sample clip. Settings and caches go to a throwaway data folder
+Uses the default model (I3D Kinetics-400) and the arm-wrestling sample clip; writes
+resources/screenshots/main_window.png, or main_window_dark.png with --dark, unless --out says otherwise. Settings and caches go to a throwaway data folder
 unless KINETOSCOPE_HOME is set, so the user's own settings never leak into the picture.
 `--dark` renders with the Fusion style and the dark palette of tools/render_widgets.py: the
 offscreen platform has no colour scheme of its own, so this stands in for a desktop in dark mode.
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "app" / "kinetoscope" / "data" / "samples" / "sample_rotating_clockwise.mp4"
+SAMPLE = REPO / "app" / "kinetoscope" / "data" / "samples" / "sample_arm_wrestling.mp4"
 DEFAULT_OUT = REPO / "resources" / "screenshots" / "main_window.png"
 SIZE = (1360, 860)
 TIMEOUT_S = 120
@@ -26,11 +27,13 @@ TIMEOUT_S = 120
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--out", type=Path, help="where to write the PNG (default: %s)" % DEFAULT_OUT.name)
     parser.add_argument("--clip", type=Path, default=SAMPLE)
     parser.add_argument("--view", type=int, help="select this view (1-based) after classifying")
     parser.add_argument("--dark", action="store_true", help="Fusion style with a dark palette")
     args = parser.parse_args()
+    if args.out is None:
+        args.out = DEFAULT_OUT.with_name("main_window_dark.png") if args.dark else DEFAULT_OUT
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     home = os.environ.get("KINETOSCOPE_HOME") or tempfile.mkdtemp(prefix="kinetoscope-shot-")
     os.environ["KINETOSCOPE_HOME"] = home

@@ -35,7 +35,7 @@ class Settings:
     model_id: str = DEFAULT_MODEL_ID
     precision: str = ""          # "" lets the app pick the best installed precision
     device: str = "cpu"          # "cpu" | "npu"
-    views: int = 5
+    views: int = 0               # 0: as many as the model's input recipe names
     recent_files: tuple[str, ...] = ()
     last_folder: str = ""
 
@@ -71,7 +71,7 @@ class Settings:
         settings = cls(**values)
         if settings.device not in ("cpu", "npu"):
             settings = replace(settings, device="cpu")
-        if not 1 <= settings.views <= 64:
+        if not 0 <= settings.views <= 64:
             settings = replace(settings, views=defaults.views)
         return settings
 

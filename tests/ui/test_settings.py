@@ -39,7 +39,7 @@ def test_bad_files_and_values_fall_back_to_defaults(home: Path) -> None:
     assert store.load() == Settings()
     store.path.write_text(json.dumps({"views": "five", "device": "gpu", "recent_files": [1, 2], "model_id": "x"}))
     loaded = store.load()
-    assert (loaded.views, loaded.device, loaded.recent_files, loaded.model_id) == (5, "cpu", (), "x")
+    assert (loaded.views, loaded.device, loaded.recent_files, loaded.model_id) == (0, "cpu", (), "x")  # views 0: the model's own
 
 
 def test_an_unversioned_file_is_migrated(home: Path) -> None:

@@ -169,7 +169,7 @@ def test_going_back_to_earlier_options_shows_their_result_without_a_run(qapp: QA
                and window.queue.state(clip) is ClipState.DONE, what="the 3-view run")
     starts: list[Path] = []
     window.runner.started.connect(starts.append)
-    window.controls.views_spin.setValue(5)
+    window.controls.views_spin.setValue(0)  # back to "Model's default": the demo model's 5 views
     wait_until(qapp, lambda: window.clip_view.timeline.view_count() == 5, what="the 5-view result")
     _settle(qapp)
     assert starts == []

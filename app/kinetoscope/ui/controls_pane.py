@@ -43,9 +43,12 @@ class ControlsPane(QWidget):
         self.precision_combo.setAccessibleName("Precision")
         self.device_combo = QComboBox()
         self.device_combo.setAccessibleName("Device")
-        self.views_spin = QSpinBox(minimum=1, maximum=MAX_VIEWS, value=5)
+        # 0 is "as the model's input recipe says" (AI Hub's models: 5; the bundled I3D: 3).
+        self.views_spin = QSpinBox(minimum=0, maximum=MAX_VIEWS, value=0)
+        self.views_spin.setSpecialValueText("Model's default")
         self.views_spin.setAccessibleName("Views")
-        self.views_spin.setToolTip("How many evenly spaced 16-frame views of the clip the model sees")
+        self.views_spin.setToolTip("How many evenly spaced views of the clip the model sees; "
+                                   "\"Model's default\" uses the number its input recipe names")
         self.device_note = QLabel()
         self.device_note.setWordWrap(True)
         self.device_note.setEnabled(False)  # greyed: a hint, not a control

@@ -88,7 +88,7 @@ class EngineWorker(QObject):
             def on_progress(p: Progress) -> None:
                 self.progress.emit(jid, p.views_done, p.views_total)
 
-            result = classifier.classify(job.clip, views=job.views, on_view=on_view, on_progress=on_progress,
+            result = classifier.classify(job.clip, views=job.views or None, on_view=on_view, on_progress=on_progress,
                                          cancel=token, keep_crops=True, info=info)
         except Cancelled:
             log.info("job %d cancelled", jid)
