@@ -35,11 +35,11 @@ from kinetoscope.engine.modelfiles.model_library import (ModelRow, Status, disca
                                               paused_download)
 from kinetoscope.ui.model_manager_tasks import EngineTask
 from kinetoscope.ui.model_manager_text import (ELSEWHERE_TIP, elsewhere_text, format_bytes, format_progress,
-                                                status_text)
+                                                published_text, published_tip, status_text)
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("Model", "Precision", "Size", "NPU latency", "Status", "")
+COLUMNS = ("Model", "Precision", "Size", "NPU latency · accuracy", "Status", "")
 COL_STATUS, COL_ACTIONS = 4, 5
 STALL_NOTICE_S = 2.0  # no bytes for this long: say so rather than show a stale speed
 ELSEWHERE_CHECK_MS = 1000  # re-check of models another process is downloading, only while there are any
@@ -154,7 +154,8 @@ class ModelManagerPane(QWidget):
     def _catalog_loaded(self, catalog: Catalog) -> None:
         self._catalog = catalog
         self._intro.setText(f"Kinetics-400 action classifiers from Qualcomm AI Hub, release {catalog.release}. "
-                            "NPU latency is AI Hub's published figure for a Snapdragon X Elite.")
+                            "NPU latency is AI Hub's published figure for a Snapdragon X Elite; accuracy is "
+                            "the published Kinetics-400 top-1 (– where none is published).")
         self.refresh()
 
     def refresh(self) -> None:
@@ -190,7 +191,8 @@ class ModelManagerPane(QWidget):
         size = (format_bytes(row.disk_bytes) if row.disk_bytes
                 else f"~{entry.approx_size_mb:g} MB" if entry and entry.approx_size_mb else "–")
         cells = [name, QTableWidgetItem(row.precision), QTableWidgetItem(size),
-                 QTableWidgetItem(entry.latency_text() if entry else "")]
+                 QTableWidgetItem(published_text(entry))]
+        cells[3].setToolTip(published_tip(entry))
         for col, item in enumerate(cells):
             self._table.setItem(i, col, item)
         problems = self._verify_problems.get(row.key)
