@@ -48,7 +48,7 @@ BUNDLED_FILES = ("catalog.json", "models/i3d_kinetics-onnx-float.zip", "models/i
 SAMPLE_CLIP = "samples/sample_rotating_clockwise.mp4"
 # Every line Kinetoscope itself prints on stdout for `classify` (text) and `--self-test`; anything
 # else there came from a native library (the QNN HTP backend's "# LIBNATIVE: ..." line, for one).
-CLASSIFY_LINES = re.compile(r"(Clip|Model|Device|Timings|Memory) {2,}\S.*|Top 5|Views|  \d\. .*%.*"
+CLASSIFY_LINES = re.compile(r"(Clip|Model|Device|Input|Note|Timings|Memory) {2,}\S.*|Top 5|Views|  \d\. .*%.*"
                             r"| +\d+\.\d\d– +\d+\.\d\d s  .*|")
 SELF_TEST_LINES = re.compile(r"Kinetoscope \S+ self-test \(.*\)|  (PASS|FAIL|SKIP)  .*|Self-test (passed|FAILED).*")
 
