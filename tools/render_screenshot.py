@@ -39,7 +39,7 @@ def main() -> int:
     os.environ["KINETOSCOPE_HOME"] = home
 
     from kinetoscope.ui.app import application
-    from kinetoscope.ui.main_window import MainWindow
+    from kinetoscope.ui.main.window import MainWindow
 
     app = application()
     if args.dark:

@@ -10,8 +10,8 @@ from PySide6.QtGui import QImage
 
 from kinetoscope.engine.bench.bench_results import CellKey
 from kinetoscope.engine.bench.bench_setup import BenchConfig
-from kinetoscope.ui.benchmark_view import BenchmarkDialog, BenchmarkView
-from kinetoscope.ui.benchmark_worker import BenchRequest
+from kinetoscope.ui.benchmark.view import BenchmarkDialog, BenchmarkView
+from kinetoscope.ui.benchmark.job import BenchRequest
 from model_factory import tiny_classifier, write_bundle_folder
 
 MODEL = "tiny_bench"

@@ -23,10 +23,10 @@ from kinetoscope.engine.media.frame_source import SyntheticSource
 from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID, resolve_model
 from kinetoscope.engine.inference.session import ModelSession
 from kinetoscope.engine.media.video import probe
-from kinetoscope.ui.camera_capture import CAMERA_FAILED, CAMERA_LOST, NO_CAMERA, PERMISSION_DENIED
-from kinetoscope.ui.camera_frames import upright_rgb
-from kinetoscope.ui.camera_view import CameraView
-from kinetoscope.ui.record_files import choose_recording_format, recording_path, recordings_dir
+from kinetoscope.ui.camera.capture import CAMERA_FAILED, CAMERA_LOST, NO_CAMERA, PERMISSION_DENIED
+from kinetoscope.ui.camera.frames import upright_rgb
+from kinetoscope.ui.camera.view import CameraView
+from kinetoscope.ui.camera.record_files import choose_recording_format, recording_path, recordings_dir
 
 
 @pytest.fixture
@@ -208,7 +208,7 @@ def test_a_busy_gui_thread_gets_the_newest_frame_not_a_queue(qapp, view):
 
 
 def test_the_camera_window_opens_the_default_camera_and_closes_cleanly(qapp):
-    from kinetoscope.ui.camera_window import CameraWindow
+    from kinetoscope.ui.camera.window import CameraWindow
 
     window = CameraWindow()
     window.show()

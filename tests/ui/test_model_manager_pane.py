@@ -23,8 +23,8 @@ from kinetoscope.engine.modelfiles.model_install import install_zip, installed_d
 from kinetoscope.engine.modelfiles.model_library import download_target, lock_path
 from kinetoscope.engine.modelfiles.model_store import resolve_model
 from kinetoscope.engine.inference.session import ModelSession
-from kinetoscope.ui.model_manager import ModelManagerPane
-from kinetoscope.ui.model_manager_text import ELSEWHERE_TIP
+from kinetoscope.ui.models.pane import ModelManagerPane
+from kinetoscope.ui.models.text import ELSEWHERE_TIP
 
 FLOAT, W8A8 = ("resnet_3d", "float"), ("resnet_3d", "w8a8")
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpi
 
 from kinetoscope.engine.media.frame_source import TimedFrame
 from kinetoscope.engine.inference.live import LiveConfig, LiveResult
-from kinetoscope.ui.live_runner import LiveRunner
+from kinetoscope.ui.camera.live_runner import LiveRunner
 from kinetoscope.ui.widgets.frame_strip import FrameStrip
 from kinetoscope.ui.widgets.live_graphs import LiveGraphs
 from kinetoscope.ui.widgets.predictions import TopPredictions

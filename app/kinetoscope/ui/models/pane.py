@@ -34,7 +34,7 @@ from kinetoscope.engine.modelfiles.model_library import (ModelRow, Status, disca
                                               download_and_install, downloads_elsewhere, list_models,
                                               paused_download)
 from kinetoscope.ui.model_manager_tasks import EngineTask
-from kinetoscope.ui.model_manager_text import (ELSEWHERE_TIP, elsewhere_text, format_bytes, format_progress,
+from kinetoscope.ui.models.text import (ELSEWHERE_TIP, elsewhere_text, format_bytes, format_progress,
                                                 status_text)
 
 log = logging.getLogger(__name__)

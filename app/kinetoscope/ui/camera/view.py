@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLa
                                QVBoxLayout, QWidget)
 
 from kinetoscope.engine.media.frame_source import FrameSource, TimedFrame
-from kinetoscope.ui.camera_capture import NO_CAMERA, CameraCapture
-from kinetoscope.ui.camera_preview import CameraPreview
-from kinetoscope.ui.live_pane import LivePane
+from kinetoscope.ui.camera.capture import NO_CAMERA, CameraCapture
+from kinetoscope.ui.camera.preview import CameraPreview
+from kinetoscope.ui.camera.live_pane import LivePane
 
 log = logging.getLogger(__name__)
 

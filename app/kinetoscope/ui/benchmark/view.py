@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (QDialog, QFileDialog, QGridLayout, QHBoxLayout, Q
                                QVBoxLayout, QWidget)
 
 from kinetoscope.engine.bench.bench_results import BenchResult, CellKey, CellReady, RunSample, Stage
-from kinetoscope.ui.benchmark_cell import BenchCellPanel
-from kinetoscope.ui.benchmark_controls import BenchControls
-from kinetoscope.ui.benchmark_worker import BenchmarkRunner, BenchRequest
+from kinetoscope.ui.benchmark.cell import BenchCellPanel
+from kinetoscope.ui.benchmark.controls import BenchControls
+from kinetoscope.ui.benchmark.job import BenchmarkRunner, BenchRequest
 
 log = logging.getLogger(__name__)
 REPAINT_INTERVAL_MS = 200
