@@ -169,9 +169,11 @@ class Lane(QObject):
 
     def submit(self, job: Job, *, name: str = "") -> Task:
         """Queue `job(ctx)`; returns its task, whose signals arrive on the GUI thread."""
-        if self._closed:
-            raise RuntimeError(f"the {self.name} lane is shut down")
         task = Task(f"{self.name}: {name or getattr(job, '__name__', 'job')}")
+        if self._closed:  # a late follow-up (an outcome arriving after shutdown): it never runs
+            task.token.cancel()
+            task._run(job)  # noqa: SLF001 - ends at once with `cancelled`, delivered like any outcome
+            return task
         self._tasks.add(task)
         task.ended.connect(lambda: self._tasks.discard(task))
         with self._lock:
