@@ -92,7 +92,7 @@ class ErrorPanel(QFrame):
 
     @property
     def message(self) -> str:
-        return self._message.text() if self.isVisible() else ""
+        return "" if self.isHidden() else self._message.text()  # shown, even if its window is not
 
     @property
     def detail(self) -> str:
