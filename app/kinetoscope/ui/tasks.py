@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from kinetoscope.engine.cancel import CancelToken
@@ -42,6 +43,7 @@ class Failure:
     message: str
     detail: str = ""
     resumable: bool = False  # a download that can continue where it stopped
+    unexpected: bool = False  # not an engine error: a bug, or a library's own exception
 
 
 def describe(exc: BaseException) -> Failure:
@@ -49,7 +51,7 @@ def describe(exc: BaseException) -> Failure:
     if isinstance(exc, KinetoscopeError):
         return Failure(exc.message, exc.detail or "", bool(getattr(exc, "resumable", False)))
     return Failure(f"Unexpected error: {exc}",
-                   "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+                   "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), unexpected=True)
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,10 @@ class Task(QObject):
 
     _from_worker = Signal(int, object)
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, lane: Lane | None = None) -> None:
         super().__init__()
         self.setObjectName(name)
+        self._lane = lane
         self.token = CancelToken()
         self._job_done = threading.Event()  # set on the worker thread when the job has returned
         self._done = False
@@ -128,6 +131,8 @@ class Task(QObject):
     # -- GUI side ---------------------------------------------------------------------------
     @Slot(int, object)
     def _deliver(self, kind: int, value: object) -> None:
+        if self._lane is not None and not shiboken6.isValid(self._lane):
+            return  # the lane's owner (a window, a widget) is gone: nobody to tell
         if kind == _PROGRESS:
             self.progress.emit(value)
             return
@@ -149,13 +154,23 @@ class _Last:
     fn: Callable[[], None]
 
 
-class Lane(QObject):
-    """Named worker threads that run submitted jobs in order; `workers=1` makes it serial."""
+IDLE_TIMEOUT_S = 30.0
 
-    def __init__(self, name: str, workers: int = 1, parent: QObject | None = None) -> None:
+
+class Lane(QObject):
+    """Named worker threads that run submitted jobs in order; `workers=1` makes it serial.
+
+    Threads start when work arrives and end after `idle_timeout_s` without any; a lane whose jobs
+    leave state on their thread (the engine's sessions) passes None to keep its thread until
+    `shutdown`.
+    """
+
+    def __init__(self, name: str, workers: int = 1, parent: QObject | None = None, *,
+                 idle_timeout_s: float | None = IDLE_TIMEOUT_S) -> None:
         super().__init__(parent)
         self.setObjectName(name)
         self._workers = max(1, workers)
+        self._idle_timeout_s = idle_timeout_s
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._idle = 0
@@ -169,22 +184,23 @@ class Lane(QObject):
 
     def submit(self, job: Job, *, name: str = "") -> Task:
         """Queue `job(ctx)`; returns its task, whose signals arrive on the GUI thread."""
-        task = Task(f"{self.name}: {name or getattr(job, '__name__', 'job')}")
+        task = Task(f"{self.name}: {name or getattr(job, '__name__', 'job')}", self)
         if self._closed:  # a late follow-up (an outcome arriving after shutdown): it never runs
             task.token.cancel()
             task._run(job)  # noqa: SLF001 - ends at once with `cancelled`, delivered like any outcome
             return task
         self._tasks.add(task)
         task.ended.connect(lambda: self._tasks.discard(task))
+        thread = None
         with self._lock:
-            start_thread = self._idle == 0 and len(self._threads) < self._workers
-            if start_thread:
-                thread = threading.Thread(target=self._work, name=f"kinetoscope-{self.name}-{len(self._threads) + 1}",
-                                          daemon=True)
+            self._queue.put((task, job))
+            # More jobs waiting than idle threads to take them: another thread, up to the limit.
+            if self._queue.qsize() > self._idle and len(self._threads) < self._workers:
+                thread = threading.Thread(target=self._work, name=f"kinetoscope-{self.name}", daemon=True)
                 self._threads.append(thread)
-        if start_thread:
+                self._idle += 1
+        if thread is not None:
             thread.start()
-        self._queue.put((task, job))
         return task
 
     def busy(self) -> bool:
@@ -210,10 +226,12 @@ class Lane(QObject):
         self.cancel_all()
         if last is not None and self._threads:
             self._queue.put(_Last(last))
-        for _ in self._threads:
+        with self._lock:
+            threads = list(self._threads)
+        for _ in threads:
             self._queue.put(_STOP)
         ok = True
-        for thread in self._threads:
+        for thread in threads:
             thread.join(timeout_s)
             if thread.is_alive():
                 log.error("the %s lane's thread did not stop within %.0f s", self.name, timeout_s)
@@ -221,10 +239,17 @@ class Lane(QObject):
         return ok
 
     def _work(self) -> None:
+        me = threading.current_thread()
         while True:
-            with self._lock:
-                self._idle += 1
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=self._idle_timeout_s)
+            except queue.Empty:
+                with self._lock:  # submit queues and counts under the same lock
+                    if not self._queue.empty():
+                        continue
+                    self._idle -= 1
+                    self._threads.remove(me)
+                    return
             with self._lock:
                 self._idle -= 1
             if item is _STOP:
@@ -234,6 +259,8 @@ class Lane(QObject):
                     item.fn()
                 except Exception:  # shutting down: log it, stop anyway
                     log.exception("the %s lane's last job failed", self.name)
-                continue
-            task, job = item
-            task._run(job)  # noqa: SLF001 - the lane is the task's runner
+            else:
+                task, job = item
+                task._run(job)  # noqa: SLF001 - the lane is the task's runner
+            with self._lock:
+                self._idle += 1

@@ -121,5 +121,5 @@ def classify(ctx: TaskContext, sessions: SessionCache, request: ClassifyRequest)
 
     result = classifier.classify(request.clip, views=request.views or None, on_view=on_view,
                                  on_progress=on_progress, cancel=ctx.token, keep_crops=True, info=info)
-    log.info("classified %s: %s (%.0f ms)", request.clip.name, result.top5[0].label, result.timings.total_ms)
+    log.info("classify %s done: %s (%.0f ms)", request.clip.name, result.top5[0].label, result.timings.total_ms)
     return result

@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
 
         # Serial: one classification at a time (they would compete for the NPU and the cores),
         # and the sessions it caches stay on its one thread.
-        self.engine = Lane("engine", parent=self)
+        self.engine = Lane("engine", parent=self, idle_timeout_s=None)
         self.errors = ErrorPanel(where="main window")
         self.controls = ControlsPane()
         self.queue = ClipQueue()
