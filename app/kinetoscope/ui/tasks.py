@@ -1,6 +1,6 @@
 """The one way the Qt layer runs work off the GUI thread: lanes of worker threads and their tasks.
 
-    lane = Lane("engine", parent=window)              # serial: one thread, jobs in the order asked
+    lane = Lane("benchmark", parent=view)             # serial: one thread, jobs in the order asked
     task = lane.submit(lambda ctx: slow(cancel=ctx.token, on_progress=ctx.report), name="slow")
     task.progress.connect(...)    # whatever the job passed to ctx.report
     task.succeeded.connect(...)   # the job's return value
@@ -185,12 +185,12 @@ class Lane(QObject):
     def submit(self, job: Job, *, name: str = "") -> Task:
         """Queue `job(ctx)`; returns its task, whose signals arrive on the GUI thread."""
         task = Task(f"{self.name}: {name or getattr(job, '__name__', 'job')}", self)
+        self._tasks.add(task)  # held until its outcome is delivered
+        task.ended.connect(lambda: self._tasks.discard(task))
         if self._closed:  # a late follow-up (an outcome arriving after shutdown): it never runs
             task.token.cancel()
             task._run(job)  # noqa: SLF001 - ends at once with `cancelled`, delivered like any outcome
             return task
-        self._tasks.add(task)
-        task.ended.connect(lambda: self._tasks.discard(task))
         thread = None
         with self._lock:
             self._queue.put((task, job))

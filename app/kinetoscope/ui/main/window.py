@@ -13,12 +13,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QUrl
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QProgressBar,
                                QPushButton, QSplitter, QVBoxLayout, QWidget)
 
-from kinetoscope.engine import paths
 from kinetoscope.engine.modelfiles.model_store import available_models
 from kinetoscope.engine.inference.devices import device_statuses
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport
