@@ -7,7 +7,6 @@ one timer repaints what changed, five times a second. Failures show in the view'
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,6 @@ from kinetoscope.ui.benchmark.job import BenchRequest, run_bench
 from kinetoscope.ui.tasks import Failure, Lane, Task
 from kinetoscope.ui.widgets.error_panel import ErrorPanel
 
-log = logging.getLogger(__name__)
 REPAINT_INTERVAL_MS = 200
 
 
@@ -259,8 +257,7 @@ class BenchmarkView(QWidget):
         try:
             save(path)
         except OSError as exc:
-            log.warning("export to %s failed: %s", path, exc)
-            self._set_status(f"Could not save {Path(path).name}: {exc.strerror or exc}")
+            self.errors.show_message(f"Could not save {Path(path).name}: {exc.strerror or exc}", repr(exc))
         else:
             self._set_status(f"Saved {path}")
 

@@ -10,7 +10,6 @@ result is ignored. `shutdown()` (window closing) does wait for it.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +20,6 @@ from kinetoscope.engine.inference.live import LiveClassifier, LiveConfig, LiveRe
 from kinetoscope.engine.media.frame_source import TimedFrame
 from kinetoscope.ui.latest import LatestValue
 from kinetoscope.ui.tasks import Failure, describe
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

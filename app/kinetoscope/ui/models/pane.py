@@ -14,7 +14,6 @@ a row is on screen, so the row turns back by itself when the other process ends.
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -37,7 +36,6 @@ from kinetoscope.ui.models.text import ELSEWHERE_TIP, elsewhere_text, format_byt
 from kinetoscope.ui.tasks import Failure, Lane, Task, TaskContext
 from kinetoscope.ui.widgets.error_panel import ErrorPanel
 
-log = logging.getLogger(__name__)
 
 COLUMNS = ("Model", "Precision", "Size", "NPU latency", "Status", "")
 COL_STATUS, COL_ACTIONS = 4, 5
