@@ -158,8 +158,12 @@ def required_files() -> dict[str, list[str]]:
            ["onnxruntime_qnn/libonnxruntime_providers_qnn.so", "onnxruntime_qnn/libQnnHtp.so",
             "onnxruntime_qnn/libQnnSystem.so", "onnxruntime_qnn.libs/*"])
     qt_platform = "qwindows.dll" if WINDOWS else "libqxcb.so"
+    # Qt Multimedia's FFmpeg backend (the camera and recording) and the FFmpeg it links: PySide6's
+    # own build, beside PyAV's differently named copy.
+    media_plugin = "ffmpegmediaplugin.dll" if WINDOWS else "libffmpegmediaplugin.so"
+    qt_ffmpeg = "PySide6/**/avcodec-*.dll" if WINDOWS else "PySide6/**/libavcodec.so.*"
     qt = [f"PySide6/**/platforms/{qt_platform}", "PySide6/**/platforms/*offscreen*",
-          "PySide6/**/imageformats/*", "PySide6/**/multimedia/*"]
+          "PySide6/**/imageformats/*", f"PySide6/**/multimedia/{media_plugin}", qt_ffmpeg]
     if WINDOWS:
         qt.append("PySide6/**/styles/*")  # Linux Qt builds its styles in; Windows ships a plugin
     return {
@@ -237,6 +241,13 @@ def smoke_test(app_dir: Path, home: Path) -> tuple[float, float]:
 
     step("Frozen app: the window starts (offscreen)")
     window_starts(app_dir, env, home)
+
+    step("Frozen app: Qt Multimedia loads its backend (the camera window's device list)")
+    proc, seconds = run_timed([cli, "--check-multimedia"], env, 120)
+    if proc.returncode != 0:
+        fail(f"the frozen app has no Qt Multimedia backend (exit code {proc.returncode}):\n"
+             f"{proc.stdout}{proc.stderr[-4000:]}")
+    print(proc.stdout.strip(), f"({seconds:.1f} s)")
     return version_s, self_test_s
 
 
@@ -366,9 +377,9 @@ def report(f: Figures, check_only: bool, app_dir: Path, installer: Path | None) 
     print(f"- installer/kinetoscope.spec freezes Kinetoscope on {plat} in {f.freeze_s:.0f} s "
           f"into {app_dir} ({f.tree_mb:.0f} MB)")
     print("- the frozen tree holds the demo model zips, catalog, sample clips, onnxruntime, the whole "
-          "onnxruntime-qnn folder, Qt's platform/image/multimedia plugins and PyAV's FFmpeg")
+          "onnxruntime-qnn folder, Qt's platform/image/multimedia plugins with Qt's FFmpeg, and PyAV's FFmpeg")
     print(f"- the frozen app runs its --self-test from that tree ({f.self_test_s:.1f} s; --version "
-          f"{f.version_s:.2f} s) and its window starts")
+          f"{f.version_s:.2f} s), its window starts, and Qt Multimedia loads its backend (--check-multimedia)")
     print("- its stdout holds only Kinetoscope's lines: --self-test (QNN loaded) and a CPU-only classify "
           "(which loads no QNN library)")
     if installer is not None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
-MEDIA = REPO.parent / "shared" / "media"
+# KINETOSCOPE_TEST_MEDIA points elsewhere (e.g. at a missing folder, to see the tests skip cleanly).
+MEDIA = Path(os.environ.get("KINETOSCOPE_TEST_MEDIA") or REPO.parent / "shared" / "media")
 DATA = REPO / "app" / "kinetoscope" / "data"
 SAMPLES = DATA / "samples"
 BUNDLED_MODELS = DATA / "models"

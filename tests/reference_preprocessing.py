@@ -5,6 +5,9 @@ frame at full size, resample to 15 fps by index, cut views by linspace, resize e
 like torch's bilinear interpolation (align_corners=False, no antialias), centre-crop, /255.
 It shares no code with the engine, so agreement means something. It also serves as the naive
 pipeline in benchmarks: it holds the whole decoded clip in memory.
+
+The `mae_*` functions do the same for AI Hub's Video-MAE protocol: every native frame, every 2nd
+kept, short side resized to 256 with torch's antialiased bilinear, centre crop 224.
 """
 
 from __future__ import annotations
@@ -104,3 +107,90 @@ def reference_views(path: str | Path, n_views: int = 5) -> list[np.ndarray]:
     frames, fps = decode_all(path)
     views = view_source_indices(resampled_source_indices(len(frames), fps), n_views)
     return [preprocess_view([frames[i] for i in v]) for v in views]
+
+
+# -- AI Hub's Video-MAE protocol ----------------------------------------------------------------
+# Every native frame, keep frames[::2], 5 views of 16 kept frames, per frame /255, resize the short
+# side to 256 as torchvision's TF.resize(video, 256) does (bilinear with antialias), centre crop 224.
+
+MAE_EVERY = 2
+MAE_SHORT_SIDE = 256
+MAE_CROP = 224
+
+
+def mae_view_source_indices(total: int, n_views: int) -> list[list[int]]:
+    """The source indices of each Video-MAE view: every 2nd native frame, cut by linspace."""
+    return view_source_indices(list(range(total))[::MAE_EVERY], n_views)
+
+
+def mae_reference_indices(path: str | Path, n_views: int = 5) -> list[list[int]]:
+    """Source frame indices per Video-MAE view, by counting every decoded frame."""
+    with av.open(str(path)) as container:
+        total = sum(1 for _ in container.decode(container.streams.video[0]))
+    return mae_view_source_indices(total, n_views)
+
+
+def short_side_size(h: int, w: int, short: int = MAE_SHORT_SIDE) -> tuple[int, int]:
+    """(height, width) after torchvision's resize of the short side to `short`: the long side becomes int(short * long / short_side)."""
+    if h <= w:
+        return short, int(short * w / h)
+    return int(short * h / w), short
+
+
+def _aa_matrix(in_size: int, out_size: int) -> np.ndarray:
+    """Dense [out, in] weights of torch's antialiased bilinear (`_upsample_bilinear2d_aa`) along one axis.
+
+    A triangle filter centred on each output pixel, its support widened by the shrink factor when
+    downscaling (plain bilinear, align_corners=False, when upscaling), weights normalised to sum 1.
+    """
+    scale = in_size / out_size
+    support = scale if scale >= 1.0 else 1.0
+    invscale = 1.0 / scale if scale >= 1.0 else 1.0
+    m = np.zeros((out_size, in_size), np.float64)
+    for i in range(out_size):
+        center = scale * (i + 0.5)
+        # int() truncates toward zero, as torch's static_cast does.
+        xmin = max(int(center - support + 0.5), 0)
+        xmax = min(int(center + support + 0.5), in_size)
+        for j in range(xmin, xmax):
+            m[i, j] = max(0.0, 1.0 - abs((j - center + 0.5) * invscale))
+        total = m[i].sum()
+        if total != 0.0:
+            m[i] /= total
+    return m
+
+
+def torch_aa_bilinear_resize(img: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
+    """float32 [H, W, C] -> [h, w, C], as torch.nn.functional.interpolate(bilinear, align_corners=False,
+    antialias=True), which torchvision's TF.resize calls for a float tensor.
+
+    Checked once against torch 2.13.0 (CPU, F.interpolate with antialias=True) on two decoded frames
+    of each shared clip scaled to short side 256 (1920x1080 -> 256x455, 426x240 -> 256x454,
+    320x240 -> 256x341, 340x256 unchanged) and on random images of other sizes, up and down:
+    max |difference| 1.9e-5 (0.005/255) on float32 input, from torch's float32 accumulation;
+    5.6e-16 on float64 input, so the weights are torch's.
+    """
+    (h, w), (in_h, in_w, c) = out_hw, img.shape
+    wy = _aa_matrix(in_h, h)
+    wx = _aa_matrix(in_w, w)
+    # Two dense matrix products (rows, then columns), each one BLAS call.
+    rows = (wy @ img.astype(np.float64).reshape(in_h, in_w * c)).reshape(h, in_w, c)
+    out = wx @ rows.transpose(1, 0, 2).reshape(in_w, h * c)
+    return out.reshape(w, h, c).transpose(1, 0, 2).astype(np.float32)
+
+
+def mae_preprocess_frame(frame: np.ndarray) -> np.ndarray:
+    """One full-size uint8 frame [H, W, 3] -> its float32 224 x 224 crop [224, 224, 3] in [0, 1]."""
+    h, w = short_side_size(frame.shape[0], frame.shape[1])
+    resized = torch_aa_bilinear_resize(frame.astype(np.float32) / 255.0, (h, w))
+    top, left = round((h - MAE_CROP) / 2), round((w - MAE_CROP) / 2)
+    return resized[top : top + MAE_CROP, left : left + MAE_CROP]
+
+
+def mae_reference_views(path: str | Path, n_views: int = 5) -> list[np.ndarray]:
+    """The Video-MAE reference model inputs of a clip: one float32 [1, 3, 16, 224, 224] per view."""
+    frames, _fps = decode_all(path)
+    views = mae_view_source_indices(len(frames), n_views)
+    # Views overlap on short clips: each source frame is preprocessed once (a full-HD resize is slow).
+    crops = {i: mae_preprocess_frame(frames[i]) for v in views for i in set(v)}
+    return [np.ascontiguousarray(np.stack([crops[i] for i in v]).transpose(3, 0, 1, 2)[None]) for v in views]

@@ -93,3 +93,24 @@ def test_model_list_shows_the_bundled_demo_as_installed_and_not_removable(tmp_pa
     assert demo.status is Status.BUNDLED and demo.usable and not demo.removable and demo.disk_bytes > 0
     with pytest.raises(BadInput, match="ships with Kinetoscope"):
         check_removable(demo)
+
+
+def test_published_accuracy_with_its_source_and_a_dash_where_none_is_published():
+    catalog = load_catalog(default_catalog_path())
+    for precision in ("float", "w8a8"):
+        r2 = catalog.find("resnet_2plus1d", precision)
+        assert r2.accuracy.top1 == 75.0 and r2.accuracy_text() == "75.0 %"
+        assert "AI Hub" in r2.accuracy.source and r2.accuracy.dataset == "Kinetics-400"
+    mae = catalog.find("video_mae", "w8a16")
+    assert mae.accuracy.top1 == 81.5 and "77.5 %" in mae.accuracy.note and mae.accuracy.source
+    for model_id in ("resnet_mixed", "resnet_3d"):  # nothing published in the reference: no number
+        assert all(e.accuracy is None and e.accuracy_text() == "–" for e in catalog.entries if e.model_id == model_id)
+
+
+@pytest.mark.parametrize("accuracy", [{"top1": 75.0}, {"top1": 175.0, "source": "x"}, {"top1": "high", "source": "x"},
+                                      "75 %"])
+def test_an_accuracy_needs_a_percentage_and_a_source(accuracy):
+    data = {"release": "v1", "url_template": "https://example.com/{id}-{precision}.zip",
+            "models": [{"id": "m", "accuracy": accuracy, "precisions": {"float": {}}}]}
+    with pytest.raises(CatalogError):
+        parse_catalog(data)

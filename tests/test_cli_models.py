@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -194,3 +195,19 @@ def test_list_shows_a_model_another_process_is_downloading(catalog, kinetoscope_
         kill(holder)
     assert "resnet_3d        float     not installed " in cli("models", "list").stdout
     assert sorted(p.name for p in lock.parent.iterdir()) == [lock.name]  # listing created no lock files
+
+
+def test_list_shows_published_accuracy_beside_npu_latency_with_sources():
+    proc = cli("models", "list")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[-2:] == ["TOP-1", "NAME"]
+    row = next(line for line in lines if line.startswith("resnet_2plus1d   w8a8"))
+    assert "4.2–4.5 ms     75.0 %  ResNet-2Plus1D" in row
+    assert re.search(r"resnet_3d +float .*13\.1 ms +–  ResNet-3D", proc.stdout)
+    assert "ResNet-2Plus1D: 75.0 % top-1, Qualcomm AI Hub" in proc.stdout
+    assert "Video-MAE: 81.5 % top-1" in proc.stdout and "77.5 % on AI Hub's 200-clip" in proc.stdout
+    listed = {(m["id"], m["precision"]): m for m in json.loads(cli("models", "list", "--json").stdout)["models"]}
+    assert listed[("resnet_2plus1d", "float")]["accuracy"]["top1"] == 75.0
+    assert listed[("resnet_2plus1d", "float")]["accuracy"]["source"]
+    assert listed[("resnet_3d", "w8a8")]["accuracy"] is None

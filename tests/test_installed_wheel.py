@@ -52,7 +52,7 @@ def test_the_wheel_carries_every_bundled_file(installed):
 
 def test_the_package_runs_from_the_venv_not_the_checkout(installed):
     proc = run(installed, "python", "-c",
-               "import kinetoscope; from kinetoscope.engine import bundled_data; "
+               "import kinetoscope; from kinetoscope.engine.modelfiles import bundled_data; "
                "print(kinetoscope.__file__); print(bundled_data.data_root())")
     assert proc.returncode == 0, proc.stderr
     module, data = (Path(line) for line in proc.stdout.split())
@@ -81,7 +81,7 @@ def test_models_list_shows_the_catalog_and_the_bundled_models(installed):
 
 def test_classify_a_bundled_sample_with_the_default_model(installed):
     where = run(installed, "python", "-c",
-                "from kinetoscope.engine import bundled_data; print(bundled_data.samples_dir())")
+                "from kinetoscope.engine.modelfiles import bundled_data; print(bundled_data.samples_dir())")
     samples = Path(where.stdout.strip())
     clip = samples / "sample_arm_wrestling.mp4"
     proc = run(installed, "kinetoscope", "classify", str(clip), "--json")

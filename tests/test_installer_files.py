@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -149,3 +150,25 @@ def test_workflow_builds_on_a_native_arm64_runner():
     assert "win-arm64" in text and "installer/build.py" in text and "--self-test" in text
     assert "actions/upload-artifact" in text and "requirements-win-arm64.txt" in text
 
+
+
+def test_check_multimedia_names_the_backend_qt_loaded():
+    """The frozen CLI's hidden --check-multimedia, run here from the checkout: Qt Multimedia's
+    backend plugin loads and the device lists answer (no camera on this machine: 0 is fine)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, str(INSTALLER / "entry_cli.py"), "--check-multimedia"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert re.fullmatch(r"Qt Multimedia backend: \S*ffmpegmediaplugin\S*; \d+ camera\(s\), \d+ microphone\(s\)\n",
+                        proc.stdout), proc.stdout
+
+
+def test_check_multimedia_fails_when_no_backend_loads():
+    code = ("import sys, runpy\nsys.argv = ['kinetoscope-cli', '--check-multimedia']\n"
+            f"entry = runpy.run_path({str(INSTALLER / 'entry_cli.py')!r})\n"
+            "entry['check_multimedia'].__globals__['_loaded_media_plugins'] = lambda: []\n"
+            "sys.exit(entry['check_multimedia']())\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "Qt Multimedia: no backend loaded (no multimedia plugin was loaded)" in proc.stderr

@@ -60,6 +60,17 @@ def test_devices_report_the_simulator_honestly():
     assert npu.simulated and npu.label == "NPU (HTP simulator)"
 
 
+def test_x64_python_under_emulation_on_arm64_windows_is_named_as_the_reason(monkeypatch):
+    from kinetoscope.engine.inference import devices
+
+    monkeypatch.setattr(devices, "_windows_native_machine", lambda: devices.IMAGE_FILE_MACHINE_ARM64)
+    monkeypatch.setattr(devices.platform, "machine", lambda: "AMD64")
+    npu = {s.kind: s for s in device_statuses()}["npu"]
+    assert not npu.available and npu.reason.startswith("this is an x64 Python running under emulation")
+    monkeypatch.setattr(devices, "_windows_native_machine", lambda: None)  # Linux x86-64, x64 Windows
+    assert not devices.x64_under_emulation()
+
+
 @pytest.mark.npu
 def test_quantized_graph_runs_wholly_on_the_htp_and_agrees_with_cpu(quantized_io_bundle):
     npu = ModelSession(quantized_io_bundle, "npu")

@@ -148,7 +148,7 @@ def test_variable_rate_clip_picks_nearest_timestamps(awkward) -> None:
         assert np.allclose(v.times_s, times[expected], atol=1e-3)
 
 
-def test_shared_clips_decode_the_reference_frames() -> None:
+def test_shared_clips_decode_the_reference_frames(media) -> None:
     # The AVI's frames carry out-of-order timestamps; frames must still come in display order.
     info, views = _read_all(MEDIA / ("clip_mpeg4_mp3_320x240_25fps.avi"))
     for v in views:

@@ -239,3 +239,22 @@ def test_an_installed_model_being_reinstalled_elsewhere_stays_usable(qtbot, make
         kill(holder)
     qtbot.waitUntil(lambda: pane.status_text(FLOAT) == "Installed", timeout=2500)
     assert pane.action_button(FLOAT, "Remove").isEnabled()
+
+
+def test_rows_show_published_accuracy_beside_npu_latency(make_pane, monkeypatch):
+    monkeypatch.delenv("KINETOSCOPE_CATALOG", raising=False)  # the bundled catalog, as shipped
+    pane = make_pane()
+    table = pane._table
+
+    def cell(key: tuple[str, str]) -> tuple[str, str]:
+        item = table.item(pane.row_index(key), 3)
+        return item.text(), item.toolTip()
+
+    assert table.horizontalHeaderItem(3).text() == "NPU latency · accuracy"
+    text, tip = cell(("resnet_2plus1d", "w8a8"))
+    assert text == "4.2–4.5 ms · 75.0 % top-1"
+    assert "Snapdragon X Elite" in tip and "Qualcomm AI Hub's ResNet-2Plus1D model card" in tip
+    assert cell(("video_mae", "float"))[0] == "564 ms · 81.5 % top-1"
+    text, tip = cell(("resnet_3d", "float"))
+    assert text == "13.1 ms · – top-1" and "no accuracy is published" in tip
+    assert cell(("resnet_mixed", "w8a16"))[0] == "– · – top-1"

@@ -20,9 +20,6 @@ from recipes import RESNET, recipe_for
 CLIP = MEDIA / "arm_wrestling_340x256_28fps.mp4"
 AVI = MEDIA / "clip_mpeg4_mp3_320x240_25fps.avi"
 
-pytestmark = pytest.mark.skipif(not CLIP.is_file(), reason="shared media not available")
-
-
 def rotated_clip(path: Path, degrees: int = 90) -> Path:
     """A landscape 160x96 clip, red block top-left as coded, with a display-matrix rotation."""
     with av.open(str(path), "w") as container:

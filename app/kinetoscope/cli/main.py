@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from kinetoscope import __version__
 from kinetoscope.cli.bench_cmd import add_bench_parser
 from kinetoscope.cli.models_cmd import add_models_parser
-from kinetoscope.engine.errors import BadInput, Cancelled, KinetoscopeError
+from kinetoscope.engine.errors import BadInput, Cancelled, DeviceError, KinetoscopeError, NpuFailed
 from kinetoscope.engine.logs import setup_file_logging
 
 log = logging.getLogger("kinetoscope.cli")
@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
-    setup_file_logging()
+    log_file = setup_file_logging()
     from kinetoscope.cli import commands
     from kinetoscope.cli.output import stdout_for_results
 
@@ -75,19 +75,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CANCELLED
     except BadInput as exc:
         return _fail(exc, EXIT_BAD_INPUT)
+    except NpuFailed as exc:
+        return _fail(exc, EXIT_DEVICE, hint="run again with --device cpu")
+    except DeviceError as exc:
+        return _fail(exc, EXIT_DEVICE)
     except KinetoscopeError as exc:
-        return _fail(exc, EXIT_DEVICE if exc.__class__.__name__ == "DeviceError" else EXIT_FAILED)
+        return _fail(exc, EXIT_FAILED)
     except KeyboardInterrupt:
         return EXIT_CANCELLED
     except Exception:
         log.exception("unexpected error in %s", args.command)
-        print("kinetoscope: an unexpected error occurred; details are in the log file.", file=sys.stderr)
+        print(f"kinetoscope: an unexpected error occurred; details are in {log_file or 'the log file'}.",
+              file=sys.stderr)
         return EXIT_FAILED
 
 
-def _fail(exc: KinetoscopeError, code: int) -> int:
+def _fail(exc: KinetoscopeError, code: int, hint: str = "") -> int:
     log.error("%s (%s)", exc.message, exc.detail or "no detail")
-    print(f"kinetoscope: {exc.message}", file=sys.stderr)
+    message = f"{exc.message.removesuffix('.')} ({hint})." if hint else exc.message
+    print(f"kinetoscope: {message}", file=sys.stderr)
     return code
 
 

@@ -10,7 +10,7 @@ import time
 from typing import TextIO
 
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.modelfiles.catalog import load_catalog
+from kinetoscope.engine.modelfiles.catalog import NO_FIGURE, CatalogEntry, load_catalog
 from kinetoscope.engine.modelfiles.download import DownloadProgress
 from kinetoscope.engine.errors import BadInput, Cancelled
 from kinetoscope.engine.modelfiles.http_client import NetworkError
@@ -74,14 +74,31 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
                               "disk": {"used_bytes": used, "free_bytes": free}}, indent=2) + "\n")
         return EXIT_OK
     width = max([17, *(len(_status(r)) for r in rows)])
-    out.write(f"{'MODEL':<16} {'PRECISION':<9} {'STATUS':<{width}} {'SIZE':>9}  {'NPU (X Elite)':<14} NAME\n")
+    out.write(f"{'MODEL':<16} {'PRECISION':<9} {'STATUS':<{width}} {'SIZE':>9}  {'NPU (X Elite)':<14} "
+              f"{'TOP-1':>6}  NAME\n")
     for r in rows:
-        latency = r.entry.latency_text() if r.entry else ""
-        out.write(f"{r.model_id:<16} {r.precision:<9} {_status(r):<{width}} {_size(r):>9}  {latency:<14} {r.name}\n")
+        latency = (r.entry.latency_text() if r.entry else "") or NO_FIGURE
+        accuracy = r.entry.accuracy_text() if r.entry else NO_FIGURE
+        out.write(f"{r.model_id:<16} {r.precision:<9} {_status(r):<{width}} {_size(r):>9}  {latency:<14} "
+                  f"{accuracy:>6}  {r.name}\n")
         for problem in r.problems:
             out.write(f"{'':<16} ! {problem}\n")
     out.write(f"\nModels use {_mb(used)}; {_mb(free)} free.\n")
+    out.write("NPU latency and top-1 (Kinetics-400) are published figures, not measured here:\n")
+    for entry in _sources(rows):
+        note = f"; {entry.accuracy.note}" if entry.accuracy.note else ""
+        out.write(f"  {entry.name}: {entry.accuracy.text()} top-1, {entry.accuracy.source}{note}\n")
+    out.write("  NPU latency: Qualcomm AI Hub, Snapdragon X Elite, ONNX Runtime; – where none is published\n")
     return EXIT_OK
+
+
+def _sources(rows: list[ModelRow]) -> list[CatalogEntry]:
+    """One entry per model that has a published accuracy, in list order."""
+    seen: dict[str, CatalogEntry] = {}
+    for r in rows:
+        if r.entry and r.entry.accuracy and r.model_id not in seen:
+            seen[r.model_id] = r.entry
+    return list(seen.values())
 
 
 class _ProgressLine:

@@ -32,6 +32,10 @@ class DeviceError(KinetoscopeError):
     """The requested device cannot run the model."""
 
 
+class NpuFailed(DeviceError):
+    """The NPU failed while running a model, also after its session was recreated; the CPU can run it."""
+
+
 class Busy(KinetoscopeError):
     """Another Kinetoscope process (or task) is doing the same thing right now; try again later."""
 

@@ -44,11 +44,40 @@ def _is_x86() -> bool:
     return platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
 
 
+IMAGE_FILE_MACHINE_ARM64 = 0xAA64
+EMULATED_REASON = ("this is an x64 Python running under emulation on Windows on ARM: the NPU needs a "
+                   "native ARM64 Python (python.org's \"Windows installer (ARM64)\")")
+
+
+def _windows_native_machine() -> int | None:
+    """The machine type of Windows itself (IsWow64Process2), or None off Windows or on failure."""
+    if os.name != "nt":
+        return None
+    import ctypes
+    from ctypes import wintypes
+
+    process, native = ctypes.c_ushort(), ctypes.c_ushort()
+    try:
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        ok = kernel32.IsWow64Process2(wintypes.HANDLE(kernel32.GetCurrentProcess()),
+                                      ctypes.byref(process), ctypes.byref(native))
+    except (AttributeError, OSError):  # Windows before 10 1709 has no IsWow64Process2
+        return None
+    return native.value if ok else None
+
+
+def x64_under_emulation() -> bool:
+    """True for an x64 (or x86) Python on ARM64 Windows: its x64 QNN libraries cannot reach the NPU."""
+    return _is_x86() and _windows_native_machine() == IMAGE_FILE_MACHINE_ARM64
+
+
 def qnn_ep_devices() -> list[Any]:
     """Register the QNN plugin EP with onnxruntime (once per process) and return its devices.
 
     Raises RuntimeError with a reason when the NPU path cannot be set up at all.
     """
+    if x64_under_emulation():
+        raise RuntimeError(EMULATED_REASON)
     try:
         import onnxruntime_qnn
     except ImportError as exc:

@@ -16,13 +16,16 @@ from kinetoscope.engine.modelfiles.bundle import QUANTIZED_DTYPES, ModelBundle
 from kinetoscope.engine.inference.context_cache import CTX_NAME, ContextCache, ContextKey
 from kinetoscope.engine.inference.devices import (CPU_EP, QNN_EP, npu_is_simulated, qnn_ep_devices,
                                          qnn_provider_options)
-from kinetoscope.engine.errors import DeviceError, ModelError
+from kinetoscope.engine.errors import DeviceError, ModelError, NpuFailed
 from kinetoscope.engine.inference.results import DeviceReport
 
 log = logging.getLogger(__name__)
 DEVICES = ("cpu", "npu")
 # How onnxruntime words a failure to write the EP-context model (as opposed to compiling).
 _CONTEXT_WRITE_ERRORS = ("ep context", "context model", "context file", "context_file_path")
+NPU_FAILED = ("The NPU failed while running the model, and again after Kinetoscope restarted it (a driver "
+              "restart, sleep and resume, or another program using the NPU can cause this). "
+              "Run the model on the CPU instead.")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,9 @@ class ModelSession:
     On the NPU the compiled graph is kept in a `ContextCache` (unless `use_context_cache` is
     False): the first start compiles ("cold"), later starts load the compiled context ("cached").
     A damaged or outdated cache entry is never fatal: it is discarded and the model compiled again.
+
+    If the NPU fails while running (its driver restarted, the laptop slept, another process took
+    the NPU), `run` recreates the session once and retries that input before giving up.
     """
 
     def __init__(self, bundle: ModelBundle, device: str = "cpu", *, cpu: CpuConfig = CpuConfig(),
@@ -69,15 +75,17 @@ class ModelSession:
         if device not in DEVICES:
             raise DeviceError(f"Unknown device {device!r}; choose cpu or npu.")
         self.bundle = bundle
+        self.device = device
         self.cpu_config = cpu if device == "cpu" else None
         self.load_kind = "cold"      # "cold": built or compiled now; "cached": compiled context reused
         self.load_note = ""          # why a cached context was not used, when it existed
         self._recorded: dict[str, list[str]] | None = None  # assignment at compile time (cached loads)
         self._scratch: np.ndarray | None = None  # reused by feed_for for quantized inputs
         started = time.perf_counter()
+        self._cache: ContextCache | None = None
         if device == "npu":
-            cache = (context_cache or ContextCache()) if use_context_cache else None
-            self._session, simulated = self._open_npu(bundle, cache, started)
+            self._cache = (context_cache or ContextCache()) if use_context_cache else None
+            self._session, simulated = self._open_npu(bundle, self._cache, started)
         else:
             self._session, simulated = self._open_cpu(bundle, cpu), False
         self.load_ms = (time.perf_counter() - started) * 1000
@@ -220,19 +228,46 @@ class ModelSession:
         return buf.astype(quant.dtype)
 
     def run(self, video: np.ndarray) -> np.ndarray:
-        """Class probabilities [classes] for one float32 [1,3,T,H,W] input in [0, 1]."""
+        """Class probabilities [classes] for one float32 [1,3,T,H,W] input in [0, 1].
+
+        On the NPU a failed run recreates the session and retries once; raises NpuFailed if that
+        fails too, ModelError when the CPU fails.
+        """
         bundle = self.bundle
         feed = self.feed_for(video)
         try:
             (out,) = self._session.run(None, {self._input_name: feed})
         except Exception as exc:
-            raise ModelError("The model failed while running.", detail=str(exc)) from exc
+            if self.device != "npu":
+                raise ModelError("The model failed while running.", detail=str(exc)) from exc
+            out = self._recover_and_rerun(feed, exc)
         scores = bundle.output_quant.dequantize(out) if bundle.output_quant else out.astype(np.float32)
         scores = scores.reshape(-1)
         if not bundle.softmax_applied:
             shifted = np.exp(scores - scores.max())
             scores = shifted / shifted.sum()
         return scores
+
+    def _recover_and_rerun(self, feed: np.ndarray, first: Exception) -> np.ndarray:
+        """Recreate the NPU session (from the compiled-context cache when it has one) and run `feed`
+        again; the QNN EP's run-time failures are usually a lost device that a new session regains."""
+        log.warning("the NPU failed running %s (%s): %s; recreating the session and retrying this input",
+                    self.bundle.model_id, self.bundle.precision, first)
+        started = time.perf_counter()
+        # Let go of the broken session's NPU resources before asking for new ones. If recreating
+        # fails, the next run meets None and tries to recover again.
+        self._session = None  # type: ignore[assignment]
+        self._recorded = None
+        try:
+            self._session, simulated = self._open_npu(self.bundle, self._cache, started)
+            self.report = self._assignment_report("npu", simulated)
+            (out,) = self._session.run(None, {self._input_name: feed})
+        except Exception as again:
+            log.error("the NPU failed again after the session was recreated: %s", again)
+            raise NpuFailed(NPU_FAILED, detail=f"first: {first}\nafter recreating the session: {again}") from again
+        log.warning("NPU session recreated in %.0f ms (%s); the retried input ran: %s",
+                    (time.perf_counter() - started) * 1000, self.load_kind, self.report.summary())
+        return out
 
 
 def npu_context_key(bundle: ModelBundle) -> ContextKey:

@@ -33,6 +33,25 @@ class UnknownModel(BadInput):
 
 
 @dataclass(frozen=True)
+class Accuracy:
+    """A model's published accuracy, with where the figure comes from (never measured here)."""
+
+    top1: float                   # percent
+    source: str
+    dataset: str = "Kinetics-400"
+    note: str = ""                # e.g. another published figure on a different sample
+
+    def text(self) -> str:
+        return f"{self.top1:.1f} %"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"top1": self.top1, "dataset": self.dataset, "source": self.source, "note": self.note}
+
+
+NO_FIGURE = "–"  # shown where nothing is published: never an invented number
+
+
+@dataclass(frozen=True)
 class CatalogEntry:
     """One downloadable release zip: a model in one precision."""
 
@@ -43,6 +62,7 @@ class CatalogEntry:
     release: str
     npu_latency_ms: tuple[float, float] | None = None  # Snapdragon X Elite, as published by AI Hub
     approx_size_mb: float | None = None
+    accuracy: Accuracy | None = None  # published top-1, the same for every precision of a model
     notes: str = ""
     sha256: str | None = None  # pins the zip when the catalog knows it (AI Hub publishes none)
     # The model's input recipe as JSON (see recipe.py); checked when a bundle is opened.
@@ -55,6 +75,10 @@ class CatalogEntry:
     @property
     def file_name(self) -> str:
         return f"{self.model_id}-onnx-{self.precision}.zip"
+
+    def accuracy_text(self) -> str:
+        """"75.0 %", or "–" when no accuracy is published for this model."""
+        return self.accuracy.text() if self.accuracy else NO_FIGURE
 
     def latency_text(self) -> str:
         if self.npu_latency_ms is None:
@@ -124,6 +148,7 @@ def parse_catalog(data: Any, *, source: str = "<memory>") -> Catalog:
             if not MODEL_ID.match(model_id):
                 raise ValueError(f"bad model id {model_id!r}")
             release = str(model.get("release") or default_release)
+            accuracy = _accuracy(model.get("accuracy"))
             recipe = model.get("recipe")
             if recipe is not None and not isinstance(recipe, dict):
                 raise ValueError(f"the recipe of {model_id} is not an object")
@@ -142,6 +167,7 @@ def parse_catalog(data: Any, *, source: str = "<memory>") -> Catalog:
                     release=release,
                     npu_latency_ms=(float(latency[0]), float(latency[-1])) if latency else None,
                     approx_size_mb=float(spec["approx_size_mb"]) if spec.get("approx_size_mb") else None,
+                    accuracy=accuracy,
                     notes=" ".join(n for n in (str(model.get("notes") or ""), str(spec.get("notes") or "")) if n),
                     sha256=str(spec["sha256"]).lower() if spec.get("sha256") else None,
                     recipe=recipe,
@@ -149,6 +175,19 @@ def parse_catalog(data: Any, *, source: str = "<memory>") -> Catalog:
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise CatalogError(f"The model catalog {source} is not in the expected format.", detail=repr(exc)) from exc
     return Catalog(release=default_release, entries=tuple(entries), source=source)
+
+
+def _accuracy(data: Any) -> Accuracy | None:
+    """{"top1": 75.0, "source": "...", "dataset"?, "note"?} -> Accuracy; a figure needs its source."""
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not str(data.get("source") or "").strip():
+        raise ValueError("an accuracy needs a top1 figure and its source")
+    top1 = float(data["top1"])
+    if not 0 < top1 <= 100:
+        raise ValueError(f"top-1 accuracy {top1} is not a percentage")
+    return Accuracy(top1=top1, source=str(data["source"]), dataset=str(data.get("dataset") or "Kinetics-400"),
+                    note=str(data.get("note") or ""))
 
 
 def known_recipe(model_id: str) -> dict[str, Any] | None:

@@ -73,6 +73,7 @@ class ModelRow:
             "path": str(self.path) if self.path else None, "disk_bytes": self.disk_bytes,
             "url": self.entry.url if self.entry else None,
             "npu_latency_ms": list(self.entry.npu_latency_ms) if self.entry and self.entry.npu_latency_ms else None,
+            "accuracy": self.entry.accuracy.to_json() if self.entry and self.entry.accuracy else None,
             "installed_release": self.installed_release, "problems": list(self.problems),
             "partial_bytes": self.partial.done if self.partial else None,
             "downloading_elsewhere": self.downloading_elsewhere,

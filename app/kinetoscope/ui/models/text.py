@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kinetoscope.engine.modelfiles.catalog import NO_FIGURE, CatalogEntry
 from kinetoscope.engine.modelfiles.download import DownloadProgress, PartialDownload
 from kinetoscope.engine.modelfiles.model_library import ModelRow, Status
 
@@ -33,6 +34,24 @@ def format_progress(p: DownloadProgress) -> str:
 def elsewhere_text(partial: PartialDownload | None) -> str:
     pct = partial.percent if partial else None
     return "Downloading in another Kinetoscope process" + (f" · {pct}%" if pct is not None else "")
+
+
+def published_text(entry: CatalogEntry | None) -> str:
+    """"4.2–4.5 ms · 75.0 % top-1": AI Hub's published NPU latency and Kinetics-400 top-1, "–" where
+    nothing is published."""
+    if entry is None:
+        return ""
+    return f"{entry.latency_text() or NO_FIGURE} · {entry.accuracy_text()} top-1"
+
+
+def published_tip(entry: CatalogEntry | None) -> str:
+    """Where the figures come from."""
+    if entry is None:
+        return ""
+    accuracy = (f"Top-1: {entry.accuracy.text()} on {entry.accuracy.dataset}, {entry.accuracy.source}"
+                + (f" ({entry.accuracy.note})" if entry.accuracy.note else "") + ".") if entry.accuracy \
+        else "Top-1: no accuracy is published for this model."
+    return f"NPU latency: Qualcomm AI Hub, Snapdragon X Elite, ONNX Runtime.\n{accuracy}"
 
 
 def status_text(row: ModelRow) -> str:
