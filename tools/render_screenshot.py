@@ -39,7 +39,7 @@ def main() -> int:
     os.environ["KINETOSCOPE_HOME"] = home
 
     from kinetoscope.ui.app import application
-    from kinetoscope.ui.main_window import MainWindow
+    from kinetoscope.ui.main.window import MainWindow
 
     app = application()
     if args.dark:
@@ -53,7 +53,7 @@ def main() -> int:
     window.show()
     outcome: list[str] = []
     window.runner.finished.connect(lambda clip, result: outcome.append(result.top5[0].label))
-    window.runner.failed.connect(lambda clip, message, detail: outcome.append(f"failed: {message}"))
+    window.runner.failed.connect(lambda clip, failure: outcome.append(f"failed: {failure.message}"))
     window.open_paths([args.clip])
     deadline = time.monotonic() + TIMEOUT_S
     while not outcome and time.monotonic() < deadline:

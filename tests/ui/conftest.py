@@ -84,7 +84,7 @@ def sample_clip() -> Path:
 def make_window(qapp: QApplication, demo_model: str) -> Iterator[Callable[..., object]]:
     """Open real main windows; each is closed (stopping its engine thread) after the test."""
     from kinetoscope.settings import Settings, SettingsStore
-    from kinetoscope.ui.main_window import MainWindow
+    from kinetoscope.ui.main.window import MainWindow
 
     windows: list[MainWindow] = []
 
@@ -114,7 +114,7 @@ def make_window(qapp: QApplication, demo_model: str) -> Iterator[Callable[..., o
 def make_camera_view(qapp: QApplication, home: Path) -> Iterator[Callable[..., object]]:
     """Open real camera views at a given size; each is shut down (stopping its capture and live
     threads) and closed after the test."""
-    from kinetoscope.ui.camera_view import CameraView
+    from kinetoscope.ui.camera.view import CameraView
 
     views: list[CameraView] = []
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import qWarning
 from PySide6.QtWidgets import QApplication
 
 from conftest import wait_until
-from kinetoscope.ui.about import collect_versions
+from kinetoscope.ui.main.about import collect_versions
 from kinetoscope.ui.crash_guard import CrashGuard, route_qt_messages_to_log
 
 

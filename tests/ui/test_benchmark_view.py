@@ -10,8 +10,8 @@ from PySide6.QtGui import QImage
 
 from kinetoscope.engine.bench.bench_results import CellKey
 from kinetoscope.engine.bench.bench_setup import BenchConfig
-from kinetoscope.ui.benchmark_view import BenchmarkDialog, BenchmarkView
-from kinetoscope.ui.benchmark_worker import BenchRequest
+from kinetoscope.ui.benchmark.view import BenchmarkDialog, BenchmarkView
+from kinetoscope.ui.benchmark.job import BenchRequest
 from model_factory import tiny_classifier, write_bundle_folder
 
 MODEL = "tiny_bench"
@@ -42,7 +42,7 @@ def test_a_short_run_fills_the_grid_and_exports(qtbot, installed, tmp_path, samp
     with qtbot.waitSignal(view.finished, timeout=120_000):
         assert view.start(short)
         assert view.cancel_button.isEnabled() and not view.run_button.isEnabled()
-    qtbot.waitUntil(lambda: not view.runner.running, timeout=10_000)
+    qtbot.waitUntil(lambda: not view.running, timeout=10_000)
     assert set(view.cells) == {CellKey(p, d) for p in ("float", "w8a8") for d in ("cpu", "npu")}
     npu = view.cells[CellKey("w8a8", "npu")]
     assert "NPU (HTP simulator)" in npu.title.text() and "not NPU speed" in npu.note.text()
@@ -69,11 +69,11 @@ def test_cancel_stops_the_run_and_closing_the_dialog_waits_for_it(qtbot, install
     request = BenchRequest(MODEL, ("float",), BenchConfig(devices=("cpu",), runs=10_000, warmup=0), views=1)
     # Cancelled before its first run, so the outcome cannot depend on how fast this machine is;
     # cancelling between runs is proven in tests/test_benchmark.py.
-    with qtbot.waitSignal(view.runner.cancelled, timeout=30_000):
-        view.start(request)
+    view.start(request)
+    with qtbot.waitSignal(view.task.cancelled, timeout=30_000):
         view.cancel()
-    qtbot.waitUntil(lambda: not view.runner.running, timeout=10_000)
+    qtbot.waitUntil(lambda: not view.running, timeout=10_000)
     assert "Cancelled" in view.status.text()
     view.start(request)
     dialog.close()  # cancels and waits: no thread left running
-    assert not view.runner.running
+    assert not view.running

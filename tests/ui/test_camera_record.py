@@ -23,10 +23,10 @@ from kinetoscope.engine.media.frame_source import SyntheticSource
 from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID, resolve_model
 from kinetoscope.engine.inference.session import ModelSession
 from kinetoscope.engine.media.video import probe
-from kinetoscope.ui.camera_capture import CAMERA_FAILED, CAMERA_LOST, NO_CAMERA, PERMISSION_DENIED
-from kinetoscope.ui.camera_frames import upright_rgb
-from kinetoscope.ui.camera_view import CameraView
-from kinetoscope.ui.record_files import choose_recording_format, recording_path, recordings_dir
+from kinetoscope.ui.camera.capture import CAMERA_FAILED, CAMERA_LOST, NO_CAMERA, PERMISSION_DENIED
+from kinetoscope.ui.camera.frames import upright_rgb
+from kinetoscope.ui.camera.view import CameraView
+from kinetoscope.ui.camera.record_files import choose_recording_format, recording_path, recordings_dir
 
 
 @pytest.fixture
@@ -110,8 +110,8 @@ def test_trouble_mid_recording_keeps_what_was_recorded_as_a_playable_file(qapp, 
         view.capture.handle_camera_error(QCamera.Error.CameraError, "Device or resource busy")
         expected = CAMERA_FAILED.format(detail="Device or resource busy")
     wait_until(qapp, lambda: got, 15, "the partial recording to be finished")
-    assert view.message.isVisible() and view.message.text().startswith(expected)
-    assert "recording so far is kept" in view.message.text()
+    assert view.errors.message.startswith(expected)
+    assert "recording so far is kept" in view.errors.message
     info = probe(got[0])
     assert info.frame_count >= 15  # about a second of video survived, and it decodes
     assert not view.capture.recording and view.record_button.text() == "● Record"
@@ -123,7 +123,7 @@ def test_trouble_mid_recording_keeps_what_was_recorded_as_a_playable_file(qapp, 
 def test_no_camera_says_so(qapp, view):
     assert QMediaDevices.videoInputs() == []  # this machine has none
     assert view.open_default_camera() is False
-    assert view.message.isVisible() and view.message.text() == NO_CAMERA
+    assert view.errors.message == NO_CAMERA
     assert view.camera_combo.currentText() == "No camera found" and not view.camera_combo.isEnabled()
     assert not view.record_button.isEnabled()
     view.toggle_recording()  # even if pressed somehow: a message, not a crash
@@ -137,14 +137,14 @@ def test_no_camera_says_so(qapp, view):
 ])
 def test_camera_errors_become_sentences(qapp, view, text, expected):
     view.capture.handle_camera_error(QCamera.Error.CameraError, text)
-    assert view.message.text() == expected
+    assert view.errors.message == expected
     view.capture.handle_camera_error(QCamera.Error.NoError, "")  # not an error: nothing changes
-    assert view.message.text() == expected
+    assert view.errors.message == expected
 
 
 def test_recorder_errors_are_reported(qapp, view):
     view.capture.handle_recorder_error(QMediaRecorder.Error.OutOfSpaceError, "No space left on device")
-    assert view.message.text() == "Recording failed (No space left on device)."
+    assert view.errors.message == "Recording failed (No space left on device)."
 
 
 # -- frames the right way round -----------------------------------------------------------------
@@ -208,12 +208,12 @@ def test_a_busy_gui_thread_gets_the_newest_frame_not_a_queue(qapp, view):
 
 
 def test_the_camera_window_opens_the_default_camera_and_closes_cleanly(qapp):
-    from kinetoscope.ui.camera_window import CameraWindow
+    from kinetoscope.ui.camera.window import CameraWindow
 
     window = CameraWindow()
     window.show()
     qapp.processEvents()
-    assert window.view.message.text() == NO_CAMERA  # none here: said at once
+    assert window.view.errors.message == NO_CAMERA  # none here: said at once
     window.view.use_source(SyntheticSource("still", width=160, height=120, fps=30), 30)
     feeder = window.view.capture.feeder
     window.close()

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from conftest import SAMPLES, wait_until
 from helpers import drop_files
-from kinetoscope.ui.clip_queue import ClipState, expand_paths
+from kinetoscope.ui.main.clip_queue import ClipState, expand_paths
 from kinetoscope.ui.single_instance import InstanceServer, hand_off, server_name
 
 

@@ -113,7 +113,7 @@ def test_a_model_that_cannot_load_is_explained(qapp, view, tmp_path):
     view.use_source(SyntheticSource("still", width=160, height=120, fps=30), 30)
     view.live.start()
     wait_until(qapp, lambda: not view.live.start_button.isChecked(), 10, "live mode to give up")
-    assert "No model at" in view.live.status.text()
+    assert "No model at" in view.errors.message  # said in the camera view's error banner
     assert not view.live.runner.running
 
 

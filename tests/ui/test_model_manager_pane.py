@@ -23,8 +23,8 @@ from kinetoscope.engine.modelfiles.model_install import install_zip, installed_d
 from kinetoscope.engine.modelfiles.model_library import download_target, lock_path
 from kinetoscope.engine.modelfiles.model_store import resolve_model
 from kinetoscope.engine.inference.session import ModelSession
-from kinetoscope.ui.model_manager import ModelManagerPane
-from kinetoscope.ui.model_manager_text import ELSEWHERE_TIP
+from kinetoscope.ui.models.pane import ModelManagerPane
+from kinetoscope.ui.models.text import ELSEWHERE_TIP
 
 FLOAT, W8A8 = ("resnet_3d", "float"), ("resnet_3d", "w8a8")
 
@@ -104,7 +104,7 @@ def test_two_downloads_at_once_and_cancel_during_a_stall(qtbot, make_pane, serve
     qtbot.waitUntil(lambda: not pane.busy(), timeout=3000)
     assert all(re.fullmatch(r"Paused at (49|50)%", pane.status_text(k)) for k in (FLOAT, W8A8))
     click(qtbot, pane, W8A8, "Discard")
-    assert pane.status_text(W8A8) == "Not installed"
+    qtbot.waitUntil(lambda: pane.status_text(W8A8) == "Not installed", timeout=2000)  # rescanned off the GUI thread
 
 
 def _paused_at_25(qtbot, make_pane, served, http_server) -> ModelManagerPane:
@@ -123,7 +123,8 @@ def test_a_model_another_process_is_downloading_waits_for_it_then_resumes(qtbot,
     try:
         pane.hide()  # closing and reopening the Models window looks again
         pane.show()
-        assert pane.downloading_elsewhere(FLOAT) and not pane.downloading_elsewhere(W8A8)
+        qtbot.waitUntil(lambda: pane.downloading_elsewhere(FLOAT), timeout=2000)  # peeked off the GUI thread
+        assert not pane.downloading_elsewhere(W8A8)
         assert pane.status_text(FLOAT) == "Downloading in another Kinetoscope process · 25%"
         for text in ("Resume", "Discard"):
             button = pane.action_button(FLOAT, text)
@@ -188,8 +189,9 @@ def test_failed_update_keeps_the_installed_model_usable(qtbot, make_pane, served
     pane = make_pane()
     manifest_before = (installed_dir(*FLOAT) / "kinetoscope-install.json").read_text()
     (installed_dir(*FLOAT) / "resnet_3d_labels.txt").write_text("x" * 5)  # tampered behind our back
-    pane.refresh()
-    assert pane.status_text(FLOAT).startswith("Broken: resnet_3d_labels.txt was changed")
+    pane.refresh()  # rescans off the GUI thread
+    qtbot.waitUntil(lambda: pane.status_text(FLOAT).startswith("Broken: resnet_3d_labels.txt was changed"),
+                    timeout=2000)
     click(qtbot, pane, FLOAT, "Repair")
     qtbot.waitUntil(lambda: not pane.busy(), timeout=10000)
     assert "damaged or incomplete" in pane.message()
@@ -217,7 +219,8 @@ def test_import_a_zip(qtbot, make_pane, served, tmp_path):
     pane = make_pane()
     with qtbot.waitSignal(pane.models_changed, timeout=10000):
         pane.import_path(release_zip(tmp_path, "resnet_3d", "w8a8", seed=3))
-    assert pane.status_text(W8A8) == "Installed" and pane.message() == "Imported resnet_3d (w8a8)."
+    qtbot.waitUntil(lambda: pane.status_text(W8A8) == "Installed", timeout=2000)  # rescanned off the GUI thread
+    assert pane.message() == "Imported resnet_3d (w8a8)."
     pane.import_path(Path(tmp_path / "missing.zip"))
     qtbot.waitUntil(lambda: "Nothing to import" in pane.message(), timeout=5000)
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from conftest import wait_until
 from kinetoscope.settings import MAX_RECENT, SETTINGS_VERSION, Settings, SettingsStore
-from kinetoscope.ui.clip_queue import ClipState
+from kinetoscope.ui.main.clip_queue import ClipState
 
 
 def test_round_trip_and_atomic_write(home: Path) -> None:

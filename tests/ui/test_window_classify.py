@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from conftest import act_on, wait_until
 from helpers import drop_files
-from kinetoscope.ui.clip_queue import ClipState
+from kinetoscope.ui.main.clip_queue import ClipState
 from kinetoscope.ui.widgets.predictions import percent
 
 LAG_LIMIT_MS = 100  # the GUI thread never works longer than this between two turns of its loop
@@ -123,7 +123,7 @@ def test_cancel_stops_the_run_and_the_next_run_works(qapp: QApplication, make_wi
     assert window.queue.state(sample_clip.resolve()) is ClipState.CANCELLED
     assert window.runner.running is None
     assert not window.actions_.cancel.isEnabled()
-    wait_until(qapp, lambda: not window.engine._tokens, what="the engine to acknowledge the cancel")
+    wait_until(qapp, lambda: not window.engine.busy(), what="the engine to acknowledge the cancel")
 
     window.actions_.rerun.trigger()
     wait_until(qapp, lambda: window.queue.state(sample_clip.resolve()) is ClipState.DONE, what="the re-run")

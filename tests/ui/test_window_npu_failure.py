@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from conftest import wait_until
 from helpers import pick
 from kinetoscope.engine.inference.devices import npu_status
-from kinetoscope.ui.clip_queue import ClipState
+from kinetoscope.ui.main.clip_queue import ClipState
 
 pytestmark = [pytest.mark.npu, pytest.mark.slow]
 

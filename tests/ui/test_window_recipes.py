@@ -14,7 +14,7 @@ from conftest import wait_until
 from kinetoscope.engine.modelfiles import bundled_data
 from kinetoscope.engine.modelfiles.model_install import import_model
 from kinetoscope.settings import SettingsStore
-from kinetoscope.ui.clip_queue import ClipState
+from kinetoscope.ui.main.clip_queue import ClipState
 from model_factory import RECIPE_CASES, RecipeCase, zip_folder
 
 VIEWS = 2

@@ -10,7 +10,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from conftest import SAMPLES, act_on, wait_until
-from kinetoscope.ui.clip_queue import ClipState
+from kinetoscope.ui.main.clip_queue import ClipState
 
 
 def _clips(count: int) -> list[Path]:
@@ -38,7 +38,7 @@ def _click(window, clip: Path, modifier: Qt.KeyboardModifier = Qt.KeyboardModifi
 
 def _idle(qapp: QApplication, window, what: str) -> None:  # noqa: ANN001
     """Wait until nothing runs and the engine has acknowledged every job, cancelled ones included."""
-    wait_until(qapp, lambda: window.runner.running is None and not window.engine._tokens, what=what)
+    wait_until(qapp, lambda: window.runner.running is None and not window.engine.busy(), what=what)
 
 
 def test_a_removed_queued_clip_never_runs(qapp: QApplication, make_window) -> None:
@@ -65,18 +65,18 @@ def test_removing_the_running_clip_cancels_it_and_the_next_one_completes(qapp: Q
     after: dict[str, object] = {}
 
     def remove_first() -> None:  # the running clip, and the one on show
-        job = window.runner.running.job_id
+        task = window.runner.running.task
         window.remove_clips([first])
         # What the window is right after the removal (the engine may finish other work right after).
         running = window.runner.running
-        after.update(job=job, cancelled=list(cancelled), token_cancelled=window.engine._tokens[job].cancelled,
+        after.update(task=task, cancelled=list(cancelled), token_cancelled=task.token.cancelled,
                      current=window.current_clip, running=running.clip if running else None,
                      selected=window.queue.selected_clips(), title=window.windowTitle())
 
     window.open_paths([first, second])
     act_on(qapp, window.runner.view_ready, lambda clip, *_: clip == first, remove_first,
            what="a first view of the first clip")
-    job = after["job"]
+    task = after["task"]
     assert after["cancelled"] == [first]
     assert after["token_cancelled"]  # asked to stop through the runner's cancel path
     # The clip that took its place is shown as if clicked, so it runs now.
@@ -85,7 +85,7 @@ def test_removing_the_running_clip_cancels_it_and_the_next_one_completes(qapp: Q
     assert after["title"].startswith(second.name)
 
     _idle(qapp, window, "the next clip")
-    assert job not in window.engine._tokens  # the engine stopped the removed clip's job
+    assert task.done  # the engine stopped the removed clip's job
     assert window.queue.state(second) is ClipState.DONE
     assert window.clip_view.clip == second
     assert window.clip_view.predictions.title() == "Whole clip"

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None,
 DRIVER = r"""
 import json, sys, time
 from kinetoscope.ui.app import application
-from kinetoscope.ui.main_window import MainWindow
+from kinetoscope.ui.main.window import MainWindow
 app = application()
 window = MainWindow()
 window.resize(1360, 860)

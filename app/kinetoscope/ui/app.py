@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from kinetoscope import __version__
 from kinetoscope.engine.logs import setup_file_logging
 from kinetoscope.ui.crash_guard import CrashGuard, route_qt_messages_to_log
-from kinetoscope.ui.main_window import MainWindow
+from kinetoscope.ui.main.window import MainWindow
 from kinetoscope.ui.single_instance import InstanceServer, hand_off
 
 log = logging.getLogger(__name__)

@@ -1,9 +1,10 @@
 """The clip itself, upright, with play/pause, a scrub slider and the time.
 
-Frames come from `kinetoscope.engine.media.preview_frames.PreviewDecoder` run in a private one-thread
-pool (so decoder calls never overlap and never touch the GUI thread). Requests are coalesced:
-while a frame is being decoded only the latest wanted time is remembered, so dragging the slider
-or playing a clip the machine decodes slowly drops frames instead of queueing them.
+Frames come from `kinetoscope.engine.media.preview_frames.PreviewDecoder` run on the widget's own
+serial "preview" lane (`kinetoscope.ui.tasks`), so decoder calls never overlap and never touch the
+GUI thread. Requests are coalesced: while a frame is being decoded only the latest wanted time is
+remembered, so dragging the slider or playing a clip the machine decodes slowly drops frames
+instead of queueing them.
 
 Qt Multimedia is not used: in this environment it cannot even be imported (its FFmpeg backend
 needs PulseAudio libraries), and going through the engine's reader keeps rotation handling in one
@@ -14,12 +15,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QElapsedTimer, QObject, QRectF, QSize, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget,
 )
 
+from kinetoscope.ui.tasks import Failure, Lane, TaskContext
 from kinetoscope.ui.widgets._look import rgb_to_qimage
 
 # Upper bound on the decoded picture, in device pixels: enough for a panel on a 4K screen.
@@ -30,14 +32,6 @@ _MIN_TICK_MS = 15
 def _clock(t: float) -> str:
     minutes, seconds = divmod(max(0.0, t), 60.0)
     return f"{int(minutes)}:{seconds:04.1f}"
-
-
-class _Relay(QObject):
-    """Carries results from the pool thread to the GUI thread (queued, as it lives there)."""
-
-    opened = Signal(int, object, object)   # generation, decoder, (duration_s, fps, width, height)
-    failed = Signal(int, str)              # generation, message for people
-    frame = Signal(int, QImage, float)     # generation, picture, time_s
 
 
 class _FrameView(QWidget):
@@ -80,14 +74,7 @@ class ClipPreview(QWidget):
         super().__init__(parent)
         self.setAccessibleName("Clip preview")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        # The pool is created before the relay so it is destroyed first: its destructor waits
-        # for a running decode, which then never emits into a deleted relay.
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._relay = _Relay(self)
-        self._relay.opened.connect(self._on_opened)
-        self._relay.failed.connect(self._on_failed)
-        self._relay.frame.connect(self._on_frame)
+        self._lane = Lane("preview", parent=self)
 
         self._generation = 0          # bumped by load/clear; results of older ones are dropped
         self._decoder = None          # PreviewDecoder, used only inside pool tasks
@@ -148,26 +135,17 @@ class ClipPreview(QWidget):
         self._path = Path(path)
         self._show_message(f"Opening {self._path.name}…")
         generation = self._generation
-        relay = self._relay
 
-        def open_clip() -> None:
-            from kinetoscope.engine.errors import KinetoscopeError
+        def open_clip(_ctx: TaskContext) -> tuple[object, tuple[float, float, int, int]]:
             from kinetoscope.engine.media.preview_frames import PreviewDecoder
 
-            try:
-                decoder = PreviewDecoder(path)
-                info = decoder.info
-                details = (decoder.duration_s, info.fps, info.width, info.height)
-            except KinetoscopeError as exc:
-                _emit(relay, "failed", generation, exc.message)
-                return
-            except Exception as exc:  # noqa: BLE001 - anything FFmpeg raises means "cannot show it"
-                _emit(relay, "failed", generation, f"This clip cannot be shown: {type(exc).__name__}.")
-                return
-            if not _emit(relay, "opened", generation, decoder, details):
-                decoder.close()
+            decoder = PreviewDecoder(path)
+            info = decoder.info
+            return decoder, (decoder.duration_s, info.fps, info.width, info.height)
 
-        self._pool.start(open_clip)
+        task = self._lane.submit(open_clip, name=f"open {self._path.name}")
+        task.succeeded.connect(lambda opened: self._on_opened(generation, *opened))
+        task.failed.connect(lambda failure: self._on_failed(generation, _cannot_show(failure)))
 
     def clear(self) -> None:
         """Close the clip and show nothing."""
@@ -232,7 +210,7 @@ class ClipPreview(QWidget):
 
     def is_busy(self) -> bool:
         """Whether a decode is still under way."""
-        return self._busy or self._pool.activeThreadCount() > 0
+        return self._busy or self._lane.busy()
 
     def sizeHint(self) -> QSize:
         return QSize(480, 320)
@@ -259,7 +237,11 @@ class ClipPreview(QWidget):
     def _close_decoder(self) -> None:
         decoder, self._decoder = self._decoder, None
         if decoder is not None:
-            self._pool.start(decoder.close)  # in the pool: it may still be decoding
+            self._close_later(decoder)
+
+    def _close_later(self, decoder: object) -> None:
+        # On the lane, after any decode still using it.
+        self._lane.submit(lambda _ctx: decoder.close(), name="close")  # type: ignore[attr-defined]
 
     def _request(self, t: float) -> None:
         if self._decoder is None:
@@ -268,26 +250,22 @@ class ClipPreview(QWidget):
             self._wanted = t
             return
         self._busy = True
-        decoder, generation, relay = self._decoder, self._generation, self._relay
+        decoder, generation = self._decoder, self._generation
         dpr = self.devicePixelRatioF()
         box_w = min(_MAX_DECODE_SIDE, max(64, round(self._view.width() * dpr)))
         box_h = min(_MAX_DECODE_SIDE, max(64, round(self._view.height() * dpr)))
 
-        def decode() -> None:
-            try:
-                frame = decoder.frame_at(t, box_w, box_h)
-                image = rgb_to_qimage(frame.rgb)
-            except Exception as exc:  # noqa: BLE001 - shown as a message, never a crash
-                message = getattr(exc, "message", None) or f"This clip cannot be shown: {type(exc).__name__}."
-                _emit(relay, "failed", generation, message)
-                return
-            _emit(relay, "frame", generation, image, frame.time_s)
+        def decode(_ctx: TaskContext) -> tuple[QImage, float]:
+            frame = decoder.frame_at(t, box_w, box_h)  # type: ignore[attr-defined]
+            return rgb_to_qimage(frame.rgb), frame.time_s
 
-        self._pool.start(decode)
+        task = self._lane.submit(decode, name="decode")
+        task.succeeded.connect(lambda shown: self._on_frame(generation, *shown))
+        task.failed.connect(lambda failure: self._on_failed(generation, _cannot_show(failure)))
 
     def _on_opened(self, generation: int, decoder: object, details: tuple[float, float, int, int]) -> None:
         if generation != self._generation:
-            self._pool.start(decoder.close)  # type: ignore[attr-defined]
+            self._close_later(decoder)
             return
         self._decoder = decoder
         self._duration, self._fps, _, _ = details
@@ -389,10 +367,8 @@ class ClipPreview(QWidget):
         super().closeEvent(event)
 
 
-def _emit(relay: _Relay, name: str, *args: object) -> bool:
-    """Emit one of the relay's signals from the pool thread; False if the widget has gone."""
-    try:
-        getattr(relay, name).emit(*args)
-    except RuntimeError:  # the relay's C++ object was deleted with the widget
-        return False
-    return True
+def _cannot_show(failure: Failure) -> str:
+    """What the picture says when a clip cannot be shown: the engine's words, else a plain one."""
+    if failure.unexpected:  # anything FFmpeg raises means "cannot show it"
+        return "This clip cannot be shown."
+    return failure.message

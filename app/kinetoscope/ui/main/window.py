@@ -1,7 +1,8 @@
 """The main window: composes the panes and connects them to the clip runner.
 
 Left, what to run and on which clips (controls, the queue, live graphs); right, the clip on show.
-The window itself holds no results and does no work; `ClipRunner` schedules, `ClipView` presents.
+The window itself holds no results and does no work; `ClipRunner` schedules on the window's
+serial engine lane, `ClipView` presents, and the error banner is where failures are said.
 """
 
 from __future__ import annotations
@@ -12,25 +13,25 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QUrl
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QProgressBar,
                                QPushButton, QSplitter, QVBoxLayout, QWidget)
 
-from kinetoscope.engine import paths
 from kinetoscope.engine.modelfiles.model_store import available_models
+from kinetoscope.engine.inference.devices import device_statuses
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport
 from kinetoscope.settings import Settings, SettingsStore
-from kinetoscope.ui.about import show_about
-from kinetoscope.ui.clip_queue import VIDEO_SUFFIXES, ClipQueue, expand_paths
-from kinetoscope.ui.clip_view import ClipView
-from kinetoscope.ui.controls_pane import ControlsPane
-from kinetoscope.ui.error_panel import ErrorPanel
-from kinetoscope.ui.menus import WindowActions
-from kinetoscope.ui.tool_windows import ToolWindows
-from kinetoscope.ui.runner import ClipRunner, summary
+from kinetoscope.ui.main.about import show_about
+from kinetoscope.ui.main.clip_queue import VIDEO_SUFFIXES, ClipQueue, expand_paths
+from kinetoscope.ui.main.clip_view import ClipView
+from kinetoscope.ui.main.controls_pane import ControlsPane
+from kinetoscope.ui.main.menus import WindowActions, WindowCommands
+from kinetoscope.ui.main.runner import ClipRunner, summary
+from kinetoscope.ui.main.tool_windows import ToolWindows
+from kinetoscope.ui.tasks import Failure, Lane
+from kinetoscope.ui.widgets.error_panel import ErrorPanel, open_log_folder
 from kinetoscope.ui.widgets.live_graphs import LiveGraphs
-from kinetoscope.ui.workers import EngineClient
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,10 @@ class MainWindow(QMainWindow):
         self.last_device: DeviceReport | None = None
         self._failure: tuple[Path, str] | None = None  # the clip the error banner is about, and its text
 
-        self.engine = EngineClient(self)
-        self.errors = ErrorPanel()
+        # Serial: one classification at a time (they would compete for the NPU and the cores),
+        # and the sessions it caches stay on its one thread.
+        self.engine = Lane("engine", parent=self, idle_timeout_s=None)
+        self.errors = ErrorPanel(where="main window")
         self.controls = ControlsPane()
         self.queue = ClipQueue()
         self.graphs = LiveGraphs()
@@ -59,8 +62,9 @@ class MainWindow(QMainWindow):
         QVBoxLayout(self.graphs_box).addWidget(self.graphs)
         self.clip_view = ClipView(self._placeholder(), self.graphs_box)
         self.runner = ClipRunner(self.engine, self.queue, self.controls.options, self)
-        self.tools = ToolWindows(self)
-        self.actions_ = WindowActions(self)
+        self.tools = ToolWindows(self, self.controls, current_clip=lambda: self.current_clip,
+                                 open_paths=self.open_paths, models_changed=self.runner.forget_results)
+        self.actions_ = WindowActions(self, self._commands(), self.queue)
         self.progress = QProgressBar(maximumWidth=220, textVisible=True, format="%v of %m views")
         self.status_text = QLabel()
         self._build()
@@ -69,7 +73,8 @@ class MainWindow(QMainWindow):
         self.controls.set_models(available_models())
         s = self.settings
         self.controls.apply(s.model_id, s.precision, s.device, s.views)
-        self.engine.probe_devices()
+        self.engine.submit(lambda _ctx: device_statuses(), name="probe devices").succeeded.connect(
+            self.controls.set_devices)
         self.graphs.start_memory_sampling()
         self._restore_geometry()
         self._set_running(False)
@@ -115,6 +120,19 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_text, 1)
         self.statusBar().addPermanentWidget(self.progress)
 
+    def _commands(self) -> WindowCommands:
+        return WindowCommands(
+            open_dialog=self.open_dialog, open_paths=self.open_paths,
+            remove_selected_clips=self.remove_selected_clips, clear_clips=self.clear_clips, quit=self.close,
+            rerun=self.rerun, cancel=self.cancel, clear_graphs=self.graphs.clear, focus_clips=self.queue.setFocus,
+            open_models=self.tools.open_models, open_benchmark=self.tools.open_benchmark,
+            open_camera=self.tools.open_camera, open_log_folder=self.open_log_folder, about=self.about,
+            recent_files=lambda: self.settings.recent_files, clear_recent=self._clear_recent)
+
+    def _clear_recent(self) -> None:
+        self.settings = replace(self.settings, recent_files=())
+        self.store.save(self.settings)
+
     def _placeholder(self) -> QWidget:
         page = QWidget()
         hint = QLabel("<h2>Drop video clips or folders here</h2>"
@@ -132,13 +150,11 @@ class MainWindow(QMainWindow):
         return page
 
     def _connect(self) -> None:
-        self.engine.devices_ready.connect(self.controls.set_devices)
         self.controls.options_changed.connect(self._options_changed)
         self.queue.clip_chosen.connect(self.show_clip)
         self.queue.itemSelectionChanged.connect(self._update_clip_actions)
         for signal in (self.queue.model().rowsInserted, self.queue.model().rowsRemoved):
             signal.connect(self._update_clip_actions)
-        self.errors.open_log_requested.connect(self.open_log_folder)
         r = self.runner
         r.started.connect(self._on_started)
         r.stage.connect(lambda clip, text: self._status(self._about(clip, text)))
@@ -324,12 +340,12 @@ class MainWindow(QMainWindow):
         else:  # a clip in the background: its outcome replaces its "Classifying…" (the next start replaces this)
             self._status(f"{clip.name}: {summary(result)}")
 
-    def _on_failed(self, clip: Path, message: str, detail: str) -> None:
+    def _on_failed(self, clip: Path, failure: Failure) -> None:
         self._set_running(self.runner.running is not None)
-        text = f"Could not classify {clip.name}. {message}"
-        self.errors.show_message(text, detail)
+        text = f"Could not classify {clip.name}. {failure.message}"
+        self.errors.show_message(text, failure.detail)
         self._failure = (clip, text)
-        self._status(f"{clip.name}: {message}")
+        self._status(f"{clip.name}: {failure.message}")
 
     def _on_cancelled(self, clip: Path) -> None:
         self._set_running(self.runner.running is not None)
@@ -359,9 +375,7 @@ class MainWindow(QMainWindow):
         self.errors.show_message(message, detail)
 
     def open_log_folder(self) -> None:
-        folder = paths.log_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        open_log_folder()
 
     def about(self) -> None:
         show_about(self)
@@ -381,5 +395,5 @@ class MainWindow(QMainWindow):
         self.store.save(self.settings)
         self.graphs.stop_memory_sampling()
         self.tools.close_all()
-        self.engine.shutdown()
+        self.runner.shutdown()
         super().closeEvent(event)

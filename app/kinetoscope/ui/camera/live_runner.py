@@ -1,26 +1,35 @@
 """The GUI's handle on live classification: the engine's `LiveClassifier`, with Qt signals.
 
-Results come from the classifier's worker thread; only the newest waits for the GUI thread
-(latest wins, like the frames), so a busy GUI shows fewer results rather than a growing backlog.
+Results come from the classifier's worker thread through a `LatestValue`: only the newest waits
+for the GUI thread (latest wins, like the frames), so a busy GUI shows fewer results rather than a
+growing backlog. The session's readiness and a failure travel the same way, on a second one (a
+failure may replace a "ready" not yet shown: the failure is what matters then).
 Stopping never blocks the GUI: the worker finishes the window it is running and ends; its late
 result is ignored. `shutdown()` (window closing) does wait for it.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from kinetoscope.engine.inference.classify import VideoClassifier
-from kinetoscope.engine.errors import KinetoscopeError
-from kinetoscope.engine.media.frame_source import TimedFrame
 from kinetoscope.engine.inference.live import LiveClassifier, LiveConfig, LiveResult
+from kinetoscope.engine.media.frame_source import TimedFrame
+from kinetoscope.ui.latest import LatestValue
+from kinetoscope.ui.tasks import Failure, describe
 
-log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class _Ready:
+    report: object
+
+
+@dataclass(frozen=True)
+class _Failed:
+    failure: Failure
 
 
 class LiveRunner(QObject):
@@ -28,24 +37,18 @@ class LiveRunner(QObject):
 
     ready = Signal(object)        # DeviceReport of the session (or None for sessions without one)
     result = Signal(object)       # LiveResult, newest only
-    failed = Signal(str, str)     # message for people, technical detail
+    failed = Signal(object)       # Failure
     running_changed = Signal(bool)
-
-    _wake = Signal()
-    _ready_relay = Signal(object, int)
-    _failed_relay = Signal(str, str, int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._live: LiveClassifier | None = None
         self._ending: list[LiveClassifier] = []  # stopped, finishing their last window
-        self._generation = 0
-        self._lock = threading.Lock()
-        self._latest: tuple[int, LiveResult] | None = None
-        self._scheduled = False
-        self._wake.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-        self._ready_relay.connect(self._on_ready, Qt.ConnectionType.QueuedConnection)
-        self._failed_relay.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
+        self._generation = 0  # bumped by start and stop: values of older runs are dropped
+        self._results = LatestValue(self)      # (generation, LiveResult)
+        self._results.arrived.connect(self._deliver)
+        self._lifecycle = LatestValue(self)    # (generation, _Ready | _Failed)
+        self._lifecycle.arrived.connect(self._on_lifecycle)
 
     @property
     def running(self) -> bool:
@@ -67,9 +70,9 @@ class LiveRunner(QObject):
         gen = self._generation
         self._live = LiveClassifier(
             open_session, config,
-            on_result=lambda r: self._arrived(gen, r),
-            on_ready=lambda s: self._ready_relay.emit(getattr(s, "report", None), gen),
-            on_error=lambda e: self._failed_relay.emit(*_describe(e), gen),
+            on_result=lambda r: self._results.put((gen, r)),
+            on_ready=lambda s: self._lifecycle.put((gen, _Ready(getattr(s, "report", None)))),
+            on_error=lambda e: self._lifecycle.put((gen, _Failed(describe(e)))),
         )
         self._live.start()
         self.running_changed.emit(True)
@@ -87,8 +90,7 @@ class LiveRunner(QObject):
         if not live.stop(wait=False):
             self._ending.append(live)
         self._ending = [e for e in self._ending if e.running]
-        with self._lock:
-            self._latest = None
+        self._results.clear()
         self.running_changed.emit(False)
 
     def shutdown(self, timeout_s: float = 20.0) -> None:
@@ -98,40 +100,20 @@ class LiveRunner(QObject):
             live.stop(timeout_s)
         self._ending = []
 
-    # -- from the worker thread ---------------------------------------------------------------
-
-    def _arrived(self, gen: int, result: LiveResult) -> None:
-        with self._lock:
-            self._latest = (gen, result)
-            if self._scheduled:
-                return
-            self._scheduled = True
-        self._wake.emit()
-
     # -- on the GUI thread --------------------------------------------------------------------
 
-    @Slot()
-    def _deliver(self) -> None:
-        with self._lock:
-            latest, self._latest = self._latest, None
-            self._scheduled = False
-        if latest is not None and latest[0] == self._generation:
-            self.result.emit(latest[1])
-
-    def _on_ready(self, report: object, gen: int) -> None:
+    def _deliver(self, latest: tuple[int, LiveResult]) -> None:
+        gen, result = latest
         if gen == self._generation:
-            self.ready.emit(report)
+            self.result.emit(result)
 
-    def _on_failed(self, message: str, detail: str, gen: int) -> None:
+    def _on_lifecycle(self, latest: tuple[int, _Ready | _Failed]) -> None:
+        gen, event = latest
         if gen != self._generation:
             return
-        self.stop()
-        self.failed.emit(message, detail)
-
-
-def _describe(exc: BaseException) -> tuple[str, str]:
-    if isinstance(exc, KinetoscopeError):
-        return exc.message, exc.detail or ""
-    return (f"Live classification stopped: {exc}",
-            "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        if isinstance(event, _Ready):
+            self.ready.emit(event.report)
+        else:
+            self.stop()
+            self.failed.emit(event.failure)
 

@@ -1,7 +1,8 @@
 """The camera view: choose a camera, watch it, record clips, classify live.
 
 Composes `CameraCapture` (session, recorder, errors), `CameraPreview` and `LivePane`. Recorded
-files are announced on `recorded(path)` for the window to classify like an opened clip.
+files are announced on `recorded(path)` for the window to classify like an opened clip. What goes
+wrong (the camera, the recorder, live classification) is said in the view's error banner.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLa
                                QVBoxLayout, QWidget)
 
 from kinetoscope.engine.media.frame_source import FrameSource, TimedFrame
-from kinetoscope.ui.camera_capture import NO_CAMERA, CameraCapture
-from kinetoscope.ui.camera_preview import CameraPreview
-from kinetoscope.ui.live_pane import LivePane
+from kinetoscope.ui.camera.capture import NO_CAMERA, CameraCapture
+from kinetoscope.ui.camera.preview import CameraPreview
+from kinetoscope.ui.camera.live_pane import LivePane
+from kinetoscope.ui.tasks import Failure
+from kinetoscope.ui.widgets.error_panel import ErrorPanel
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +53,8 @@ class CameraView(QWidget):
         self.timer_label.setTextFormat(Qt.TextFormat.PlainText)
         self.mic_check = QCheckBox("Record sound")
         self.mic_check.setToolTip("Also record the default microphone (off unless you tick it)")
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setAccessibleName("Camera message")
-        self.message.setStyleSheet("QLabel { color: palette(highlighted-text); background: #b3261e; "
-                                   "border-radius: 4px; padding: 6px; }")
-        self.message.hide()
+        self.errors = ErrorPanel(where="camera")
+        self.errors.setAccessibleName("Camera message")
         self.saved_label = QLabel()
         self.saved_label.setWordWrap(True)
         self.saved_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -74,7 +73,7 @@ class CameraView(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(camera_row)
-        left_layout.addWidget(self.message)
+        left_layout.addWidget(self.errors)
         left_layout.addWidget(self.preview, 1)
         left_layout.addLayout(record_row)
         left_layout.addWidget(self.saved_label)
@@ -97,6 +96,7 @@ class CameraView(QWidget):
         cap.recording_changed.connect(self._recording_changed)
         cap.duration_changed.connect(lambda ms: self.timer_label.setText(_clock(ms)))
         cap.recorded.connect(self._recorded)
+        self.live.failed.connect(self._live_failed)
         self.record_button.clicked.connect(self.toggle_recording)
         self.mic_check.toggled.connect(cap.set_microphone)
         self.camera_combo.activated.connect(self._camera_chosen)
@@ -185,10 +185,15 @@ class CameraView(QWidget):
         self.live.push(frame)
 
     def _show_message(self, text: str) -> None:
-        self.message.setText(text)
-        self.message.setVisible(bool(text))
+        if text:
+            self.errors.show_message(text)
+        else:
+            self.errors.dismiss()
         if text and not self.capture.has_input:
             self.preview.show_text(text)
+
+    def _live_failed(self, failure: Failure) -> None:
+        self.errors.show_failure(failure, "Live classification stopped.")
 
     def _input_changed(self, name: str) -> None:
         if not name:

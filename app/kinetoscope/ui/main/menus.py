@@ -1,25 +1,51 @@
-"""The window's actions (with their shortcuts) and its menu bar."""
+"""The window's actions (with their shortcuts) and its menu bar.
+
+The actions are given the commands they trigger (`WindowCommands`), not the window: this module
+knows nothing of `MainWindow`, and the window decides what each command does.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QWidget
 
-if TYPE_CHECKING:
-    from kinetoscope.ui.main_window import MainWindow
+Command = Callable[[], object]
+
+
+@dataclass(frozen=True)
+class WindowCommands:
+    """What the menus and shortcuts do, as callables the window provides."""
+
+    open_dialog: Command
+    open_paths: Callable[[list[str]], object]
+    remove_selected_clips: Command
+    clear_clips: Command
+    quit: Command
+    rerun: Command
+    cancel: Command
+    clear_graphs: Command
+    focus_clips: Command
+    open_models: Command
+    open_benchmark: Command
+    open_camera: Command
+    open_log_folder: Command
+    about: Command
+    recent_files: Callable[[], Sequence[str]]
+    clear_recent: Command
 
 
 class WindowActions(QObject):
-    """Every command the window offers, each reachable by keyboard."""
+    """Every command the window offers, each reachable by keyboard; `clip_list` gets its own keys."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: QMainWindow, commands: WindowCommands, clip_list: QWidget) -> None:
         super().__init__(window)
-        self._window = window
+        self._commands = commands
+        c = commands
 
         def action(text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "",  # noqa: ANN001
                    *, keys_on: QWidget | None = None) -> QAction:
@@ -36,33 +62,33 @@ class WindowActions(QObject):
                 keys_on.addAction(a)
             return a
 
-        self.open = action("&Open Clips…", window.open_dialog, QKeySequence.StandardKey.Open,
+        self.open = action("&Open Clips…", c.open_dialog, QKeySequence.StandardKey.Open,
                            "Open video clips to classify")
         # Delete (and Backspace, the Mac's delete key) only while the list has the focus: anywhere
         # else they edit text, and must never remove clips.
-        self.remove_clips = action("R&emove from Clip List", window.remove_selected_clips,
-                                   tip="Remove the selected clips from the list", keys_on=window.queue)
+        self.remove_clips = action("R&emove from Clip List", c.remove_selected_clips,
+                                   tip="Remove the selected clips from the list", keys_on=clip_list)
         self.remove_clips.setShortcuts([QKeySequence(Qt.Key.Key_Delete), QKeySequence(Qt.Key.Key_Backspace)])
-        self.clear_queue = action("Clear &Clip List", window.clear_clips, tip="Forget every clip in the list")
-        self.quit = action("&Quit", window.close, "Ctrl+Q")
-        self.rerun = action("&Run Again", window.rerun, "Ctrl+R", "Classify the current clip again")
-        self.cancel = action("&Cancel", window.cancel, "Esc", "Stop the classification in progress")
-        self.clear_graphs = action("Clear &Graphs", window.graphs.clear, "Ctrl+Shift+G",
+        self.clear_queue = action("Clear &Clip List", c.clear_clips, tip="Forget every clip in the list")
+        self.quit = action("&Quit", c.quit, "Ctrl+Q")
+        self.rerun = action("&Run Again", c.rerun, "Ctrl+R", "Classify the current clip again")
+        self.cancel = action("&Cancel", c.cancel, "Esc", "Stop the classification in progress")
+        self.clear_graphs = action("Clear &Graphs", c.clear_graphs, "Ctrl+Shift+G",
                                    "Clear the latency and memory history")
-        self.focus_clips = action("Go to &Clip List", window.queue.setFocus, "Ctrl+L")
-        self.models = action("&Models…", window.tools.open_models, "Ctrl+M",
+        self.focus_clips = action("Go to &Clip List", c.focus_clips, "Ctrl+L")
+        self.models = action("&Models…", c.open_models, "Ctrl+M",
                              "Download, import, verify and remove models")
-        self.benchmark = action("&Benchmark…", window.tools.open_benchmark, "Ctrl+B",
+        self.benchmark = action("&Benchmark…", c.open_benchmark, "Ctrl+B",
                                 "Run the model on the NPU and the CPU side by side")
-        self.camera = action("&Camera…", window.tools.open_camera, "Ctrl+Shift+C",
+        self.camera = action("&Camera…", c.open_camera, "Ctrl+Shift+C",
                              "Record a clip, or classify the camera live")
-        self.open_log = action("Open &Log Folder", window.open_log_folder)
-        self.about = action("&About Kinetoscope", window.about)
+        self.open_log = action("Open &Log Folder", c.open_log_folder)
+        self.about = action("&About Kinetoscope", c.about)
 
         # The list's right-click menu: the actions added to it.
         separator = QAction(window)
         separator.setSeparator(True)
-        window.queue.addActions([separator, self.clear_queue])
+        clip_list.addActions([separator, self.clear_queue])
 
         bar = window.menuBar()
         file_menu = bar.addMenu("&File")
@@ -92,21 +118,17 @@ class WindowActions(QObject):
         help_menu.addAction(self.about)
 
     def _fill_recent(self) -> None:
-        menu, window = self.recent_menu, self._window
+        menu, c = self.recent_menu, self._commands
         menu.clear()
-        recent = [p for p in window.settings.recent_files if Path(p).exists()]
+        remembered = c.recent_files()
+        recent = [p for p in remembered if Path(p).exists()]
         for number, text in enumerate(recent, 1):
             label = f"&{number} {Path(text).name}" if number < 10 else Path(text).name
             item = menu.addAction(label)
             item.setToolTip(text)
-            item.triggered.connect(lambda _=False, p=text: window.open_paths([p]))
+            item.triggered.connect(lambda _=False, p=text: c.open_paths([p]))
         if not recent:
             menu.addAction("No recent clips").setEnabled(False)
         menu.addSeparator()
-        menu.addAction("Clear Recent Clips", self._clear_recent).setEnabled(bool(window.settings.recent_files))
-
-    def _clear_recent(self) -> None:
-        window = self._window
-        window.settings = replace(window.settings, recent_files=())
-        window.store.save(window.settings)
+        menu.addAction("Clear Recent Clips", c.clear_recent).setEnabled(bool(remembered))
 

@@ -1,39 +1,49 @@
 """The main window's secondary windows: models, benchmark and camera.
 
-Each is created on first use, wired to the main window (the model chosen in the model manager is
-selected and run; a recording is opened like any clip), and shut down cleanly with it.
+Each is created on first use, wired to what it needs (the model chosen in the model manager is
+selected in `controls` and run; a recording is opened like any clip), and shut down cleanly with
+the main window. They are given the controls and callbacks they use, not the main window.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
 from kinetoscope.engine.modelfiles.model_store import available_models
+from kinetoscope.ui.main.controls_pane import ControlsPane
 
-if TYPE_CHECKING:
-    from kinetoscope.ui.benchmark_view import BenchmarkDialog
-    from kinetoscope.ui.camera_window import CameraWindow
-    from kinetoscope.ui.main_window import MainWindow
-    from kinetoscope.ui.model_manager import ModelManagerPane
+if TYPE_CHECKING:  # imported on first use: each window costs start-up time
+    from kinetoscope.ui.benchmark.view import BenchmarkDialog
+    from kinetoscope.ui.camera.window import CameraWindow
+    from kinetoscope.ui.models.pane import ModelManagerPane
 
 
 class ToolWindows(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    """The model manager, benchmark and camera windows, children of `window`."""
+
+    def __init__(self, window: QWidget, controls: ControlsPane, *, current_clip: Callable[[], Path | None],
+                 open_paths: Callable[[list[Path]], object], models_changed: Callable[[], None]) -> None:
         super().__init__(window)
         self._window = window
+        self._controls = controls
+        self._current_clip = current_clip
+        self._open_paths = open_paths
+        self._on_models_changed = models_changed
         self._models_dialog: QDialog | None = None
         self.models: ModelManagerPane | None = None
         self.benchmark: BenchmarkDialog | None = None
         self.camera: CameraWindow | None = None
-        window.controls.options_changed.connect(self._sync_camera_model)
+        controls.options_changed.connect(self._sync_camera_model)
 
     # -- models ---------------------------------------------------------------------------
     def open_models(self) -> None:
         if self._models_dialog is None:
-            from kinetoscope.ui.model_manager import ModelManagerPane
+            from kinetoscope.ui.models.pane import ModelManagerPane
 
             # Closing this window only hides it: downloads go on until the app quits.
             dialog = QDialog(self._window)
@@ -47,11 +57,11 @@ class ToolWindows(QObject):
         _show(self._models_dialog)
 
     def _models_changed(self) -> None:
-        self._window.runner.forget_results()
-        self._window.controls.set_models(available_models())
+        self._on_models_changed()
+        self._controls.set_models(available_models())
 
     def _use_model(self, model_id: str, precision: str) -> None:
-        controls = self._window.controls
+        controls = self._controls
         controls.set_models(available_models())
         current = controls.options()
         controls.apply(model_id, precision, current.device if current else "cpu", current.views if current else 5)
@@ -61,24 +71,24 @@ class ToolWindows(QObject):
     # -- benchmark ------------------------------------------------------------------------
     def open_benchmark(self) -> None:
         if self.benchmark is None:
-            from kinetoscope.ui.benchmark_view import BenchmarkDialog
+            from kinetoscope.ui.benchmark.view import BenchmarkDialog
 
             self.benchmark = BenchmarkDialog(self._window)
-        self.benchmark.open_for(self._window.current_clip)
+        self.benchmark.open_for(self._current_clip())
 
     # -- camera ---------------------------------------------------------------------------
     def open_camera(self) -> None:
         if self.camera is None:
-            from kinetoscope.ui.camera_window import CameraWindow
+            from kinetoscope.ui.camera.window import CameraWindow
 
             self.camera = CameraWindow(self._window)
-            self.camera.view.recorded.connect(lambda path: self._window.open_paths([path]))
+            self.camera.view.recorded.connect(lambda path: self._open_paths([path]))
         self._sync_camera_model()
         _show(self.camera)
 
     def _sync_camera_model(self) -> None:
         if self.camera is not None:
-            options = self._window.controls.options()
+            options = self._controls.options()
             self.camera.view.set_model(options.model_path if options else None, options.device if options else "cpu")
 
     # -- shutdown -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBo
 
 from kinetoscope.engine.bench.bench_setup import BenchConfig
 from kinetoscope.engine.modelfiles.model_store import DEFAULT_MODEL_ID, DEMO_MODEL_ID, available_models
-from kinetoscope.ui.benchmark_worker import BenchRequest
+from kinetoscope.ui.benchmark.job import BenchRequest
 
 PRECISIONS = ("float", "w8a8")
 DEVICES = (("cpu", "CPU"), ("npu", "NPU"))

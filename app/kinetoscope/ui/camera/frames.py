@@ -5,24 +5,24 @@ carries) into upright RGB frames: the engine's `FrameSource`. `FrameSourceFeeder
 reverse for tests and demos, pushing a `FrameSource`'s frames into a `QVideoFrameInput`, so a
 synthetic scene travels the same capture session, sink and recorder as a camera's picture.
 
-Both hand frames over "latest wins": a frame that arrives while the previous one is still
-waiting for the GUI thread replaces it. A busy GUI thread therefore drops frames, as a camera
-does, instead of growing a queue of them.
+Both hand frames over through `LatestValue` ("latest wins"): a frame that arrives while the
+previous one is still waiting for the GUI thread replaces it. A busy GUI thread therefore drops
+frames, as a camera does, instead of growing a queue of them.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from fractions import Fraction
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import QVideoFrame, QVideoFrameInput, QVideoSink
 
 from kinetoscope.engine.media.frame_source import FrameCallback, FrameSource, TimedFrame
+from kinetoscope.ui.latest import LatestValue
 from kinetoscope.ui.widgets._look import rgb_to_qimage
 
 log = logging.getLogger(__name__)
@@ -67,33 +67,35 @@ class SinkFrameSource(QObject):
     converted on the GUI thread, so `on_frame` never needs to be thread-safe.
     """
 
-    _wake = Signal()
-
     def __init__(self, sink: QVideoSink, parent: QObject | None = None, *, max_side: int = WORKING_SIDE) -> None:
         super().__init__(parent)
         self._sink = sink
         self._max_side = max_side
         self._on_frame: FrameCallback | None = None
-        self._lock = threading.Lock()
-        self._latest: QVideoFrame | None = None
-        self._scheduled = False
+        self._latest = LatestValue(self)
+        self._latest.arrived.connect(self._drain)
         self._index = 0
         self._t0_us: int | None = None
         self._clock0 = time.monotonic()
-        self.frames_in = 0
-        self.frames_dropped = 0  # replaced before the GUI thread got to them
         self.convert_ms = 0.0    # latest conversion cost, for the status line
-        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
         # Direct: runs on whichever thread emits, and only parks the frame.
         sink.videoFrameChanged.connect(self._arrived, Qt.ConnectionType.DirectConnection)
+
+    @property
+    def frames_in(self) -> int:
+        return self._latest.received
+
+    @property
+    def frames_dropped(self) -> int:
+        """Frames replaced before the GUI thread got to them."""
+        return self._latest.dropped
 
     def start(self, on_frame: FrameCallback) -> None:
         self._on_frame = on_frame
 
     def stop(self) -> None:
         self._on_frame = None
-        with self._lock:
-            self._latest = None
+        self._latest.clear()
 
     def restart_clock(self) -> None:
         """Forget the time base (a new camera or feed starts at its own zero)."""
@@ -101,22 +103,10 @@ class SinkFrameSource(QObject):
         self._clock0 = time.monotonic()
         self._index = 0
 
-    def _arrived(self, frame: QVideoFrame) -> None:
-        with self._lock:
-            self.frames_in += 1
-            if self._latest is not None:
-                self.frames_dropped += 1
-            self._latest = QVideoFrame(frame)  # a cheap shared reference
-            if self._scheduled:
-                return
-            self._scheduled = True
-        self._wake.emit()
+    def _arrived(self, frame: QVideoFrame) -> None:  # the camera backend's thread
+        self._latest.put(QVideoFrame(frame))  # a cheap shared reference
 
-    @Slot()
-    def _drain(self) -> None:
-        with self._lock:
-            frame, self._latest = self._latest, None
-            self._scheduled = False
+    def _drain(self, frame: QVideoFrame) -> None:
         on_frame = self._on_frame
         if frame is None or on_frame is None:
             return
@@ -145,8 +135,6 @@ class FrameSourceFeeder(QObject):
     the input lives). Frames the input refuses (its queue is full) are dropped, as a camera would.
     """
 
-    _wake = Signal()
-
     def __init__(self, source: FrameSource, frame_input: QVideoFrameInput, fps: float = 30.0,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -154,39 +142,24 @@ class FrameSourceFeeder(QObject):
         self._input = frame_input
         self._rate = float(Fraction(fps).limit_denominator(1001))
         self._frame_us = int(1e6 / fps)
-        self._lock = threading.Lock()
-        self._latest: TimedFrame | None = None
-        self._scheduled = False
+        self._latest = LatestValue(self)
+        self._latest.arrived.connect(self._send)
         self.sent = 0
-        self.dropped = 0
-        self._wake.connect(self._send, Qt.ConnectionType.QueuedConnection)
+        self._refused = 0  # frames the input's full queue turned away
+
+    @property
+    def dropped(self) -> int:
+        return self._latest.dropped + self._refused
 
     def start(self) -> None:
-        self.source.start(self._arrived)
+        self.source.start(self._latest.put)  # from the source's thread
 
     def stop(self) -> None:
         """Stop the source (waits for its thread) and forget the frame not sent yet."""
         self.source.stop()
-        with self._lock:
-            self._latest = None
+        self._latest.clear()
 
-    def _arrived(self, frame: TimedFrame) -> None:  # the source's thread
-        with self._lock:
-            if self._latest is not None:
-                self.dropped += 1
-            self._latest = frame
-            if self._scheduled:
-                return
-            self._scheduled = True
-        self._wake.emit()
-
-    @Slot()
-    def _send(self) -> None:
-        with self._lock:
-            frame, self._latest = self._latest, None
-            self._scheduled = False
-        if frame is None:
-            return
+    def _send(self, frame: TimedFrame) -> None:
         video = QVideoFrame(rgb_to_qimage(frame.rgb))
         start = int(round(frame.t_s * 1e6))
         video.setStartTime(start)
@@ -195,4 +168,4 @@ class FrameSourceFeeder(QObject):
         if self._input.sendVideoFrame(video):
             self.sent += 1
         else:
-            self.dropped += 1
+            self._refused += 1

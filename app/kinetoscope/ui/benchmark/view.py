@@ -1,13 +1,12 @@
 """The Benchmark view: one model on the CPU and the NPU side by side, live, then exported.
 
 A grid of cells (precision × device) fills as the runs arrive; a strip between them gives the
-speed-up and the agreement of the predictions. The work runs in a `BenchmarkRunner` thread; one
-timer repaints what changed, five times a second.
+speed-up and the agreement of the predictions. The work runs on the view's own "benchmark" lane;
+one timer repaints what changed, five times a second. Failures show in the view's error banner.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +16,12 @@ from PySide6.QtWidgets import (QDialog, QFileDialog, QGridLayout, QHBoxLayout, Q
                                QVBoxLayout, QWidget)
 
 from kinetoscope.engine.bench.bench_results import BenchResult, CellKey, CellReady, RunSample, Stage
-from kinetoscope.ui.benchmark_cell import BenchCellPanel
-from kinetoscope.ui.benchmark_controls import BenchControls
-from kinetoscope.ui.benchmark_worker import BenchmarkRunner, BenchRequest
+from kinetoscope.ui.benchmark.cell import BenchCellPanel
+from kinetoscope.ui.benchmark.controls import BenchControls
+from kinetoscope.ui.benchmark.job import BenchRequest, run_bench
+from kinetoscope.ui.tasks import Failure, Lane, Task
+from kinetoscope.ui.widgets.error_panel import ErrorPanel
 
-log = logging.getLogger(__name__)
 REPAINT_INTERVAL_MS = 200
 
 
@@ -29,7 +29,6 @@ class BenchmarkView(QWidget):
     """Choose a model, precisions, devices and input; run; watch; export JSON, CSV and PNG."""
 
     finished = Signal(object)   # BenchResult
-    failed = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None, clip: Path | None = None) -> None:
         super().__init__(parent)
@@ -38,7 +37,9 @@ class BenchmarkView(QWidget):
         self.cells: dict[CellKey, BenchCellPanel] = {}
         self.controls = BenchControls()
         self.controls.set_clip(clip)
-        self.runner = BenchmarkRunner(self)
+        self.lane = Lane("benchmark", parent=self)
+        self.task: Task | None = None  # the run under way, until its outcome has arrived
+        self.errors = ErrorPanel(where="benchmark")
 
         self.run_button = QPushButton("Run benchmark")
         self.cancel_button = QPushButton("Cancel")
@@ -65,6 +66,7 @@ class BenchmarkView(QWidget):
         for b in (self.export_json_button, self.export_csv_button, self.export_png_button):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.errors)
         layout.addWidget(self.controls)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
@@ -77,27 +79,26 @@ class BenchmarkView(QWidget):
         self.export_csv_button.clicked.connect(lambda: self._export_dialog("CSV (*.csv)", ".csv", self.export_csv))
         self.export_png_button.clicked.connect(lambda: self._export_dialog("PNG image (*.png)", ".png", self.export_png))
         self.controls.changed.connect(self._update_buttons)
-        r = self.runner
-        r.event.connect(self._on_event)
-        r.finished.connect(self._on_finished)
-        r.failed.connect(self._on_failed)
-        r.cancelled.connect(lambda: self._set_status("Cancelled."))
-        r.stopped.connect(self._update_buttons)
         self._timer = QTimer(self)
         self._timer.setInterval(REPAINT_INTERVAL_MS)
         self._timer.timeout.connect(self._refresh)
         self._update_buttons()
 
     # -- public -----------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """True from `start` until the run's outcome has arrived."""
+        return self.task is not None
+
     def set_clip(self, clip: Path | None) -> None:
         """The window's current clip, offered as the benchmark's input."""
-        if not self.runner.running:
+        if not self.running:
             self.controls.set_clip(clip)
 
     def start(self, request: BenchRequest | None = None) -> bool:
         """Start a run (the controls' choices unless `request` is given); False if it cannot."""
         request = request or self.controls.request()
-        if request is None or self.runner.running:
+        if request is None or self.running:
             return False
         self.result = None
         self._build_grid(request)
@@ -105,19 +106,36 @@ class BenchmarkView(QWidget):
         self.progress.setRange(0, 0)
         self._set_status(f"Starting: {request.model}, {', '.join(request.precisions)} on "
                          f"{', '.join(d.upper() for d in request.config.devices)}…")
-        self.runner.start(request)
+        self.errors.dismiss()
+        task = self.task = self.lane.submit(lambda ctx: run_bench(ctx, request), name=request.model)
+        # A stopped run's late outcome (the dialog was closed) must not touch a newer run.
+        task.progress.connect(lambda batch: self.task is task and self._on_events(batch))
+        task.succeeded.connect(lambda result: self.task is task and self._on_finished(result))
+        task.failed.connect(lambda failure: self.task is task and self._on_failed(failure))
+        task.cancelled.connect(lambda: self.task is task and self._set_status("Cancelled."))
+        task.ended.connect(lambda: self.task is task and self._on_ended())
         self._timer.start()
         self._update_buttons()
         return True
 
     def cancel(self) -> None:
-        self.runner.cancel()
-        self._set_status("Cancelling after the current step…")
+        if self.task is not None:
+            self.task.cancel()
+            self._set_status("Cancelling after the current step…")
+
+    def stop(self, timeout_s: float = 60.0) -> None:
+        """Cancel the run and wait for its current step (one inference, or one model load) to end."""
+        self._timer.stop()
+        task = self.task
+        if task is not None:
+            task.cancel()
+            task.wait(timeout_s)
+            self._on_ended()  # its queued outcome no longer matters
 
     def shutdown(self) -> None:
-        """Stop the run (waiting for the current step) before the view goes away."""
-        self._timer.stop()
-        self.runner.shutdown()
+        """Stop the run and the lane's thread before the view goes away for good."""
+        self.stop()
+        self.lane.shutdown()
 
     def export_json(self, path: str | Path) -> Path:
         return self._require_result().write_json(path)
@@ -146,6 +164,14 @@ class BenchmarkView(QWidget):
                 self.grid.addWidget(panel, row, col)
 
     # -- events from the run ----------------------------------------------------------------
+    def _on_events(self, batch: list[object]) -> None:
+        for event in batch:
+            self._on_event(event)
+
+    def _on_ended(self) -> None:
+        self.task = None
+        self._update_buttons()
+
     def _on_event(self, event: object) -> None:
         if isinstance(event, RunSample):
             panel = self.cells.get(event.key)
@@ -174,11 +200,11 @@ class BenchmarkView(QWidget):
         self._update_buttons()
         self.finished.emit(result)
 
-    def _on_failed(self, message: str, detail: str) -> None:
+    def _on_failed(self, failure: Failure) -> None:
         self._timer.stop()
         self.progress.setRange(0, 1)
-        self._set_status(f"The benchmark failed: {message}")
-        self.failed.emit(message, detail)
+        self._set_status("The benchmark failed.")
+        self.errors.show_failure(failure, "The benchmark failed:")
 
     def _refresh(self) -> None:
         for panel in self.cells.values():
@@ -207,7 +233,7 @@ class BenchmarkView(QWidget):
 
     # -- helpers ----------------------------------------------------------------------------
     def _update_buttons(self) -> None:
-        running = self.runner.running
+        running = self.running
         self.run_button.setEnabled(not running and self.controls.request() is not None)
         self.cancel_button.setEnabled(running)
         for b in (self.export_json_button, self.export_csv_button):
@@ -231,8 +257,7 @@ class BenchmarkView(QWidget):
         try:
             save(path)
         except OSError as exc:
-            log.warning("export to %s failed: %s", path, exc)
-            self._set_status(f"Could not save {Path(path).name}: {exc.strerror or exc}")
+            self.errors.show_message(f"Could not save {Path(path).name}: {exc.strerror or exc}", repr(exc))
         else:
             self._set_status(f"Saved {path}")
 
@@ -242,7 +267,7 @@ class BenchmarkView(QWidget):
         super().hideEvent(event)
 
     def showEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
-        if self.runner.running:
+        if self.running:
             self._timer.start()
         super().showEvent(event)
 
@@ -272,5 +297,5 @@ class BenchmarkDialog(QDialog):
         self.raise_()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        self.view.shutdown()
+        self.view.stop()
         super().closeEvent(event)

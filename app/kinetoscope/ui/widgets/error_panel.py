@@ -1,27 +1,35 @@
-"""The one place where failures become messages for people: a banner above the window's content.
+"""The one widget that shows failures to people: a banner above a window's content.
 
-A banner rather than dialogs: it never blocks the window, and a burst of failures replaces one
-message instead of stacking modal boxes. The technical detail is one click away ("Details").
+The main window has one above its panes; each tool window (models, benchmark, camera) has its own,
+the same widget. A banner rather than dialogs: it never blocks the window, and a burst of failures
+replaces one message instead of stacking modal boxes. The technical detail is one click away
+("Details"), and every message shown is also written to the log.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPalette
+import logging
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QPalette
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QStyle,
                                QToolButton, QVBoxLayout, QWidget)
+
+from kinetoscope.engine import paths
+from kinetoscope.ui.tasks import Failure
+
+log = logging.getLogger(__name__)
 
 
 class ErrorPanel(QFrame):
     """A dismissable message with an optional, collapsed technical detail."""
 
-    open_log_requested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, where: str = "window") -> None:
         super().__init__(parent)
         self.setObjectName("ErrorPanel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._severity = "error"
+        self._where = where  # which window's banner, for the log
         self._icon = QLabel()
         self._message = QLabel()
         self._message.setWordWrap(True)
@@ -33,7 +41,7 @@ class ErrorPanel(QFrame):
         self._details_button.toggled.connect(self._toggle_details)
         log_button = QPushButton("Open log folder")
         log_button.setFlat(True)
-        log_button.clicked.connect(self.open_log_requested)
+        log_button.clicked.connect(open_log_folder)
         close = QToolButton(text="✕")
         close.setAutoRaise(True)
         close.setToolTip("Dismiss")
@@ -59,6 +67,8 @@ class ErrorPanel(QFrame):
     # -- what the window calls ------------------------------------------------------------
     def show_message(self, message: str, detail: str = "", *, severity: str = "error") -> None:
         """Show `message` (replacing any other); `severity` is "error" or "warning"."""
+        log.log(logging.ERROR if severity == "error" else logging.WARNING, "%s says: %s%s", self._where, message,
+                f"\n{detail}" if detail else "")
         self._severity = severity
         self._message.setText(message)
         self._details.setPlainText(detail)
@@ -71,6 +81,10 @@ class ErrorPanel(QFrame):
         self._apply_colours()
         self.show()
 
+    def show_failure(self, failure: Failure, prefix: str = "") -> None:
+        """Show a task's failure, after `prefix` ("Could not classify x.mp4.")."""
+        self.show_message(f"{prefix} {failure.message}".strip(), failure.detail)
+
     def dismiss(self) -> None:
         self.hide()
         self._message.clear()
@@ -78,7 +92,7 @@ class ErrorPanel(QFrame):
 
     @property
     def message(self) -> str:
-        return self._message.text() if self.isVisible() else ""
+        return "" if self.isHidden() else self._message.text()  # shown, even if its window is not
 
     @property
     def detail(self) -> str:
@@ -109,3 +123,10 @@ class ErrorPanel(QFrame):
         self.setStyleSheet(
             f"#ErrorPanel {{ background: rgba({tint[0]},{tint[1]},{tint[2]},{alpha});"
             f" border: 1px solid rgba({tint[0]},{tint[1]},{tint[2]},160); border-radius: 6px; }}")
+
+
+def open_log_folder() -> None:
+    """Show the folder with the log file in the system's file manager."""
+    folder = paths.log_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))

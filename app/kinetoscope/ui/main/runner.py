@@ -2,29 +2,38 @@
 
 At most one job runs. The clip being looked at comes first; the rest of the queue is worked
 through in order when nothing else is asked for. Results are kept per clip and options, so going
-back to a clip shows its result at once instead of classifying it again.
+back to a clip shows its result at once instead of classifying it again; only the latest few keep
+the crops the model saw (they are most of a result's memory), older ones keep their numbers.
+
+Jobs run on the window's serial engine lane (`kinetoscope.ui.tasks`), which caches their sessions.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from kinetoscope.engine.modelfiles.recipe import InputRecipe
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport, Prediction, ViewResult
 from kinetoscope.engine.media.video import VideoInfo
-from kinetoscope.ui.clip_queue import ClipQueue, ClipState
-from kinetoscope.ui.controls_pane import RunOptions
+from kinetoscope.engine.modelfiles.recipe import InputRecipe
+from kinetoscope.ui.main.classify_job import (ClassifyRequest, ClipProbed, SessionCache, SessionReady, StageChanged,
+                                              ViewReady, ViewsDone, classify)
+from kinetoscope.ui.main.clip_queue import ClipQueue, ClipState
+from kinetoscope.ui.main.controls_pane import RunOptions
+from kinetoscope.ui.tasks import Failure, Lane, Task
 from kinetoscope.ui.widgets.predictions import percent
-from kinetoscope.ui.workers import EngineClient
+
+# Results that keep the model's crops (16 thumbnails per view): the clips looked at lately.
+RESULTS_WITH_CROPS = 8
 
 
 @dataclass
 class RunningJob:
-    job_id: int
+    task: Task
     clip: Path
     options: RunOptions
     info: VideoInfo | None = None
@@ -54,30 +63,27 @@ class ClipRunner(QObject):
     progress = Signal(Path, int, int)
     view_ready = Signal(Path, object, object, int)  # ViewResult, running top-5, views total
     finished = Signal(Path, object)                 # ClipResult
-    failed = Signal(Path, str, str)
+    failed = Signal(Path, object)                   # Failure
     cancelled = Signal(Path)
     idle = Signal()
 
-    def __init__(self, engine: EngineClient, queue: ClipQueue, options: Callable[[], RunOptions | None],
+    def __init__(self, engine: Lane, queue: ClipQueue, options: Callable[[], RunOptions | None],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
+        self.sessions = SessionCache()  # used and cleared only on the engine lane
         self.queue = queue
         self._options = options
         self.running: RunningJob | None = None
         self.paused = False
-        self._results: dict[tuple[Path, RunOptions], ClipResult] = {}
-        engine.stage.connect(self._on_stage)
-        engine.clip_probed.connect(self._on_probed)
-        engine.session_ready.connect(self._on_session)
-        engine.progress.connect(self._on_progress)
-        engine.view_ready.connect(self._on_view)
-        engine.finished.connect(self._on_finished)
-        engine.failed.connect(self._on_failed)
-        engine.cancelled.connect(self._on_cancelled)
+        self._results: OrderedDict[tuple[Path, RunOptions], ClipResult] = OrderedDict()
 
     def result_for(self, clip: Path, options: RunOptions) -> ClipResult | None:
         return self._results.get((clip, options))
+
+    def shutdown(self, timeout_s: float = 20.0) -> None:
+        """Cancel the running job and release the sessions on the engine lane's own thread."""
+        self.engine.shutdown(timeout_s, last=self.sessions.clear)
 
     def run(self, clip: Path, options: RunOptions, *, fresh: bool = False) -> None:
         """Classify `clip` now, stopping whatever else runs; `fresh` ignores a cached result."""
@@ -101,7 +107,8 @@ class ClipRunner(QObject):
 
         Nothing new starts here; the caller decides what runs next (`run` or `run_next`).
         """
-        self._results = {key: result for key, result in self._results.items() if key[0] not in clips}
+        for key in [key for key in self._results if key[0] in clips]:
+            del self._results[key]
         if self.running is not None and self.running.clip in clips:
             self._stop_running(requeue=False)
 
@@ -123,75 +130,68 @@ class ClipRunner(QObject):
         self.idle.emit()
 
     def _submit(self, clip: Path, options: RunOptions) -> None:
-        job_id = self.engine.submit(clip, options.model_path, options.device, options.views)
-        self.running = RunningJob(job_id, clip, options)
+        request = ClassifyRequest(Path(clip), Path(options.model_path), options.device, options.views)
+        sessions = self.sessions
+        task = self.engine.submit(lambda ctx: classify(ctx, sessions, request), name=f"classify {clip.name}")
+        job = self.running = RunningJob(task, clip, options)
+        # Reports of a job that is no longer the running one (stopped, superseded) are ignored.
+        task.progress.connect(lambda event: self._on_report(job, event) if self.running is job else None)
+        task.succeeded.connect(lambda result: self._on_finished(job, result) if self.running is job else None)
+        task.failed.connect(lambda failure: self._on_failed(job, failure) if self.running is job else None)
+        task.cancelled.connect(lambda: self._on_cancelled(job) if self.running is job else None)
         self.queue.set_state(clip, ClipState.RUNNING)
         self.started.emit(clip)
 
     def _stop_running(self, *, requeue: bool) -> None:
         job = self.running
         assert job is not None
-        self.engine.cancel(job.job_id)
-        self.running = None  # the engine's `cancelled` for it arrives later and is ignored
+        job.task.cancel()
+        self.running = None  # the task's `cancelled` arrives later and is ignored
         self.queue.set_state(job.clip, ClipState.PENDING if requeue else ClipState.CANCELLED)
         self.cancelled.emit(job.clip)
 
-    def _job(self, job_id: int) -> RunningJob | None:
-        return self.running if self.running is not None and self.running.job_id == job_id else None
+    def _remember(self, key: tuple[Path, RunOptions], result: ClipResult) -> None:
+        """Keep `result`; results older than the latest few lose their crops."""
+        self._results[key] = result
+        self._results.move_to_end(key)
+        for old in list(self._results)[:-RESULTS_WITH_CROPS]:
+            kept = self._results[old]
+            if any(v.crops is not None for v in kept.views):
+                self._results[old] = replace(kept, views=tuple(replace(v, crops=None) for v in kept.views))
 
-    # -- engine reports -------------------------------------------------------------------
-    def _on_stage(self, job_id: int, text: str) -> None:
-        if job := self._job(job_id):
-            self.stage.emit(job.clip, text)
+    # -- engine reports (GUI thread) ------------------------------------------------------
+    def _on_report(self, job: RunningJob, event: object) -> None:
+        if isinstance(event, StageChanged):
+            self.stage.emit(job.clip, event.text)
+        elif isinstance(event, ClipProbed):
+            job.info = event.info
+        elif isinstance(event, SessionReady):
+            job.device, job.recipe = event.report, event.recipe
+            self.session_ready.emit(job.clip, event.report)
+        elif isinstance(event, ViewsDone):
+            if job.views_total == 0:
+                job.views_total = event.total
+                frames, seconds = job.view_shape()
+                self.planned.emit(job.clip, job.info.duration_s if job.info else 0.0, event.total, frames, seconds)
+            self.progress.emit(job.clip, event.done, event.total)
+        elif isinstance(event, ViewReady):
+            job.views.append((event.view, event.running_top5))
+            self.view_ready.emit(job.clip, event.view, event.running_top5, job.views_total)
 
-    def _on_probed(self, job_id: int, info: VideoInfo) -> None:
-        if job := self._job(job_id):
-            job.info = info
-
-    def _on_session(self, job_id: int, report: DeviceReport, recipe: InputRecipe) -> None:
-        if job := self._job(job_id):
-            job.device = report
-            job.recipe = recipe
-            self.session_ready.emit(job.clip, report)
-
-    def _on_progress(self, job_id: int, done: int, total: int) -> None:
-        job = self._job(job_id)
-        if job is None:
-            return
-        if job.views_total == 0:
-            job.views_total = total
-            frames, seconds = job.view_shape()
-            self.planned.emit(job.clip, job.info.duration_s if job.info else 0.0, total, frames, seconds)
-        self.progress.emit(job.clip, done, total)
-
-    def _on_view(self, job_id: int, view: ViewResult, running_top5: tuple[Prediction, ...]) -> None:
-        if job := self._job(job_id):
-            job.views.append((view, running_top5))
-            self.view_ready.emit(job.clip, view, running_top5, job.views_total)
-
-    def _on_finished(self, job_id: int, result: ClipResult) -> None:
-        job = self._job(job_id)
-        if job is None:
-            return
+    def _on_finished(self, job: RunningJob, result: ClipResult) -> None:
         self.running = None
-        self._results[(job.clip, job.options)] = result
+        self._remember((job.clip, job.options), result)
         self.queue.set_state(job.clip, ClipState.DONE, summary(result))
         self.finished.emit(job.clip, result)
         self.run_next()
 
-    def _on_failed(self, job_id: int, message: str, detail: str) -> None:
-        job = self._job(job_id)
-        if job is None:
-            return
+    def _on_failed(self, job: RunningJob, failure: Failure) -> None:
         self.running = None
         self.queue.set_state(job.clip, ClipState.FAILED)
-        self.failed.emit(job.clip, message, detail)
+        self.failed.emit(job.clip, failure)
         self.run_next()
 
-    def _on_cancelled(self, job_id: int) -> None:
-        job = self._job(job_id)
-        if job is None:  # already accounted for when it was stopped
-            return
+    def _on_cancelled(self, job: RunningJob) -> None:
         self.running = None
         self.queue.set_state(job.clip, ClipState.CANCELLED)
         self.cancelled.emit(job.clip)

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpi
 
 from kinetoscope.engine.media.frame_source import TimedFrame
 from kinetoscope.engine.inference.live import LiveConfig, LiveResult
-from kinetoscope.ui.live_runner import LiveRunner
+from kinetoscope.ui.camera.live_runner import LiveRunner
+from kinetoscope.ui.tasks import Failure
 from kinetoscope.ui.widgets.frame_strip import FrameStrip
 from kinetoscope.ui.widgets.live_graphs import LiveGraphs
 from kinetoscope.ui.widgets.predictions import TopPredictions
@@ -24,6 +25,7 @@ class LivePane(QWidget):
     """Live classification of the camera's frames with the chosen model and device."""
 
     live_toggled = Signal(bool)
+    failed = Signal(object)  # Failure: live mode stopped; the camera view's banner says why
 
     def __init__(self, parent: QWidget | None = None, runner: LiveRunner | None = None) -> None:
         super().__init__(parent)
@@ -156,10 +158,10 @@ class LivePane(QWidget):
         self._device_label = getattr(report, "label", "") or ""
         self.status.setText(f"Live on {self._device_label or self._device.upper()}: waiting for 16 frames…")
 
-    def _failed(self, message: str, detail: str) -> None:
+    def _failed(self, failure: Failure) -> None:
         self.start_button.setChecked(False)
-        self.status.setText(message)
-        self.status.setToolTip(detail[-2000:])
+        self.status.setText("Live classification stopped.")
+        self.failed.emit(failure)
 
     def _update_enabled(self) -> None:
         self.start_button.setEnabled(self._model_path is not None or self.start_button.isChecked())

@@ -1,18 +1,19 @@
 """The model manager pane: AI Hub's Kinetics-400 models × precisions, downloaded, verified, used.
 
-A standalone widget the main window opens from a menu. It only presents and schedules: listing
-comes from `engine.model_library`, and every download, install, import, verification and removal
-runs in its own `EngineTask` thread. "Use this model" emits `use_model(model_id, precision)`.
+A standalone widget the main window opens from a menu. It only presents and schedules: two lanes
+(`kinetoscope.ui.tasks`) do the work. Downloads run side by side on the "downloads" lane; the
+catalog, the scans of the model folders, imports, verification, removal and discards run in order
+on the "models" lane, so nothing touches the disk on the GUI thread. "Use this model" emits
+`use_model(model_id, precision)`. Failures show in the pane's error banner, details one click away.
 
 A model another process is downloading (a second window, `kinetoscope models download`) is shown
-as such, its actions disabled. The pane learns of it when it rebuilds its rows, is shown or its
-window is activated (a peek at the model's lock file: microseconds), and re-checks once a second
-only while such a row is on screen, so the row turns back by itself when the other process ends.
+as such, its actions disabled. The pane learns of it when it rescans its rows, is shown or its
+window is activated (a peek at the model's lock file), and re-checks once a second only while such
+a row is on screen, so the row turns back by itself when the other process ends.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -24,23 +25,22 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
                                QMessageBox, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
                                QToolButton, QVBoxLayout, QWidget)
 
-from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.modelfiles.catalog import Catalog, load_catalog
-from kinetoscope.engine.modelfiles.download import DownloadProgress
-from kinetoscope.engine.errors import KinetoscopeError
+from kinetoscope.engine.modelfiles.download import DownloadProgress, PartialDownload
 from kinetoscope.engine.modelfiles.http_client import Timeouts
 from kinetoscope.engine.modelfiles.model_install import import_model, remove_model, verify_model
 from kinetoscope.engine.modelfiles.model_library import (ModelRow, Status, discard_download, disk_space,
-                                              download_and_install, downloads_elsewhere, list_models,
-                                              paused_download)
-from kinetoscope.ui.model_manager_tasks import EngineTask
-from kinetoscope.ui.model_manager_text import (ELSEWHERE_TIP, elsewhere_text, format_bytes, format_progress,
-                                                published_text, published_tip, status_text)
+                                                         download_and_install, downloads_elsewhere, list_models,
+                                                         paused_download)
+from kinetoscope.ui.models.text import (ELSEWHERE_TIP, elsewhere_text, format_bytes, format_progress, published_text,
+                                        published_tip, status_text)
+from kinetoscope.ui.tasks import Failure, Lane, Task, TaskContext
+from kinetoscope.ui.widgets.error_panel import ErrorPanel
 
-log = logging.getLogger(__name__)
 
 COLUMNS = ("Model", "Precision", "Size", "NPU latency · accuracy", "Status", "")
 COL_STATUS, COL_ACTIONS = 4, 5
+PARALLEL_DOWNLOADS = 4  # more wait their turn, saying "Starting…"
 STALL_NOTICE_S = 2.0  # no bytes for this long: say so rather than show a stale speed
 ELSEWHERE_CHECK_MS = 1000  # re-check of models another process is downloading, only while there are any
 Key = tuple[str, str]
@@ -58,9 +58,14 @@ class ModelManagerPane(QWidget):
         self._timeouts = timeouts
         self._catalog: Catalog | None = None
         self._rows: list[ModelRow] = []
-        self._downloads: dict[Key, EngineTask] = {}
+        self._downloads_lane = Lane("downloads", PARALLEL_DOWNLOADS, parent=self)
+        self._files_lane = Lane("models", parent=self)  # catalog, scans, import, verify, remove, discard
+        self._downloads: dict[Key, Task] = {}
         self._bars: dict[Key, QProgressBar] = {}
-        self._others: list[EngineTask] = []          # import, verify, remove
+        self._scanning = False       # a scan of the model folders is on the lane
+        self._rescan = False         # another was asked for meanwhile
+        self._scanned = False        # the rows on screen come from a scan
+        self._peeking = False        # a re-check of the download locks is on the lane
         self._verify_problems: dict[Key, tuple[str, ...]] = {}
         self._last_progress: dict[Key, tuple[float, DownloadProgress]] = {}
         self._stall_timer = QTimer(self)
@@ -83,6 +88,7 @@ class ModelManagerPane(QWidget):
         header = self._table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.Stretch)
+        self.errors = ErrorPanel(where="models")
         self._message = QLabel()
         self._message.setWordWrap(True)
         self._message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -106,6 +112,7 @@ class ModelManagerPane(QWidget):
         bottom.addWidget(import_button)
         bottom.addWidget(self._verify_button)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.errors)
         layout.addWidget(self._intro)
         layout.addWidget(self._table, 1)
         layout.addWidget(self._message)
@@ -116,7 +123,8 @@ class ModelManagerPane(QWidget):
     # --- state ------------------------------------------------------------------------------
 
     def is_ready(self) -> bool:
-        return self._catalog is not None
+        """The catalog is loaded and the rows show a scan of the disk."""
+        return self._catalog is not None and self._scanned
 
     def row_index(self, key: Key) -> int:
         return next(i for i, r in enumerate(self._rows) if r.key == key)
@@ -141,15 +149,16 @@ class ModelManagerPane(QWidget):
         return key in self._elsewhere
 
     def message(self) -> str:
-        """The message line under the table ("" when none is shown)."""
+        """The error banner's message, else the note under the table ("" when none is shown)."""
+        if self.errors.message:
+            return self.errors.message
         return "" if self._message.isHidden() else self._message.text()
 
     def _load_catalog(self) -> None:
         # The catalog may be a URL (KINETOSCOPE_CATALOG): never fetch it on the GUI thread.
-        task = EngineTask(lambda _t, _p, _s: load_catalog(), "load-catalog", self)
+        task = self._files_lane.submit(lambda _ctx: load_catalog(), name="load catalog")
         task.succeeded.connect(self._catalog_loaded)
-        task.failed.connect(lambda msg, _d, _r: self._show_message(msg))
-        self._start_other(task)
+        task.failed.connect(self._show_failure)
 
     def _catalog_loaded(self, catalog: Catalog) -> None:
         self._catalog = catalog
@@ -159,10 +168,33 @@ class ModelManagerPane(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """Rebuild the table from disk (cheap: no hashing) and the running tasks."""
-        if self._catalog is None:
+        """Rescan the model folders on the models lane, then rebuild the table from what it found."""
+        catalog = self._catalog
+        if catalog is None:
             return
-        self._rows = list_models(self._catalog)
+        if self._scanning:
+            self._rescan = True
+            return
+        self._scanning = True
+        task = self._files_lane.submit(lambda _ctx: (list_models(catalog), disk_space()), name="scan")
+        task.succeeded.connect(self._scanned_rows)
+        task.failed.connect(self._show_failure)
+        task.ended.connect(self._scan_ended)
+
+    def _scanned_rows(self, found: tuple[list[ModelRow], tuple[int, int]]) -> None:
+        self._rows, (used, free) = found
+        self._scanned = True
+        self._disk.setText(f"Models use {format_bytes(used)} · {format_bytes(free)} free on this disk")
+        self._render()
+
+    def _scan_ended(self) -> None:
+        self._scanning = False
+        if self._rescan:
+            self._rescan = False
+            self.refresh()
+
+    def _render(self) -> None:
+        """Rebuild the table from the last scan and the running downloads (no disk access)."""
         self._bars.clear()
         for i in range(self._table.rowCount()):
             for col in (COL_STATUS, COL_ACTIONS):
@@ -180,8 +212,6 @@ class ModelManagerPane(QWidget):
             self._elsewhere_timer.start()
         else:
             self._elsewhere_timer.stop()
-        used, free = disk_space()
-        self._disk.setText(f"Models use {format_bytes(used)} · {format_bytes(free)} free on this disk")
         self._table.resizeRowsToContents()
 
     def _fill_row(self, i: int, row: ModelRow) -> None:
@@ -263,22 +293,20 @@ class ModelManagerPane(QWidget):
         entry = self._catalog.find(*key)
         timeouts = self._timeouts
 
-        def job(token: CancelToken, progress: Any, stage: Any) -> object:
-            return download_and_install(entry, cancel=token, on_progress=progress, on_stage=stage,
+        def job(ctx: TaskContext) -> object:
+            # Stages travel as text, byte counts as DownloadProgress, on the task's one progress signal.
+            return download_and_install(entry, cancel=ctx.token, on_progress=ctx.report, on_stage=ctx.report,
                                         timeouts=timeouts)
 
-        task = EngineTask(job, f"download-{entry.model_id}-{entry.precision}", self)
-        task.progress.connect(lambda p: self._on_progress(key, p))
-        task.stage.connect(lambda s: self._on_stage(key, s))
+        task = self._downloads_lane.submit(job, name=f"download {entry.model_id} {entry.precision}")
+        task.progress.connect(lambda p: self._on_stage(key, p) if isinstance(p, str) else self._on_progress(key, p))
         task.succeeded.connect(lambda _m: self._download_done(key, f"Installed {entry.name} ({entry.precision})."))
-        task.failed.connect(lambda msg, _d, resumable: self._download_done(
-            key, msg + (" Resume?" if resumable else ""), error=True))
+        task.failed.connect(lambda failure: self._download_done(key, failure=failure))
         task.cancelled.connect(lambda: self._download_done(key, f"Paused {entry.name} ({entry.precision})."))
         self._downloads[key] = task
-        self._message.hide()
-        self.refresh()
+        self._show_message("")
+        self._render()
         self._stall_timer.start()
-        task.start()
 
     def cancel_download(self, key: Key) -> None:
         task = self._downloads.get(key)
@@ -308,17 +336,28 @@ class ModelManagerPane(QWidget):
                 bar.setFormat(f"Downloading {done} · waiting for the server…")
 
     def _recheck_elsewhere(self) -> None:
-        """Peek at the download locks; rebuild the rows only when one was taken or let go."""
-        if self._catalog is None or not self.isVisible():
+        """Peek at the download locks (on the models lane); rescan only when one was taken or let go."""
+        catalog = self._catalog
+        if catalog is None or not self.isVisible() or self._peeking:
             return  # a hidden pane catches up in showEvent
-        now = downloads_elsewhere(self._catalog) - set(self._downloads)
+
+        def peek(_ctx: TaskContext) -> dict[Key, PartialDownload | None]:
+            return {key: paused_download(catalog.find(*key)) for key in downloads_elsewhere(catalog)}
+
+        self._peeking = True
+        task = self._files_lane.submit(peek, name="peek at download locks")
+        task.succeeded.connect(self._peeked)
+        task.ended.connect(lambda: setattr(self, "_peeking", False))
+
+    def _peeked(self, elsewhere: dict[Key, PartialDownload | None]) -> None:
+        now = set(elsewhere) - set(self._downloads)
         if now != self._elsewhere:
             self.refresh()
             return
         for key in now:  # still going: show how far it has come
             item = self._table.item(self.row_index(key), COL_STATUS)
             if item is not None:
-                item.setText(elsewhere_text(paused_download(self._catalog.find(*key))))
+                item.setText(elsewhere_text(elsewhere[key]))
 
     def _on_stage(self, key: Key, text: str) -> None:
         bar = self._bars.get(key)
@@ -326,65 +365,65 @@ class ModelManagerPane(QWidget):
             bar.setRange(0, 0)  # unpacking and checking have no byte count
             bar.setFormat(text)
 
-    def _download_done(self, key: Key, text: str, *, error: bool = False) -> None:
-        task = self._downloads.pop(key, None)
-        if task is not None:
-            task.wait()
-            task.deleteLater()
+    def _download_done(self, key: Key, text: str = "", *, failure: Failure | None = None) -> None:
+        self._downloads.pop(key, None)  # its outcome is here: the job has returned
         self._last_progress.pop(key, None)
         if not self._downloads:
             self._stall_timer.stop()
         self._verify_problems.pop(key, None)
-        self._show_message(text, error=error)
+        if failure is not None:
+            self._show_failure(Failure(failure.message + (" Resume?" if failure.resumable else ""), failure.detail))
+        else:
+            self._show_message(text)
         self.refresh()
         self.models_changed.emit()
 
     def remove(self, key: Key) -> None:
         if not self._confirm(f"Remove {key[0]} ({key[1]}) from this computer?"):
             return
-        task = EngineTask(lambda _t, _p, _s: remove_model(*key), f"remove-{key[0]}-{key[1]}", self)
+        task = self._files_lane.submit(lambda _ctx: remove_model(*key), name=f"remove {key[0]} {key[1]}")
         task.succeeded.connect(lambda _r: self._after_change(key, f"Removed {key[0]} ({key[1]})."))
-        task.failed.connect(lambda msg, _d, _r: self._show_message(msg, error=True))
-        self._start_other(task)
+        task.failed.connect(self._show_failure)
 
     def _discard(self, key: Key) -> None:
-        if self._catalog is not None:
-            try:
-                discard_download(self._catalog.find(*key))  # two small unlinks: fine on this thread
-            except KinetoscopeError as exc:  # Busy: another process is downloading it
-                log.warning("discard %s failed: %s (%s)", key, exc.message, exc.detail)
-                self._show_message(exc.message, error=True)
-        self.refresh()
+        if self._catalog is None:
+            return
+        entry = self._catalog.find(*key)
+        task = self._files_lane.submit(lambda _ctx: discard_download(entry), name=f"discard {key[0]} {key[1]}")
+        task.failed.connect(self._show_failure)  # Busy: another process is downloading it
+        task.ended.connect(self.refresh)
 
     def import_path(self, path: Path) -> None:
         """Install a zip or bundle folder the user has (the Import… menu ends here)."""
-        task = EngineTask(lambda token, _p, stage: import_model(path, cancel=token, on_stage=stage),
-                          "import", self)
+        task = self._files_lane.submit(lambda ctx: import_model(path, cancel=ctx.token, on_stage=ctx.report),
+                                       name=f"import {Path(path).name}")
         task.succeeded.connect(lambda m: self._after_change((m.model_id, m.precision),
                                                            f"Imported {m.model_id} ({m.precision})."))
-        task.failed.connect(lambda msg, _d, _r: self._show_message(msg, error=True))
+        task.failed.connect(self._show_failure)
         self._show_message(f"Importing {Path(path).name}…")
-        self._start_other(task)
 
     def verify_all(self) -> None:
         keys = [r.key for r in self._rows if r.path is not None and r.status is not Status.BUNDLED]
 
-        def job(token: CancelToken, _p: Any, _s: Any) -> object:
-            return [verify_model(*k, cancel=token) for k in keys]
+        def job(ctx: TaskContext) -> object:
+            return [verify_model(*k, cancel=ctx.token) for k in keys]
 
-        task = EngineTask(job, "verify", self)
+        task = self._files_lane.submit(job, name="verify")
         task.succeeded.connect(self._verified)
-        task.failed.connect(lambda msg, _d, _r: self._show_message(msg, error=True))
+        task.failed.connect(self._show_failure)
+        task.ended.connect(lambda: self._verify_button.setEnabled(True))
         self._verify_button.setEnabled(False)
         self._show_message("Verifying the installed models…")
-        self._start_other(task)
 
     def _verified(self, results: list[Any]) -> None:
-        self._verify_button.setEnabled(True)
         self._verify_problems = {(v.model_id, v.precision): v.problems for v in results if not v.ok}
         broken = len(self._verify_problems)
-        self._show_message(f"All {len(results)} installed models are intact." if not broken else
-                           f"{broken} model(s) changed on disk; use Repair to download them again.", error=bool(broken))
+        if broken:
+            self._show_failure(Failure(f"{broken} model(s) changed on disk; use Repair to download them again.",
+                                       "\n".join(f"{k[0]} ({k[1]}): " + "; ".join(p)
+                                                  for k, p in self._verify_problems.items())))
+        else:
+            self._show_message(f"All {len(results)} installed models are intact.")
         self.refresh()
 
     def _after_change(self, key: Key, text: str) -> None:
@@ -407,27 +446,28 @@ class ModelManagerPane(QWidget):
         answer = QMessageBox.question(self, "Models", question)
         return answer == QMessageBox.StandardButton.Yes
 
-    def _show_message(self, text: str, *, error: bool = False) -> None:
+    def _show_message(self, text: str) -> None:
+        """A note under the table (what was done); it replaces an error shown before."""
+        self.errors.dismiss()
         self._message.setText(text)
-        self._message.setStyleSheet("color: #c0392b;" if error else "")
         self._message.setVisible(bool(text))
+
+    def _show_failure(self, failure: Failure) -> None:
+        self._message.hide()
+        self.errors.show_failure(failure)
 
     # --- threads ------------------------------------------------------------------------------
 
-    def _start_other(self, task: EngineTask) -> None:
-        self._others.append(task)
-        task.finished.connect(lambda: self._others.remove(task) if task in self._others else None)
-        task.start()
-
     def busy(self) -> bool:
-        return bool(self._downloads) or any(t.isRunning() for t in self._others)
+        """Whether any job (a download, a scan, an import…) has not yet delivered its outcome."""
+        return self._downloads_lane.busy() or self._files_lane.busy()
 
     def shutdown(self) -> None:
-        """Cancel every job and wait for the threads to end (promptly: the engine checks often)."""
-        for task in [*self._downloads.values(), *self._others]:
-            task.cancel()
-        for task in [*self._downloads.values(), *self._others]:
-            task.wait()
+        """Cancel every job and stop the lanes (promptly: the engine checks its token often)."""
+        self._stall_timer.stop()
+        self._elsewhere_timer.stop()
+        self._downloads_lane.shutdown()
+        self._files_lane.shutdown()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)

@@ -16,8 +16,8 @@ from PySide6.QtMultimedia import (QAudioInput, QCamera, QCameraDevice, QMediaCap
                                   QMediaRecorder, QVideoFrameInput, QVideoSink)
 
 from kinetoscope.engine.media.frame_source import FrameSource
-from kinetoscope.ui.camera_frames import FrameSourceFeeder, SinkFrameSource
-from kinetoscope.ui.record_files import choose_recording_format, recording_path
+from kinetoscope.ui.camera.frames import FrameSourceFeeder, SinkFrameSource
+from kinetoscope.ui.camera.record_files import choose_recording_format, recording_path
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from kinetoscope.ui.camera_view import CameraView
+from kinetoscope.ui.camera.view import CameraView
 
 
 class CameraWindow(QWidget):
