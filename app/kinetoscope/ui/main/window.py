@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QProgressBar,
                                QPushButton, QSplitter, QVBoxLayout, QWidget)
 
@@ -23,9 +23,9 @@ from kinetoscope.engine.inference.devices import device_statuses
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport
 from kinetoscope.settings import Settings, SettingsStore
 from kinetoscope.ui.main.about import show_about
-from kinetoscope.ui.main.clip_queue import VIDEO_SUFFIXES, ClipQueue, expand_paths
+from kinetoscope.ui.main.clip_queue import VIDEO_SUFFIXES, ClipQueue, ListedClip, expand_paths
 from kinetoscope.ui.main.clip_view import ClipView
-from kinetoscope.ui.main.controls_pane import ControlsPane
+from kinetoscope.ui.main.controls_pane import ControlsPane, RunOptions
 from kinetoscope.ui.main.menus import WindowActions, WindowCommands
 from kinetoscope.ui.main.runner import ClipRunner, summary
 from kinetoscope.ui.main.tool_windows import ToolWindows
@@ -50,6 +50,8 @@ class MainWindow(QMainWindow):
         self.current_clip: Path | None = None
         self.last_device: DeviceReport | None = None
         self._failure: tuple[Path, str] | None = None  # the clip the error banner is about, and its text
+        # The last removal, for Undo Remove: the clips as the list showed them, and their results.
+        self._removed: tuple[list[ListedClip], dict[tuple[Path, RunOptions], ClipResult]] | None = None
 
         # Serial: one classification at a time (they would compete for the NPU and the cores),
         # and the sessions it caches stay on its one thread.
@@ -123,7 +125,7 @@ class MainWindow(QMainWindow):
     def _commands(self) -> WindowCommands:
         return WindowCommands(
             open_dialog=self.open_dialog, open_paths=self.open_paths,
-            remove_selected_clips=self.remove_selected_clips, clear_clips=self.clear_clips, quit=self.close,
+            remove_selected_clips=self.remove_selected_clips, undo_remove=self.undo_remove, clear_clips=self.clear_clips, quit=self.close,
             rerun=self.rerun, cancel=self.cancel, clear_graphs=self.graphs.clear, focus_clips=self.queue.setFocus,
             open_models=self.tools.open_models, open_benchmark=self.tools.open_benchmark,
             open_camera=self.tools.open_camera, open_log_folder=self.open_log_folder, about=self.about,
@@ -257,11 +259,11 @@ class MainWindow(QMainWindow):
         gone = set(clips) & set(self.queue.clips())
         if not gone:
             return
+        self._removed = (self.queue.listed(gone), self.runner.results_of(gone))
+        self.actions_.undo_remove.setEnabled(True)
         successor = self.queue.remove_clips(gone)
         self.runner.forget(gone)
         self._dismiss_error_about(gone)
-        names = next(iter(gone)).name if len(gone) == 1 else f"{len(gone)} clips"
-        self._status(f"Removed {names} from the list.")  # what follows (a run, a result) replaces it
         if self.current_clip in gone:
             if successor is not None:
                 self.show_clip(successor)
@@ -273,6 +275,29 @@ class MainWindow(QMainWindow):
             self.queue.select_clip(self.current_clip)
         self.runner.run_next()
         self._set_running(self.runner.running is not None)
+        # Said last, so a successor's result does not hide how many went (a run's next stage will).
+        names = next(iter(gone)).name if len(gone) == 1 else f"{len(gone)} clips"
+        undo = self.actions_.undo_remove.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        self._status(f"Removed {names} from the list. Undo Remove ({undo}) puts "
+                     f"{'it' if len(gone) == 1 else 'them'} back.")
+
+    def undo_remove(self) -> None:
+        """Put the clips of the last removal back where they stood, with the results they had."""
+        if self._removed is None:
+            return
+        listed, results = self._removed
+        self._removed = None
+        self.actions_.undo_remove.setEnabled(False)
+        self.runner.keep({key: result for key, result in results.items() if key[0] not in self.queue.clips()})
+        restored = self.queue.restore(listed)
+        if not restored:
+            return
+        if self.current_clip is None:
+            self.show_clip(restored[0])
+        self.runner.run_next()
+        self._set_running(self.runner.running is not None)
+        names = restored[0].name if len(restored) == 1 else f"{len(restored)} clips"
+        self._status(f"Restored {names} to the list.")
 
     def clear_clips(self) -> None:
         """Stop, forget every queued clip and go back to the empty window."""
