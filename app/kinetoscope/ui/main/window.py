@@ -50,6 +50,8 @@ class MainWindow(QMainWindow):
         self.current_clip: Path | None = None
         self.last_device: DeviceReport | None = None
         self._failure: tuple[Path, str] | None = None  # the clip the error banner is about, and its text
+        # Each failed clip's failure, with the options it failed with: shown again with the clip.
+        self._failures: dict[Path, tuple[RunOptions, Failure]] = {}
         # The last removal, for Undo Remove: the clips as the list showed them, and their results.
         self._removed: tuple[list[ListedClip], dict[tuple[Path, RunOptions], ClipResult]] | None = None
 
@@ -219,13 +221,19 @@ class MainWindow(QMainWindow):
         self.queue.select_clip(clip)
         self.setWindowTitle(f"{clip.name} — Kinetoscope")
         self.clip_view.show_clip(clip)
+        if self._failure is not None and self._failure[0] != clip:
+            self._dismiss_error_about({self._failure[0]})  # an error belongs to its clip
         options = self.controls.options()
         if options is None:
             self.errors.show_message("No model is installed, so there is nothing to classify with.")
             return
         running = self.runner.running
         cached = self.runner.result_for(clip, options)
-        if cached is not None:
+        failed = self._failures.get(clip)
+        if failed is not None and failed[0] == options and cached is None:
+            # Shown again, not retried on every visit; Run Again tries once more.
+            self._show_failure(clip, failed[1])
+        elif cached is not None:
             self.clip_view.show_result(cached)
             self._show_summary(cached)
         elif running is not None and running.clip == clip and running.options == options:
@@ -241,6 +249,7 @@ class MainWindow(QMainWindow):
         options = self.controls.options()
         if self.current_clip is not None and options is not None:
             self.errors.dismiss()
+            self._failures.pop(self.current_clip, None)
             self.runner.run(self.current_clip, options, fresh=True)
 
     def cancel(self) -> None:
@@ -264,6 +273,8 @@ class MainWindow(QMainWindow):
         successor = self.queue.remove_clips(gone)
         self.runner.forget(gone)
         self._dismiss_error_about(gone)
+        for clip in gone:
+            self._failures.pop(clip, None)
         if self.current_clip in gone:
             if successor is not None:
                 self.show_clip(successor)
@@ -367,10 +378,18 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, clip: Path, failure: Failure) -> None:
         self._set_running(self.runner.running is not None)
-        text = f"Could not classify {clip.name}. {failure.message}"
-        self.errors.show_message(text, failure.detail)
-        self._failure = (clip, text)
+        options = self.controls.options()
+        if options is not None:
+            self._failures[clip] = (options, failure)
+        if self._is_shown(clip):
+            self._show_failure(clip, failure)
+        # A clip in the background: its row and the status bar say it; the banner comes with the clip.
         self._status(f"{clip.name}: {failure.message}")
+
+    def _show_failure(self, clip: Path, failure: Failure) -> None:
+        text = f"Could not classify {clip.name}. {failure.message}"
+        self.errors.show_message(text, failure.detail, hint=failure.hint)
+        self._failure = (clip, text)
 
     def _on_cancelled(self, clip: Path) -> None:
         self._set_running(self.runner.running is not None)
