@@ -165,6 +165,8 @@ class LivePane(QWidget):
 
     def _ready(self, report: object) -> None:
         self._device_label = getattr(report, "label", "") or ""
+        if self._model_path is not None:
+            self.graphs.start_run(f"{self._model_path.stem} · {self._device_label or self._device.upper()}")
         self.status.setText(f"Live on {self._device_label or self._device.upper()}: waiting for 16 frames…")
 
     def _failed(self, failure: Failure) -> None:

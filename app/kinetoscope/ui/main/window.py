@@ -355,6 +355,9 @@ class MainWindow(QMainWindow):
 
     def _on_session(self, clip: Path, report: DeviceReport) -> None:
         self.last_device = report
+        running = self.runner.running
+        if running is not None:  # views from here on are this model on this device
+            self.graphs.start_run(f"{running.options.model_id} ({running.options.precision}) · {report.label}")
         self._status(self._about(clip, f"Classifying on {report.label}…"))
 
     def _on_progress(self, clip: Path, done: int, total: int) -> None:
