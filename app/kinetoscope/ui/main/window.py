@@ -23,7 +23,7 @@ from kinetoscope.engine.inference.devices import device_statuses
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport
 from kinetoscope.settings import Settings, SettingsStore
 from kinetoscope.ui.main.about import show_about
-from kinetoscope.ui.main.clip_queue import VIDEO_SUFFIXES, ClipQueue, ListedClip, expand_paths
+from kinetoscope.ui.main.clip_queue import VIDEO_SUFFIXES, ClipQueue, ClipState, ListedClip, expand_paths
 from kinetoscope.ui.main.clip_view import ClipView
 from kinetoscope.ui.main.controls_pane import ControlsPane, RunOptions
 from kinetoscope.ui.main.menus import WindowActions, WindowCommands
@@ -52,6 +52,10 @@ class MainWindow(QMainWindow):
         self._failure: tuple[Path, str] | None = None  # the clip the error banner is about, and its text
         # Each failed clip's failure, with the options it failed with: shown again with the clip.
         self._failures: dict[Path, tuple[RunOptions, Failure]] = {}
+        # The complete result on show, kept there while a re-run of its clip (other options) is
+        # under way, and after that re-run is cancelled or fails; `_holding` while one runs.
+        self._on_screen: tuple[RunOptions, ClipResult] | None = None
+        self._holding = False
         # The last removal, for Undo Remove: the clips as the list showed them, and their results.
         self._removed: tuple[list[ListedClip], dict[tuple[Path, RunOptions], ClipResult]] | None = None
 
@@ -162,7 +166,7 @@ class MainWindow(QMainWindow):
         r = self.runner
         r.started.connect(self._on_started)
         r.stage.connect(lambda clip, text: self._status(self._about(clip, text)))
-        r.planned.connect(lambda clip, dur, n, frames, seconds: self._is_shown(clip)
+        r.planned.connect(lambda clip, dur, n, frames, seconds: self._is_live(clip)
                           and self.clip_view.set_plan(dur, n, frames, seconds))
         r.session_ready.connect(self._on_session)
         r.progress.connect(self._on_progress)
@@ -218,6 +222,8 @@ class MainWindow(QMainWindow):
     def show_clip(self, clip: Path) -> None:
         """Put `clip` on show: its cached result, its live run, or a new run."""
         self.current_clip = clip
+        self._on_screen, self._holding = None, False
+        self.clip_view.set_note("")
         self.queue.select_clip(clip)
         self.setWindowTitle(f"{clip.name} — Kinetoscope")
         self.clip_view.show_clip(clip)
@@ -234,8 +240,7 @@ class MainWindow(QMainWindow):
             # Shown again, not retried on every visit; Run Again tries once more.
             self._show_failure(clip, failed[1])
         elif cached is not None:
-            self.clip_view.show_result(cached)
-            self._show_summary(cached)
+            self._show_complete(options, cached)
         elif running is not None and running.clip == clip and running.options == options:
             if running.views_total:
                 self.clip_view.set_plan(running.info.duration_s if running.info else 0.0, running.views_total,
@@ -329,8 +334,8 @@ class MainWindow(QMainWindow):
         if cached is not None and (running is None or running.clip != clip):
             # Back to options this clip already ran with, or they settled after that run ended.
             self._dismiss_error_about({clip})
-            self.clip_view.show_result(cached)
-            self._show_summary(cached)
+            self._holding = False
+            self._show_complete(options, cached)
         else:
             self.errors.dismiss()
             self.runner.run(clip, options)
@@ -343,12 +348,46 @@ class MainWindow(QMainWindow):
     def _is_shown(self, clip: Path) -> bool:
         return clip == self.current_clip
 
+    def _is_live(self, clip: Path) -> bool:
+        """Whether the run of `clip` is drawn as it goes (not while a complete result is held)."""
+        return self._is_shown(clip) and not self._holding
+
+    def _show_complete(self, options: RunOptions, result: ClipResult) -> None:
+        """Show a complete result of the current clip, run with `options`."""
+        self._on_screen = (options, result)
+        self.clip_view.set_note("")
+        self.clip_view.show_result(result)
+        self._show_summary(result)
+
+    def _let_go(self, clip: Path, what: str) -> None:
+        """A re-run of the shown clip ended without a result (`what`: "was cancelled", "failed"):
+        the complete result held on show stays, and says so."""
+        self._holding = False
+        if self._on_screen is None or not self._is_shown(clip):
+            return
+        options, result = self._on_screen
+        self.clip_view.set_note(f"Showing the earlier result ({_describe(options, len(result.views))}); "
+                                f"the run with the new options {what}. Run Again tries them again.")
+        if what != "failed":  # a failure stays on the row (and in the banner): these options fail
+            self.queue.set_state(clip, ClipState.DONE, summary(result))
+
     def _about(self, clip: Path, text: str) -> str:
         return text if self._is_shown(clip) else f"{clip.name}: {text}"
 
     def _on_started(self, clip: Path) -> None:
         if self._is_shown(clip):
-            self.clip_view.reset()
+            running = self.runner.running
+            if self._on_screen is not None and running is not None and running.options != self._on_screen[0]:
+                # Other options: the complete result stays until the new one is complete.
+                self._holding = True
+                options, result = self._on_screen
+                self.clip_view.set_note(f"Showing the result with {_describe(options, len(result.views))}; "
+                                        f"classifying with {_describe(running.options)}…")
+            else:
+                self._holding = False
+                self._on_screen = None
+                self.clip_view.set_note("")
+                self.clip_view.reset()
         self._set_running(True)
         self.progress.setRange(0, 0)  # busy until the view count is known
         self._status(self._about(clip, "Starting…"))
@@ -363,19 +402,25 @@ class MainWindow(QMainWindow):
     def _on_progress(self, clip: Path, done: int, total: int) -> None:
         self.progress.setRange(0, total)
         self.progress.setValue(done)
-        if self._is_shown(clip):
+        if self._is_live(clip):
             self.clip_view.set_active_view(done if done < total else None)
 
     def _on_view(self, clip: Path, view, running_top5, total: int) -> None:  # noqa: ANN001
         self.graphs.add_latency(view.inference_ms)
-        if self._is_shown(clip):
+        if self._is_live(clip):
             self.clip_view.add_view(view, running_top5, total)
 
     def _on_finished(self, clip: Path, result: ClipResult) -> None:
         self._set_running(self.runner.running is not None)
         if self._is_shown(clip):
-            self.clip_view.finish(result)
-            self._show_summary(result)
+            options = self.controls.options()
+            if self._holding or options is None:
+                self._holding = False
+                self._show_complete(options, result)
+            else:
+                self._on_screen = (options, result)
+                self.clip_view.finish(result)
+                self._show_summary(result)
         else:  # a clip in the background: its outcome replaces its "Classifying…" (the next start replaces this)
             self._status(f"{clip.name}: {summary(result)}")
 
@@ -386,6 +431,7 @@ class MainWindow(QMainWindow):
             self._failures[clip] = (options, failure)
         if self._is_shown(clip):
             self._show_failure(clip, failure)
+            self._let_go(clip, "failed")
         # A clip in the background: its row and the status bar say it; the banner comes with the clip.
         self._status(f"{clip.name}: {failure.message}")
 
@@ -396,6 +442,9 @@ class MainWindow(QMainWindow):
 
     def _on_cancelled(self, clip: Path) -> None:
         self._set_running(self.runner.running is not None)
+        running = self.runner.running
+        if self._holding and not (running is not None and running.clip == clip):
+            self._let_go(clip, "was cancelled")
         if self.runner.running is None:
             self._status(f"Cancelled {clip.name}.")
 
@@ -444,3 +493,10 @@ class MainWindow(QMainWindow):
         self.tools.close_all()
         self.runner.shutdown()
         super().closeEvent(event)
+
+
+def _describe(options: RunOptions, views: int | None = None) -> str:
+    """What a run used, in a few words: "motion_demo (float) on CPU, 5 views"."""
+    count = views if views is not None else options.views
+    views_text = f"{count} views" if count else "the model's views"
+    return f"{options.model_id} ({options.precision}) on {options.device.upper()}, {views_text}"
