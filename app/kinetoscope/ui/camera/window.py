@@ -18,7 +18,7 @@ class CameraWindow(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
-        self.setWindowTitle("Kinetoscope — Camera")
+        self.setWindowTitle("Camera")  # the platform adds " — Kinetoscope"
         self.view = CameraView(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

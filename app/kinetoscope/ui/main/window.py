@@ -181,8 +181,6 @@ class MainWindow(QMainWindow):
         """Queue the videos among files and folders; show the first; say what was skipped."""
         videos, skipped = expand_paths(items)
         added = self.queue.add_clips(videos)
-        for clip in videos:
-            self.settings = self.settings.with_recent(clip)
         if videos:
             self.settings = replace(self.settings, last_folder=str(videos[0].parent))
             self.store.save(self.settings)
@@ -225,8 +223,9 @@ class MainWindow(QMainWindow):
         self._on_screen, self._holding = None, False
         self.clip_view.set_note("")
         self.queue.select_clip(clip)
-        self.setWindowTitle(f"{clip.name} — Kinetoscope")
+        self.setWindowTitle(clip.name)  # the platform adds " — Kinetoscope"
         self.clip_view.show_clip(clip)
+        self._update_clip_actions()
         if self._failure is not None and self._failure[0] != clip:
             self._dismiss_error_about({self._failure[0]})  # an error belongs to its clip
         options = self.controls.options()
@@ -287,6 +286,7 @@ class MainWindow(QMainWindow):
                 self.current_clip = None
                 self.clip_view.clear()
                 self.setWindowTitle("Kinetoscope")
+                self._update_clip_actions()
         elif self.current_clip is not None:
             self.queue.select_clip(self.current_clip)
         self.runner.run_next()
@@ -412,6 +412,9 @@ class MainWindow(QMainWindow):
 
     def _on_finished(self, clip: Path, result: ClipResult) -> None:
         self._set_running(self.runner.running is not None)
+        # Open Recent offers clips that opened: a file that cannot be read is not worth reopening.
+        self.settings = self.settings.with_recent(clip)
+        self.store.save(self.settings)
         if self._is_shown(clip):
             options = self.controls.options()
             if self._holding or options is None:
@@ -456,6 +459,7 @@ class MainWindow(QMainWindow):
                      f"in {result.timings.total_ms / 1000:.1f} s{note}")
 
     def _update_clip_actions(self) -> None:
+        self.actions_.rerun.setEnabled(self.current_clip is not None)
         self.actions_.remove_clips.setEnabled(bool(self.queue.selectedItems()))
         self.actions_.clear_queue.setEnabled(self.queue.count() > 0)
 

@@ -74,8 +74,10 @@ class LiveGraphs(QWidget):
     def __init__(self, parent: QWidget | None = None, *, capacity: int = 10_000) -> None:
         super().__init__(parent)
         self.setAccessibleName("Live performance graphs")
-        self._latency_plot = self._make_plot("Latency (ms)", "View")
-        self._memory_plot = self._make_plot("Memory (MB)", "Time (s)")
+        # Units only on the y axes: the figures above each plot name it, and a rotated
+        # "Memory (MB)" did not fit the plot's height.
+        self._latency_plot = self._make_plot("ms", "View", "Latency (ms)")
+        self._memory_plot = self._make_plot("MB", "Time (s)", "Memory (MB)")
         self._latency = _Series(self._latency_plot, capacity, _SYMBOLS_UP_TO)
         self._memory = _Series(self._memory_plot, capacity, 0)  # a 2 Hz sampled line
         self._memory_t0: float | None = None
@@ -299,7 +301,7 @@ class LiveGraphs(QWidget):
 
         self.add_memory(current_rss_mb())
 
-    def _make_plot(self, y_label: str, x_label: str) -> pg.PlotWidget:
+    def _make_plot(self, y_label: str, x_label: str, name: str) -> pg.PlotWidget:
         plot = pg.PlotWidget(self)
         plot.setMenuEnabled(False)
         plot.hideButtons()
@@ -311,7 +313,7 @@ class LiveGraphs(QWidget):
         item.setLabel("bottom", x_label)
         item.showGrid(x=True, y=True, alpha=0.25)
         item.enableAutoRange(x=True, y=True)
-        plot.setAccessibleName(y_label)
+        plot.setAccessibleName(name)
         return plot
 
     def _apply_palette(self) -> None:
