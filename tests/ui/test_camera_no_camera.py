@@ -22,6 +22,7 @@ def test_start_live_needs_a_camera(qapp: QApplication, make_window) -> None:
     start = view.live.start_button
     assert not start.isEnabled()  # a model is chosen, but there are no frames to classify
     assert "camera" in start.toolTip().lower()
+    assert "Start Live" not in view.live.status.text()  # not "Ready: press Start Live."
 
     view.use_source(SyntheticSource("moving left", width=160, height=120, fps=15), 15)
     assert start.isEnabled()

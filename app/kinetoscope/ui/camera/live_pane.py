@@ -89,7 +89,7 @@ class LivePane(QWidget):
         if changed and self.runner.running:
             self._restart()
         elif not self.runner.running:
-            self.status.setText("Ready: press Start Live." if model_path else "Choose a model to classify live.")
+            self._say_idle()
 
     def set_input_available(self, available: bool) -> None:
         """Whether a camera gives frames; without one live mode would wait forever, so it stops."""
@@ -97,6 +97,16 @@ class LivePane(QWidget):
         if not available and self.start_button.isChecked():
             self.stop()
         self._update_enabled()
+        if not self.runner.running:
+            self._say_idle()
+
+    def _say_idle(self) -> None:
+        if not self._has_input:
+            self.status.setText("No camera to classify: connect or choose one.")
+        elif self._model_path is None:
+            self.status.setText("Choose a model to classify live.")
+        else:
+            self.status.setText("Ready: press Start Live.")
 
     def config(self) -> LiveConfig:
         return LiveConfig(every_n=self.every_spin.value(),
