@@ -376,7 +376,7 @@ def report(f: Figures, check_only: bool, app_dir: Path, installer: Path | None) 
     plat = sysconfig.get_platform()
     print(f"- installer/kinetoscope.spec freezes Kinetoscope on {plat} in {f.freeze_s:.0f} s "
           f"into {app_dir} ({f.tree_mb:.0f} MB)")
-    print("- the frozen tree holds the demo model zips, catalog, sample clips, onnxruntime, the whole "
+    print("- the frozen tree holds the bundled model zips (I3D and the motion demo), catalog, sample clips, onnxruntime, the whole "
           "onnxruntime-qnn folder, Qt's platform/image/multimedia plugins with Qt's FFmpeg, and PyAV's FFmpeg")
     print(f"- the frozen app runs its --self-test from that tree ({f.self_test_s:.1f} s; --version "
           f"{f.version_s:.2f} s), its window starts, and Qt Multimedia loads its backend (--check-multimedia)")
