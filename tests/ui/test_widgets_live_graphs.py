@@ -140,3 +140,44 @@ def test_plots_follow_the_palette(qtbot, base):
     widget.setPalette(palette)
     assert widget._latency_plot.backgroundBrush().color() == QColor(base)
     assert widget._memory_plot.backgroundBrush().color() == QColor(base)
+
+
+def test_figures_describe_the_latest_run_and_runs_are_marked(graphs, qtbot):
+    graphs.show()
+    graphs.start_run("demo (float) · CPU")
+    for ms in (16.0, 16.0, 17.0):
+        graphs.add_latency(ms)
+    assert graphs.run_markers() == []  # the first run needs no boundary
+    graphs.start_run("demo (float) · CPU")  # the next clip, same model and device: same run
+    graphs.add_latency(15.0)
+    graphs.start_run("i3d (float) · NPU (HTP simulator)")
+    for ms in (580.0, 590.0):
+        graphs.add_latency(ms)
+    assert graphs.run_markers() == [(4.5, "i3d (float) · NPU (HTP simulator)")]  # both changed
+    qtbot.waitUntil(lambda: "590.0" in graphs.latency_text(), timeout=2500)
+    text = graphs.latency_text()
+    assert "median <b>585.0 ms</b>" in text  # not mixed with the CPU run's 16 ms views
+    assert "2 views" in text and "NPU (HTP simulator)" in text
+
+
+def test_clear_forgets_runs_and_resets_the_axes(graphs, qtbot):
+    graphs.show()
+    qtbot.waitExposed(graphs)
+    graphs.start_run("a · CPU")
+    graphs.add_latency(10.0)
+    graphs.start_run("b · NPU")
+    for ms in range(200):
+        graphs.add_latency(500.0 + ms)
+    for mb in (3000.0, 3100.0):
+        graphs.add_memory(mb)
+    qtbot.waitUntil(lambda: graphs.repaint_count >= 1, timeout=1000)
+    qtbot.waitUntil(lambda: graphs._latency_plot.getPlotItem().viewRange()[1][1] > 500, timeout=1000)
+
+    graphs.clear()
+    assert graphs.run_markers() == []
+    for plot in (graphs._latency_plot, graphs._memory_plot):
+        (x0, x1), (y0, y1) = plot.getPlotItem().viewRange()
+        assert x1 <= 2 and y1 <= 2, (x1, y1)  # not the old runs' ranges
+    graphs.add_latency(5.0)
+    qtbot.waitUntil(lambda: "5.0" in graphs.latency_text(), timeout=2500)
+    assert "1 view" in graphs.latency_text()

@@ -234,6 +234,7 @@ def test_removing_a_failed_clip_takes_its_error_away(qapp: QApplication, make_wi
     first = _clips(1)[0]
     window.open_paths([first, broken])
     wait_until(qapp, lambda: window.queue.state(broken) is ClipState.FAILED, what="the failure")
+    window.show_clip(broken)  # its error banner comes with it
     assert "broken.mp4" in window.errors.message
 
     window.remove_clips([broken])

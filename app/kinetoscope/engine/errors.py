@@ -8,7 +8,10 @@ from __future__ import annotations
 
 
 class KinetoscopeError(Exception):
-    """A failure with a message for people. `detail` holds technical context for the log."""
+    """A failure with a message for people. `detail` holds technical context for the log; `hint`
+    says what the person can do about it (each kind of failure has its own)."""
+
+    hint = ""
 
     def __init__(self, message: str, *, detail: str = "") -> None:
         super().__init__(message)
@@ -23,13 +26,25 @@ class BadInput(KinetoscopeError):
 class BadVideo(BadInput):
     """The clip cannot be read as video."""
 
+    hint = ("What you can do:\n"
+            "• Check that the file plays in a video player. If it does not, it is damaged or was not "
+            "copied completely: copy or download it again.\n"
+            "• If it plays, convert it to MP4 (H.264), which Kinetoscope always reads.\n"
+            "• Remove it from the clip list (Delete); the other clips are not affected.")
+
 
 class ModelError(BadInput):
     """The model bundle is missing, broken or not a video classifier."""
 
+    hint = ("What you can do:\n"
+            "• Choose another model in the Model list.\n"
+            "• Open Tools ▸ Models to verify or repair this one, or download it again.")
+
 
 class DeviceError(KinetoscopeError):
     """The requested device cannot run the model."""
+
+    hint = "What you can do:\n• Choose CPU under Device: every model runs there."
 
 
 class NpuFailed(DeviceError):

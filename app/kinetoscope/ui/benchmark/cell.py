@@ -20,7 +20,7 @@ from kinetoscope.engine.inference.results import DeviceReport
 
 DEVICE_COLOURS = {"cpu": "#4a90d9", "npu": "#e0803a"}
 _FIGURES = (("load", "Load"), ("first", "First inference"), ("median", "Median"), ("p90", "p90"),
-            ("p99", "p99"), ("mean", "Mean ± sd"), ("rate", "Clips / s"), ("memory", "Peak RSS"))
+            ("p99", "p99"), ("mean", "Mean ± sd"), ("rate", "Views / s"), ("memory", "Peak RSS"))
 
 
 def fmt_ms(x: float | None) -> str:

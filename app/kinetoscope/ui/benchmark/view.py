@@ -218,7 +218,7 @@ class BenchmarkView(QWidget):
         if final and self.result is not None:
             for s, a in zip(self.result.speedups, self.result.agreements):
                 lines.append(f"<b>{_cell_name(s.candidate)}</b> vs {_cell_name(s.baseline)}: "
-                             f"speed-up <b>{_times(s.ratio)}</b> (95 % interval {s.low:.3g}–{s.high:.3g}×) · "
+                             f"{_speed(s.ratio, s.low, s.high)} · "
                              f"top-1 agreement {a.top1 * 100:.0f} %, top-5 overlap {a.top5_overlap * 100:.0f} % "
                              f"over {a.inputs} inputs, max |Δp| {a.max_abs_diff:.3f}")
             if any(c.report.simulated for c in self.result.cells):
@@ -228,7 +228,7 @@ class BenchmarkView(QWidget):
                 cpu, npu = self.cells.get(CellKey(precision, "cpu")), self.cells.get(CellKey(precision, "npu"))
                 if cpu and npu and cpu.samples and npu.samples:
                     ratio = cpu.median() / npu.median()
-                    lines.append(f"{precision}: NPU vs CPU speed-up so far {_times(ratio)} (running medians)")
+                    lines.append(f"{precision}: NPU vs CPU so far {_speed(ratio)} (running medians)")
         return "<br>".join(lines)
 
     # -- helpers ----------------------------------------------------------------------------
@@ -280,12 +280,27 @@ def _times(ratio: float) -> str:
     return "–" if not np.isfinite(ratio) else f"{ratio:.3g}×"
 
 
+def _speed(ratio: float, low: float | None = None, high: float | None = None) -> str:
+    """A speed ratio (baseline time / candidate time) in words: a ratio under 1 is a slowdown,
+    said as one ("2.23× slower"), not as a "speed-up 0.448×"."""
+    if not np.isfinite(ratio) or ratio <= 0:
+        return "speed-up –"
+    interval = ""
+    if ratio >= 1:
+        if low is not None and high is not None:
+            interval = f" (95 % interval {low:.3g}–{high:.3g}×)"
+        return f"speed-up <b>{_times(ratio)}</b>{interval}"
+    if low is not None and high is not None and low > 0 and high > 0:
+        interval = f" (95 % interval {1 / high:.3g}–{1 / low:.3g}×)"
+    return f"<b>{_times(1 / ratio)} slower</b>{interval}"
+
+
 class BenchmarkDialog(QDialog):
     """The view in its own non-modal window; closing it stops a run cleanly."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Kinetoscope — Benchmark")
+        self.setWindowTitle("Benchmark")  # the platform adds " — Kinetoscope"
         self.resize(1200, 820)
         self.view = BenchmarkView(self)
         QVBoxLayout(self).addWidget(self.view)

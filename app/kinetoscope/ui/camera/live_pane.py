@@ -31,6 +31,7 @@ class LivePane(QWidget):
         super().__init__(parent)
         self.runner = runner or LiveRunner(self)
         self._model_path: Path | None = None
+        self._has_input = False  # a camera (or a synthetic source) is giving frames
         self._device = "cpu"
         self._device_label = ""
         self._status_at = 0.0
@@ -88,7 +89,24 @@ class LivePane(QWidget):
         if changed and self.runner.running:
             self._restart()
         elif not self.runner.running:
-            self.status.setText("Ready: press Start Live." if model_path else "Choose a model to classify live.")
+            self._say_idle()
+
+    def set_input_available(self, available: bool) -> None:
+        """Whether a camera gives frames; without one live mode would wait forever, so it stops."""
+        self._has_input = available
+        if not available and self.start_button.isChecked():
+            self.stop()
+        self._update_enabled()
+        if not self.runner.running:
+            self._say_idle()
+
+    def _say_idle(self) -> None:
+        if not self._has_input:
+            self.status.setText("No camera to classify: connect or choose one.")
+        elif self._model_path is None:
+            self.status.setText("Choose a model to classify live.")
+        else:
+            self.status.setText("Ready: press Start Live.")
 
     def config(self) -> LiveConfig:
         return LiveConfig(every_n=self.every_spin.value(),
@@ -127,7 +145,7 @@ class LivePane(QWidget):
     # -- internals --------------------------------------------------------------------------
 
     def _toggled(self, on: bool) -> None:
-        if on and self._model_path is None:
+        if on and (self._model_path is None or not self._has_input):
             self.start_button.setChecked(False)
             return
         if on:
@@ -137,6 +155,7 @@ class LivePane(QWidget):
             self.graphs.stop_memory_sampling()
             self.status.setText("Live classification stopped.")
             self.start_button.setText("Start Live")
+        self._update_enabled()
         self.every_spin.setEnabled(not on)
         self.smooth_check.setEnabled(not on)
         self.live_toggled.emit(on)
@@ -156,6 +175,8 @@ class LivePane(QWidget):
 
     def _ready(self, report: object) -> None:
         self._device_label = getattr(report, "label", "") or ""
+        if self._model_path is not None:
+            self.graphs.start_run(f"{self._model_path.stem} · {self._device_label or self._device.upper()}")
         self.status.setText(f"Live on {self._device_label or self._device.upper()}: waiting for 16 frames…")
 
     def _failed(self, failure: Failure) -> None:
@@ -164,4 +185,14 @@ class LivePane(QWidget):
         self.failed.emit(failure)
 
     def _update_enabled(self) -> None:
-        self.start_button.setEnabled(self._model_path is not None or self.start_button.isChecked())
+        running = self.start_button.isChecked()
+        self.start_button.setEnabled(running or (self._model_path is not None and self._has_input))
+        if running:
+            tip = "Stop classifying the camera"
+        elif not self._has_input:
+            tip = "No camera is giving pictures: connect or choose a camera to classify live"
+        elif self._model_path is None:
+            tip = "Choose a model in the main window to classify live"
+        else:
+            tip = "Classify the camera's last 16 frames (at 15 fps) as they come"
+        self.start_button.setToolTip(tip)

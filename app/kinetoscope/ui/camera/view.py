@@ -216,6 +216,7 @@ class CameraView(QWidget):
 
     def _update_buttons(self) -> None:
         self.record_button.setEnabled(self.capture.has_input or self.capture.recording)
+        self.live.set_input_available(self.capture.has_input)
 
     def hideEvent(self, event: QHideEvent) -> None:
         # Hidden by the app (another tab), live results would only cost CPU; recording goes on.

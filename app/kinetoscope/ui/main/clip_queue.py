@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QIcon, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QStyle, QWidget
 
@@ -59,6 +60,16 @@ class ClipState(enum.Enum):
     CANCELLED = "cancelled"
 
 
+@dataclass(frozen=True)
+class ListedClip:
+    """A clip as the list showed it, to put it back where it stood (undoing a removal)."""
+
+    row: int
+    clip: Path
+    state: ClipState
+    summary: str
+
+
 class ClipQueue(QListWidget):
     """A list of clips; `clip_chosen` fires when the user picks one.
 
@@ -97,7 +108,8 @@ class ClipQueue(QListWidget):
         return added
 
     def clips(self) -> list[Path]:
-        return list(self._states)
+        """The listed clips, in list order (a restored clip is back at its row)."""
+        return [self.item(row).data(PATH_ROLE) for row in range(self.count())]
 
     def state(self, clip: Path) -> ClipState | None:
         return self._states.get(clip)
@@ -111,7 +123,7 @@ class ClipQueue(QListWidget):
         self._show_state(item, state, summary)
 
     def next_pending(self) -> Path | None:
-        return next((c for c, s in self._states.items() if s is ClipState.PENDING), None)
+        return next((c for c in self.clips() if self._states[c] is ClipState.PENDING), None)
 
     def selected_clips(self) -> list[Path]:
         """The selected clips, in list order."""
@@ -125,8 +137,42 @@ class ClipQueue(QListWidget):
         """
         item = self._item(clip)
         if item is not None:
-            self.setCurrentItem(item)
+            # Explicitly clear-and-select: `setCurrentItem` follows the keyboard modifiers held at
+            # the time, so with Ctrl down (a drop, a Ctrl+click just before) it would add to the
+            # selection, and Delete would then take clips the user never meant.
+            self.selectionModel().setCurrentIndex(
+                self.indexFromItem(item), QItemSelectionModel.SelectionFlag.ClearAndSelect)
             self.scrollToItem(item)
+
+    def listed(self, clips: Iterable[Path]) -> list[ListedClip]:
+        """How `clips` stand in the list now (row, state, summary), in list order."""
+        wanted = set(clips)
+        listed = []
+        for row in range(self.count()):
+            item = self.item(row)
+            clip = item.data(PATH_ROLE)
+            if clip in wanted:
+                summary = item.text().partition("\n")[2]
+                state = self._states[clip]
+                listed.append(ListedClip(row, clip, state, "" if summary == state.value else summary))
+        return listed
+
+    def restore(self, listed: Iterable[ListedClip]) -> list[Path]:
+        """Put removed clips back at their rows (as far as the list still reaches); a clip that
+        was running or waiting waits again. Returns the clips put back."""
+        restored = []
+        for entry in sorted(listed, key=lambda e: e.row):
+            if entry.clip in self._states:
+                continue
+            state = ClipState.PENDING if entry.state is ClipState.RUNNING else entry.state
+            item = QListWidgetItem(entry.clip.name)
+            item.setData(PATH_ROLE, entry.clip)
+            item.setToolTip(str(entry.clip))
+            self.insertItem(min(entry.row, self.count()), item)
+            self._states[entry.clip] = state
+            self._show_state(item, state, entry.summary if state is not ClipState.PENDING else "")
+            restored.append(entry.clip)
+        return restored
 
     def remove_clips(self, clips: Iterable[Path]) -> Path | None:
         """Take `clips` out of the list. Returns the clip now standing where the first of them stood

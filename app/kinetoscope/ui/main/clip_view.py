@@ -60,6 +60,13 @@ class ClipView(QWidget):
         head.addStretch(1)
         head.addWidget(self.whole_clip_button)
         side_layout.addLayout(head)
+        # Which result is on show while another runs, or after it was cancelled.
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setAccessibleName("Which result is shown")
+        self.note.setEnabled(False)  # the palette's muted text: a remark, not a result
+        self.note.hide()
+        side_layout.addWidget(self.note)
         side_layout.addWidget(self.predictions)
         side_layout.addStretch(1)
         if side_extra is not None:
@@ -130,6 +137,14 @@ class ClipView(QWidget):
         self.predictions.clear()
         self.timeline.clear()
         self.frame_strip.clear()
+
+    def set_note(self, text: str) -> None:
+        """Say which result is on show (empty: the one the options ask for, nothing to say)."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
+    def note_text(self) -> str:
+        return self.note.text()
 
     def set_plan(self, duration_s: float, view_count: int, frames_per_view: int, view_s: float) -> None:
         """The shape of the run: how long the clip is, how many views it is cut into, and each view's

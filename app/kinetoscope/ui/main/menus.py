@@ -24,6 +24,7 @@ class WindowCommands:
     open_dialog: Command
     open_paths: Callable[[list[str]], object]
     remove_selected_clips: Command
+    undo_remove: Command
     clear_clips: Command
     quit: Command
     rerun: Command
@@ -69,6 +70,9 @@ class WindowActions(QObject):
         self.remove_clips = action("R&emove from Clip List", c.remove_selected_clips,
                                    tip="Remove the selected clips from the list", keys_on=clip_list)
         self.remove_clips.setShortcuts([QKeySequence(Qt.Key.Key_Delete), QKeySequence(Qt.Key.Key_Backspace)])
+        self.undo_remove = action("&Undo Remove", c.undo_remove, QKeySequence.StandardKey.Undo,
+                                  "Put the clips just removed back in the list")
+        self.undo_remove.setEnabled(False)
         self.clear_queue = action("Clear &Clip List", c.clear_clips, tip="Forget every clip in the list")
         self.quit = action("&Quit", c.quit, "Ctrl+Q")
         self.rerun = action("&Run Again", c.rerun, "Ctrl+R", "Classify the current clip again")
@@ -98,6 +102,7 @@ class WindowActions(QObject):
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.remove_clips)
+        file_menu.addAction(self.undo_remove)
         file_menu.addAction(self.clear_queue)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)

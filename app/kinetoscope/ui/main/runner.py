@@ -112,6 +112,15 @@ class ClipRunner(QObject):
         if self.running is not None and self.running.clip in clips:
             self._stop_running(requeue=False)
 
+    def results_of(self, clips: Collection[Path]) -> dict[tuple[Path, RunOptions], ClipResult]:
+        """The kept results of `clips` (to give back with `keep` if their removal is undone)."""
+        return {key: result for key, result in self._results.items() if key[0] in clips}
+
+    def keep(self, results: dict[tuple[Path, RunOptions], ClipResult]) -> None:
+        """Take back results handed out by `results_of`."""
+        for key, result in results.items():
+            self._remember(key, result)
+
     def forget_results(self) -> None:
         """Drop every kept result (a model was installed or removed: they may describe an old one)."""
         self._results.clear()

@@ -47,7 +47,7 @@ class ToolWindows(QObject):
 
             # Closing this window only hides it: downloads go on until the app quits.
             dialog = QDialog(self._window)
-            dialog.setWindowTitle("Kinetoscope — Models")
+            dialog.setWindowTitle("Models")  # the platform adds " — Kinetoscope"
             dialog.resize(1060, 460)
             self.models = ModelManagerPane(dialog)
             QVBoxLayout(dialog).addWidget(self.models)

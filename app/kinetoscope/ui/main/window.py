@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QProgressBar,
                                QPushButton, QSplitter, QVBoxLayout, QWidget)
 
@@ -23,9 +23,9 @@ from kinetoscope.engine.inference.devices import device_statuses
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport
 from kinetoscope.settings import Settings, SettingsStore
 from kinetoscope.ui.main.about import show_about
-from kinetoscope.ui.main.clip_queue import VIDEO_SUFFIXES, ClipQueue, expand_paths
+from kinetoscope.ui.main.clip_queue import VIDEO_SUFFIXES, ClipQueue, ClipState, ListedClip, expand_paths
 from kinetoscope.ui.main.clip_view import ClipView
-from kinetoscope.ui.main.controls_pane import ControlsPane
+from kinetoscope.ui.main.controls_pane import ControlsPane, RunOptions
 from kinetoscope.ui.main.menus import WindowActions, WindowCommands
 from kinetoscope.ui.main.runner import ClipRunner, summary
 from kinetoscope.ui.main.tool_windows import ToolWindows
@@ -50,6 +50,14 @@ class MainWindow(QMainWindow):
         self.current_clip: Path | None = None
         self.last_device: DeviceReport | None = None
         self._failure: tuple[Path, str] | None = None  # the clip the error banner is about, and its text
+        # Each failed clip's failure, with the options it failed with: shown again with the clip.
+        self._failures: dict[Path, tuple[RunOptions, Failure]] = {}
+        # The complete result on show, kept there while a re-run of its clip (other options) is
+        # under way, and after that re-run is cancelled or fails; `_holding` while one runs.
+        self._on_screen: tuple[RunOptions, ClipResult] | None = None
+        self._holding = False
+        # The last removal, for Undo Remove: the clips as the list showed them, and their results.
+        self._removed: tuple[list[ListedClip], dict[tuple[Path, RunOptions], ClipResult]] | None = None
 
         # Serial: one classification at a time (they would compete for the NPU and the cores),
         # and the sessions it caches stay on its one thread.
@@ -123,7 +131,7 @@ class MainWindow(QMainWindow):
     def _commands(self) -> WindowCommands:
         return WindowCommands(
             open_dialog=self.open_dialog, open_paths=self.open_paths,
-            remove_selected_clips=self.remove_selected_clips, clear_clips=self.clear_clips, quit=self.close,
+            remove_selected_clips=self.remove_selected_clips, undo_remove=self.undo_remove, clear_clips=self.clear_clips, quit=self.close,
             rerun=self.rerun, cancel=self.cancel, clear_graphs=self.graphs.clear, focus_clips=self.queue.setFocus,
             open_models=self.tools.open_models, open_benchmark=self.tools.open_benchmark,
             open_camera=self.tools.open_camera, open_log_folder=self.open_log_folder, about=self.about,
@@ -158,7 +166,7 @@ class MainWindow(QMainWindow):
         r = self.runner
         r.started.connect(self._on_started)
         r.stage.connect(lambda clip, text: self._status(self._about(clip, text)))
-        r.planned.connect(lambda clip, dur, n, frames, seconds: self._is_shown(clip)
+        r.planned.connect(lambda clip, dur, n, frames, seconds: self._is_live(clip)
                           and self.clip_view.set_plan(dur, n, frames, seconds))
         r.session_ready.connect(self._on_session)
         r.progress.connect(self._on_progress)
@@ -173,8 +181,6 @@ class MainWindow(QMainWindow):
         """Queue the videos among files and folders; show the first; say what was skipped."""
         videos, skipped = expand_paths(items)
         added = self.queue.add_clips(videos)
-        for clip in videos:
-            self.settings = self.settings.with_recent(clip)
         if videos:
             self.settings = replace(self.settings, last_folder=str(videos[0].parent))
             self.store.save(self.settings)
@@ -214,18 +220,26 @@ class MainWindow(QMainWindow):
     def show_clip(self, clip: Path) -> None:
         """Put `clip` on show: its cached result, its live run, or a new run."""
         self.current_clip = clip
+        self._on_screen, self._holding = None, False
+        self.clip_view.set_note("")
         self.queue.select_clip(clip)
-        self.setWindowTitle(f"{clip.name} — Kinetoscope")
+        self.setWindowTitle(clip.name)  # the platform adds " — Kinetoscope"
         self.clip_view.show_clip(clip)
+        self._update_clip_actions()
+        if self._failure is not None and self._failure[0] != clip:
+            self._dismiss_error_about({self._failure[0]})  # an error belongs to its clip
         options = self.controls.options()
         if options is None:
             self.errors.show_message("No model is installed, so there is nothing to classify with.")
             return
         running = self.runner.running
         cached = self.runner.result_for(clip, options)
-        if cached is not None:
-            self.clip_view.show_result(cached)
-            self._show_summary(cached)
+        failed = self._failures.get(clip)
+        if failed is not None and failed[0] == options and cached is None:
+            # Shown again, not retried on every visit; Run Again tries once more.
+            self._show_failure(clip, failed[1])
+        elif cached is not None:
+            self._show_complete(options, cached)
         elif running is not None and running.clip == clip and running.options == options:
             if running.views_total:
                 self.clip_view.set_plan(running.info.duration_s if running.info else 0.0, running.views_total,
@@ -239,6 +253,7 @@ class MainWindow(QMainWindow):
         options = self.controls.options()
         if self.current_clip is not None and options is not None:
             self.errors.dismiss()
+            self._failures.pop(self.current_clip, None)
             self.runner.run(self.current_clip, options, fresh=True)
 
     def cancel(self) -> None:
@@ -257,11 +272,13 @@ class MainWindow(QMainWindow):
         gone = set(clips) & set(self.queue.clips())
         if not gone:
             return
+        self._removed = (self.queue.listed(gone), self.runner.results_of(gone))
+        self.actions_.undo_remove.setEnabled(True)
         successor = self.queue.remove_clips(gone)
         self.runner.forget(gone)
         self._dismiss_error_about(gone)
-        names = next(iter(gone)).name if len(gone) == 1 else f"{len(gone)} clips"
-        self._status(f"Removed {names} from the list.")  # what follows (a run, a result) replaces it
+        for clip in gone:
+            self._failures.pop(clip, None)
         if self.current_clip in gone:
             if successor is not None:
                 self.show_clip(successor)
@@ -269,10 +286,34 @@ class MainWindow(QMainWindow):
                 self.current_clip = None
                 self.clip_view.clear()
                 self.setWindowTitle("Kinetoscope")
+                self._update_clip_actions()
         elif self.current_clip is not None:
             self.queue.select_clip(self.current_clip)
         self.runner.run_next()
         self._set_running(self.runner.running is not None)
+        # Said last, so a successor's result does not hide how many went (a run's next stage will).
+        names = next(iter(gone)).name if len(gone) == 1 else f"{len(gone)} clips"
+        undo = self.actions_.undo_remove.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        self._status(f"Removed {names} from the list. Undo Remove ({undo}) puts "
+                     f"{'it' if len(gone) == 1 else 'them'} back.")
+
+    def undo_remove(self) -> None:
+        """Put the clips of the last removal back where they stood, with the results they had."""
+        if self._removed is None:
+            return
+        listed, results = self._removed
+        self._removed = None
+        self.actions_.undo_remove.setEnabled(False)
+        self.runner.keep({key: result for key, result in results.items() if key[0] not in self.queue.clips()})
+        restored = self.queue.restore(listed)
+        if not restored:
+            return
+        if self.current_clip is None:
+            self.show_clip(restored[0])
+        self.runner.run_next()
+        self._set_running(self.runner.running is not None)
+        names = restored[0].name if len(restored) == 1 else f"{len(restored)} clips"
+        self._status(f"Restored {names} to the list.")
 
     def clear_clips(self) -> None:
         """Stop, forget every queued clip and go back to the empty window."""
@@ -293,8 +334,8 @@ class MainWindow(QMainWindow):
         if cached is not None and (running is None or running.clip != clip):
             # Back to options this clip already ran with, or they settled after that run ended.
             self._dismiss_error_about({clip})
-            self.clip_view.show_result(cached)
-            self._show_summary(cached)
+            self._holding = False
+            self._show_complete(options, cached)
         else:
             self.errors.dismiss()
             self.runner.run(clip, options)
@@ -307,48 +348,106 @@ class MainWindow(QMainWindow):
     def _is_shown(self, clip: Path) -> bool:
         return clip == self.current_clip
 
+    def _is_live(self, clip: Path) -> bool:
+        """Whether the run of `clip` is drawn as it goes (not while a complete result is held)."""
+        return self._is_shown(clip) and not self._holding
+
+    def _show_complete(self, options: RunOptions, result: ClipResult) -> None:
+        """Show a complete result of the current clip, run with `options`."""
+        self._on_screen = (options, result)
+        self.clip_view.set_note("")
+        self.clip_view.show_result(result)
+        self._show_summary(result)
+
+    def _let_go(self, clip: Path, what: str) -> None:
+        """A re-run of the shown clip ended without a result (`what`: "was cancelled", "failed"):
+        the complete result held on show stays, and says so."""
+        self._holding = False
+        if self._on_screen is None or not self._is_shown(clip):
+            return
+        options, result = self._on_screen
+        self.clip_view.set_note(f"Showing the earlier result ({_describe(options, len(result.views))}); "
+                                f"the run with the new options {what}. Run Again tries them again.")
+        if what != "failed":  # a failure stays on the row (and in the banner): these options fail
+            self.queue.set_state(clip, ClipState.DONE, summary(result))
+
     def _about(self, clip: Path, text: str) -> str:
         return text if self._is_shown(clip) else f"{clip.name}: {text}"
 
     def _on_started(self, clip: Path) -> None:
         if self._is_shown(clip):
-            self.clip_view.reset()
+            running = self.runner.running
+            if self._on_screen is not None and running is not None and running.options != self._on_screen[0]:
+                # Other options: the complete result stays until the new one is complete.
+                self._holding = True
+                options, result = self._on_screen
+                self.clip_view.set_note(f"Showing the result with {_describe(options, len(result.views))}; "
+                                        f"classifying with {_describe(running.options)}…")
+            else:
+                self._holding = False
+                self._on_screen = None
+                self.clip_view.set_note("")
+                self.clip_view.reset()
         self._set_running(True)
         self.progress.setRange(0, 0)  # busy until the view count is known
         self._status(self._about(clip, "Starting…"))
 
     def _on_session(self, clip: Path, report: DeviceReport) -> None:
         self.last_device = report
+        running = self.runner.running
+        if running is not None:  # views from here on are this model on this device
+            self.graphs.start_run(f"{running.options.model_id} ({running.options.precision}) · {report.label}")
         self._status(self._about(clip, f"Classifying on {report.label}…"))
 
     def _on_progress(self, clip: Path, done: int, total: int) -> None:
         self.progress.setRange(0, total)
         self.progress.setValue(done)
-        if self._is_shown(clip):
+        if self._is_live(clip):
             self.clip_view.set_active_view(done if done < total else None)
 
     def _on_view(self, clip: Path, view, running_top5, total: int) -> None:  # noqa: ANN001
         self.graphs.add_latency(view.inference_ms)
-        if self._is_shown(clip):
+        if self._is_live(clip):
             self.clip_view.add_view(view, running_top5, total)
 
     def _on_finished(self, clip: Path, result: ClipResult) -> None:
         self._set_running(self.runner.running is not None)
+        # Open Recent offers clips that opened: a file that cannot be read is not worth reopening.
+        self.settings = self.settings.with_recent(clip)
+        self.store.save(self.settings)
         if self._is_shown(clip):
-            self.clip_view.finish(result)
-            self._show_summary(result)
+            options = self.controls.options()
+            if self._holding or options is None:
+                self._holding = False
+                self._show_complete(options, result)
+            else:
+                self._on_screen = (options, result)
+                self.clip_view.finish(result)
+                self._show_summary(result)
         else:  # a clip in the background: its outcome replaces its "Classifying…" (the next start replaces this)
             self._status(f"{clip.name}: {summary(result)}")
 
     def _on_failed(self, clip: Path, failure: Failure) -> None:
         self._set_running(self.runner.running is not None)
-        text = f"Could not classify {clip.name}. {failure.message}"
-        self.errors.show_message(text, failure.detail)
-        self._failure = (clip, text)
+        options = self.controls.options()
+        if options is not None:
+            self._failures[clip] = (options, failure)
+        if self._is_shown(clip):
+            self._show_failure(clip, failure)
+            self._let_go(clip, "failed")
+        # A clip in the background: its row and the status bar say it; the banner comes with the clip.
         self._status(f"{clip.name}: {failure.message}")
+
+    def _show_failure(self, clip: Path, failure: Failure) -> None:
+        text = f"Could not classify {clip.name}. {failure.message}"
+        self.errors.show_message(text, failure.detail, hint=failure.hint)
+        self._failure = (clip, text)
 
     def _on_cancelled(self, clip: Path) -> None:
         self._set_running(self.runner.running is not None)
+        running = self.runner.running
+        if self._holding and not (running is not None and running.clip == clip):
+            self._let_go(clip, "was cancelled")
         if self.runner.running is None:
             self._status(f"Cancelled {clip.name}.")
 
@@ -360,6 +459,7 @@ class MainWindow(QMainWindow):
                      f"in {result.timings.total_ms / 1000:.1f} s{note}")
 
     def _update_clip_actions(self) -> None:
+        self.actions_.rerun.setEnabled(self.current_clip is not None)
         self.actions_.remove_clips.setEnabled(bool(self.queue.selectedItems()))
         self.actions_.clear_queue.setEnabled(self.queue.count() > 0)
 
@@ -397,3 +497,10 @@ class MainWindow(QMainWindow):
         self.tools.close_all()
         self.runner.shutdown()
         super().closeEvent(event)
+
+
+def _describe(options: RunOptions, views: int | None = None) -> str:
+    """What a run used, in a few words: "motion_demo (float) on CPU, 5 views"."""
+    count = views if views is not None else options.views
+    views_text = f"{count} views" if count else "the model's views"
+    return f"{options.model_id} ({options.precision}) on {options.device.upper()}, {views_text}"

@@ -48,7 +48,6 @@ class ErrorPanel(QFrame):
         close.setAccessibleName("Dismiss message")
         close.clicked.connect(self.dismiss)
         self._details = QPlainTextEdit(readOnly=True)
-        self._details.setMaximumHeight(160)
         self._details.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self._details.hide()
 
@@ -65,13 +64,19 @@ class ErrorPanel(QFrame):
         self.hide()
 
     # -- what the window calls ------------------------------------------------------------
-    def show_message(self, message: str, detail: str = "", *, severity: str = "error") -> None:
-        """Show `message` (replacing any other); `severity` is "error" or "warning"."""
+    def show_message(self, message: str, detail: str = "", *, hint: str = "", severity: str = "error") -> None:
+        """Show `message` (replacing any other); `severity` is "error" or "warning".
+
+        Details lead with `hint` (what the person can do), then the technical `detail`.
+        """
         log.log(logging.ERROR if severity == "error" else logging.WARNING, "%s says: %s%s", self._where, message,
                 f"\n{detail}" if detail else "")
         self._severity = severity
         self._message.setText(message)
+        if hint:
+            detail = f"{hint}\n\nTechnical detail (also in the log):\n{detail}" if detail else hint
         self._details.setPlainText(detail)
+        self._fit_details(detail)
         self._details_button.setVisible(bool(detail))
         self._details_button.setChecked(False)
         icon = QStyle.StandardPixmap.SP_MessageBoxCritical if severity == "error" else \
@@ -83,7 +88,7 @@ class ErrorPanel(QFrame):
 
     def show_failure(self, failure: Failure, prefix: str = "") -> None:
         """Show a task's failure, after `prefix` ("Could not classify x.mp4.")."""
-        self.show_message(f"{prefix} {failure.message}".strip(), failure.detail)
+        self.show_message(f"{prefix} {failure.message}".strip(), failure.detail, hint=failure.hint)
 
     def dismiss(self) -> None:
         self.hide()
@@ -106,6 +111,16 @@ class ErrorPanel(QFrame):
         self._details_button.setChecked(visible)
 
     # -- look -----------------------------------------------------------------------------
+    def _fit_details(self, text: str) -> None:
+        # As tall as the text (up to a limit, then it scrolls), not a mostly empty box.
+        lines = max(1, text.count("\n") + 1)
+        margins = self._details.contentsMargins()
+        frame = 2 * self._details.frameWidth() + margins.top() + margins.bottom() + 2 * int(
+            self._details.document().documentMargin())
+        scrollbar = self._details.horizontalScrollBar().sizeHint().height()  # long lines do not wrap
+        height = self._details.fontMetrics().lineSpacing() * min(lines, 12) + frame + scrollbar
+        self._details.setFixedHeight(height)
+
     def _toggle_details(self, shown: bool) -> None:
         self._details.setVisible(shown)
         self._details_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)

@@ -7,6 +7,7 @@ out than a curve is to redraw) change at most once a second.
 
 from __future__ import annotations
 
+import html
 import time
 
 import numpy as np
@@ -56,6 +57,14 @@ class _Series:
         self.item.setData(self.x.values(), self.y.values(), skipFiniteCheck=True)
 
 
+def _what_changed(previous: str, label: str) -> str:
+    """The parts of `label` (split at " · ") that differ from `previous`: a plot is narrow."""
+    old = previous.split(" · ")
+    parts = label.split(" · ")
+    changed = [p for i, p in enumerate(parts) if i >= len(old) or old[i] != p]
+    return " · ".join(changed or parts)
+
+
 class LiveGraphs(QWidget):
     """Inference latency per view (ms) and resident memory over time (MB), with live figures.
 
@@ -65,11 +74,19 @@ class LiveGraphs(QWidget):
     def __init__(self, parent: QWidget | None = None, *, capacity: int = 10_000) -> None:
         super().__init__(parent)
         self.setAccessibleName("Live performance graphs")
-        self._latency_plot = self._make_plot("Latency (ms)", "View")
-        self._memory_plot = self._make_plot("Memory (MB)", "Time (s)")
+        # Units only on the y axes: the figures above each plot name it, and a rotated
+        # "Memory (MB)" did not fit the plot's height.
+        self._latency_plot = self._make_plot("ms", "View", "Latency (ms)")
+        self._memory_plot = self._make_plot("MB", "Time (s)", "Memory (MB)")
         self._latency = _Series(self._latency_plot, capacity, _SYMBOLS_UP_TO)
         self._memory = _Series(self._memory_plot, capacity, 0)  # a 2 Hz sampled line
         self._memory_t0: float | None = None
+        # Runs of one model on one device: the label, and the view number their first view gets.
+        # Figures cover the latest run only (a median across an NPU and a CPU run means nothing);
+        # a marker on the latency plot shows where each began.
+        self._run_label = ""
+        self._run_start = 1
+        self._markers: list[pg.InfiniteLine] = []
 
         self._latency_text = QLabel(self)
         self._memory_text = QLabel(self)
@@ -114,6 +131,31 @@ class LiveGraphs(QWidget):
 
     # -- public -----------------------------------------------------------------------------
 
+    def start_run(self, label: str) -> None:
+        """The views recorded from now on come from `label` ("i3d_kinetics (float) · CPU").
+
+        A new label starts a new run: it gets a marker on the latency plot, and the latency
+        figures describe it alone. The same label again (the next clip) continues the run.
+        """
+        if label == self._run_label:
+            return
+        previous, self._run_label = self._run_label, label
+        self._run_start = self._latency.y.total + 1
+        if self._latency.y.total:  # the first run needs no boundary; its label is in the figures
+            text = blend(self.palette().color(QPalette.ColorRole.Text),
+                         self.palette().color(QPalette.ColorRole.Base), 0.6)
+            line = pg.InfiniteLine(pos=self._run_start - 0.5, angle=90, movable=False,
+                                   pen=pg.mkPen(text, width=1, style=Qt.PenStyle.DashLine),
+                                   label=_what_changed(previous, label), labelOpts={"position": 0.92, "color": text, "anchors": [(0, 0), (0, 0)]})
+            self._latency_plot.addItem(line, ignoreBounds=True)
+            self._markers.append(line)
+        self._text_stale = True
+        self._stale()
+
+    def run_markers(self) -> list[tuple[float, str]]:
+        """Where each run after the first began on the latency plot's x axis, and what changed."""
+        return [(float(m.value()), m.label.toPlainText()) for m in self._markers]
+
     def add_latency(self, ms: float) -> None:
         """Record one view's inference time; numbered after every view recorded so far."""
         self._latency.append(self._latency.y.total + 1, ms)
@@ -134,6 +176,15 @@ class LiveGraphs(QWidget):
         self._latency.clear()
         self._memory.clear()
         self._memory_t0 = None
+        for line in self._markers:
+            self._latency_plot.removeItem(line)
+        self._markers.clear()
+        self._run_label, self._run_start = "", 1
+        # Without data, auto-range keeps the last range; start again from an empty frame.
+        for plot in (self._latency_plot, self._memory_plot):
+            item = plot.getPlotItem()
+            item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            item.enableAutoRange(x=True, y=True)
         self._plots_stale = False
         self._text_stale = True
         self._refresh_text()
@@ -203,22 +254,36 @@ class LiveGraphs(QWidget):
             self._plots_stale = False
             self._latency.redraw()
             self._memory.redraw()
+            self._place_marker_labels()
             self.repaint_count += 1
         if self._text_stale and time.monotonic() - self._text_shown_at >= TEXT_INTERVAL_S:
             self._refresh_text()
         if not (self._plots_stale or self._text_stale):
             self._timer.stop()  # nothing new: stay idle until the next append
 
+    def _place_marker_labels(self) -> None:
+        # A label in the right half of the plot goes left of its line, so it is not cut off.
+        middle = (self._latency.y.total + 1) / 2
+        for line in self._markers:
+            anchor = (1.0, 0.0) if line.value() > middle else (0.0, 0.0)
+            line.label.anchors = [anchor, anchor]
+            line.label.setAnchor(anchor)
+
     def _refresh_text(self) -> None:
         self._text_stale = False
         self._text_shown_at = time.monotonic()
         lat = self._latency.y
-        if len(lat):
-            median = float(np.median(lat.values()))
-            views = "view" if lat.total == 1 else "views"
+        in_run = lat.total - self._run_start + 1  # views of the latest run (some may have wrapped out)
+        if len(lat) and in_run > 0:
+            values = lat.values()[-min(in_run, len(lat)):]
+            median = float(np.median(values))
+            views = "view" if in_run == 1 else "views"
+            run = f" ({html.escape(self._run_label)})" if self._run_label else ""
             self._latency_text.setText(
-                f"Latency: latest <b>{lat.latest():.1f} ms</b> · median <b>{median:.1f} ms</b>"
-                f" · {lat.total} {views}")
+                f"Latency{run}: latest <b>{lat.latest():.1f} ms</b> · median <b>{median:.1f} ms</b>"
+                f" · {in_run} {views}")
+        elif len(lat):
+            self._latency_text.setText(f"Latency ({html.escape(self._run_label)})  no views yet")
         else:
             self._latency_text.setText("Latency  no views yet")
         mem = self._memory.y
@@ -236,7 +301,7 @@ class LiveGraphs(QWidget):
 
         self.add_memory(current_rss_mb())
 
-    def _make_plot(self, y_label: str, x_label: str) -> pg.PlotWidget:
+    def _make_plot(self, y_label: str, x_label: str, name: str) -> pg.PlotWidget:
         plot = pg.PlotWidget(self)
         plot.setMenuEnabled(False)
         plot.hideButtons()
@@ -248,7 +313,7 @@ class LiveGraphs(QWidget):
         item.setLabel("bottom", x_label)
         item.showGrid(x=True, y=True, alpha=0.25)
         item.enableAutoRange(x=True, y=True)
-        plot.setAccessibleName(y_label)
+        plot.setAccessibleName(name)
         return plot
 
     def _apply_palette(self) -> None:
