@@ -278,10 +278,14 @@ class LiveGraphs(QWidget):
             values = lat.values()[-min(in_run, len(lat)):]
             median = float(np.median(values))
             views = "view" if in_run == 1 else "views"
-            run = f" ({html.escape(self._run_label)})" if self._run_label else ""
+            # The device in the caption, the whole run (model, precision, device) in its tooltip: the
+            # panel is narrow, and a third line of caption pushes the axis titles out of view.
+            device = self._run_label.rsplit(" · ", 1)[-1] if self._run_label else ""
+            run = f" on {html.escape(device)}" if device else ""
             self._latency_text.setText(
                 f"Latency{run}: latest <b>{lat.latest():.1f} ms</b> · median <b>{median:.1f} ms</b>"
                 f" · {in_run} {views}")
+            self._latency_text.setToolTip(f"Figures of the latest run: {self._run_label}" if self._run_label else "")
         elif len(lat):
             self._latency_text.setText(f"Latency ({html.escape(self._run_label)})  no views yet")
         else:
