@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -42,6 +43,12 @@ def bring_to_front(window: MainWindow) -> None:
     window.activateWindow()
 
 
+def freeze_startup_objects() -> None:
+    """Move every object alive now out of the garbage collector's reach (`gc.freeze`)."""
+    gc.collect()
+    gc.freeze()
+
+
 def run_app(clips: Sequence[str] = ()) -> int:
     """Open the window on `clips`, or hand them to the window already open. Returns the exit code."""
     log_file = setup_file_logging()
@@ -59,6 +66,10 @@ def run_app(clips: Sequence[str] = ()) -> int:
     server.clips_received.connect(window.open_paths)
     server.activation_requested.connect(lambda: bring_to_front(window))
     window.show()
+    # Python's full collections walk every object alive; done on the GUI thread mid-run they cost
+    # a visible stall. What start-up created (Qt wrappers, numpy, onnxruntime, pyqtgraph) lives as
+    # long as the app, so it is set aside once, after the first paint, and never walked again.
+    QTimer.singleShot(0, freeze_startup_objects)
     if clips:
         # After the first paint, so the window appears at once and fills in as work completes.
         QTimer.singleShot(0, lambda: window.open_paths(clips))
