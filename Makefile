@@ -63,6 +63,7 @@ test: $(STAMP) test-deps models
 
 bench: $(STAMP) models
 	$(PY) bench/pipeline_bench.py
+	$(PY) bench/scan_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info app/*.egg-info
