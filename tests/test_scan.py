@@ -7,7 +7,6 @@ media_factory (long, VFR, MPEG-TS, AVI) for the decoding guarantees.
 
 from __future__ import annotations
 
-import itertools
 import time
 import tracemalloc
 from dataclasses import replace
@@ -17,24 +16,14 @@ import numpy as np
 import pytest
 
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.demo.synthetic import MotionSpec, encode_clip, render_frames
+from kinetoscope.engine.demo.synthetic import encode_clip
 from kinetoscope.engine.errors import BadInput, BadVideo, Cancelled
 from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.inference.results import Prediction
 from kinetoscope.engine.inference.scan import ScanProgress, ScanWindow, SegmentRule, scan_clip, segments_from
 from kinetoscope.engine.media.scan_plan import plan_scan
 from kinetoscope.engine.media.video import VideoReader, probe
-
-# (motion, seconds, where the object starts): starts chosen so each motion stays in the frame.
-MOTIONS = (("moving left", 5, (0.7, 0.5)), ("rotating clockwise", 5, (0.5, 0.5)), ("moving down", 4, (0.5, 0.3)))
-FPS = 15
-
-
-def _spec(motion: str, centre: tuple[float, float]) -> MotionSpec:
-    speed = {"rotating clockwise": 1.5, "growing": 0.35}.get(motion, 0.07)
-    return MotionSpec(motion, "arrow", 0.32, centre, 0.4, speed, (230, 200, 40), (250, 240, 150), "stripes",
-                      (40, 60, 110), (70, 90, 150), "noise", 7)
-
+from motion_clips import FPS, MOTIONS, joined_motions
 
 @pytest.fixture(scope="module")
 def demo() -> VideoClassifier:
@@ -44,8 +33,7 @@ def demo() -> VideoClassifier:
 @pytest.fixture(scope="module")
 def three_motions(tmp_path_factory) -> Path:
     """14 s at 15 fps: moving left until 5 s, rotating clockwise until 10 s, then moving down."""
-    frames = itertools.chain.from_iterable(render_frames(_spec(m, c), 320, 240, FPS, s * FPS) for m, s, c in MOTIONS)
-    return encode_clip(tmp_path_factory.mktemp("scan") / "three_motions.mp4", frames, FPS)
+    return joined_motions(tmp_path_factory.mktemp("scan") / "three_motions.mp4")
 
 
 def test_segments_follow_the_motions_in_order(demo, three_motions):
