@@ -14,6 +14,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from kinetoscope.engine.errors import BadVideo
 from kinetoscope.engine.media.probe import FFMPEG_ERRORS, VideoInfo, open_container, probe, video_stream
@@ -50,6 +51,7 @@ class PreviewDecoder:
         """
         self.info: VideoInfo = probe(path)
         self._threads = threads
+        self._scaler = VideoReformatter()  # reused: a new swscale context per frame costs more than scaling
         self._container: av.container.InputContainer | None = None
         self._stream: av.video.stream.VideoStream | None = None
         self._frames = None
@@ -177,8 +179,8 @@ class PreviewDecoder:
         if quarter_turns % 2:
             width, height = height, width  # the coded picture is sideways
         try:
-            rgb = frame.reformat(width=width, height=height, format="rgb24",
-                                 interpolation=_interpolation(frame, width, height)).to_ndarray()
+            rgb = self._scaler.reformat(frame, width=width, height=height, format="rgb24",
+                                        interpolation=_interpolation(frame, width, height)).to_ndarray()
         except FFMPEG_ERRORS as exc:
             raise BadVideo(f"A frame of this clip cannot be converted: {info.path.name}.",
                            detail=f"{info.path}: {exc}") from exc
