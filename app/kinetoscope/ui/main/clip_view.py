@@ -1,7 +1,8 @@
 """One clip's results: preview, top-5, the view timeline and the frames each view fed the model.
 
 It keeps the views of the clip it shows, so clicking a view (on the timeline or the frame strip)
-shows that view's own top-5 and frames, and "Whole clip" goes back to the clip's.
+shows that view's own top-5 and frames, and "Whole clip" goes back to the clip's. The preview
+follows: a view or a frame clicked moves it there, and the timeline's playhead shows where it is.
 """
 
 from __future__ import annotations
@@ -110,6 +111,9 @@ class ClipView(QWidget):
 
         self.timeline.view_clicked.connect(self._view_clicked)
         self.frame_strip.view_clicked.connect(self._view_clicked)
+        self.frame_strip.frame_clicked.connect(self._frame_clicked)
+        self.preview.position_changed.connect(
+            lambda seconds: self.timeline.set_playhead(seconds if seconds >= 0 else None))
 
     # -- feeding it -----------------------------------------------------------------------
     def show_clip(self, clip: Path) -> None:
@@ -212,6 +216,15 @@ class ClipView(QWidget):
 
     def _view_clicked(self, index: int) -> None:
         self.select_view(None if index == self._selected else index)
+        view = self._views.get(self._selected) if self._selected is not None else None
+        if view is not None:  # the preview shows where the view starts
+            self.preview.seek(view.start_s)
+
+    def _frame_clicked(self, index: int, seconds: float) -> None:
+        # After `view_clicked`, which toggles: a frame's view stays chosen, and the preview shows that frame.
+        if self._selected != index:
+            self.select_view(index)
+        self.preview.seek(seconds)
 
     def _set_clip_predictions(self, top5: tuple[Prediction, ...], title: str) -> None:
         self._clip_top5, self._clip_title = top5, title

@@ -53,10 +53,12 @@ class FrameStrip(QWidget):
 
     Views not read yet show empty placeholders; the view being inferred is outlined and the
     selected one tinted. Clicking a row (or Enter on the keyboard-selected row) emits
-    `view_clicked(view_index)`.
+    `view_clicked(view_index)`; clicking a thumbnail then also emits `frame_clicked(view_index,
+    seconds)`, with the time that frame was taken from.
     """
 
     view_clicked = Signal(int)
+    frame_clicked = Signal(int, float)
 
     def __init__(self, parent: QWidget | None = None, *, frames_per_view: int = 0) -> None:
         super().__init__(parent)
@@ -320,8 +322,12 @@ class FrameStrip(QWidget):
         if found is None:
             super().mousePressEvent(event)
             return
-        self.set_selected_view(found[0])
-        self.view_clicked.emit(found[0])
+        view, frame = found
+        self.set_selected_view(view)
+        self.view_clicked.emit(view)
+        times = self._views[view].times_s
+        if frame is not None and frame < len(times):
+            self.frame_clicked.emit(view, times[frame])
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
