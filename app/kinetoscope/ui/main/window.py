@@ -35,7 +35,8 @@ from kinetoscope.ui.widgets.live_graphs import LiveGraphs
 
 log = logging.getLogger(__name__)
 
-MIN_SIZE = (960, 640)
+# 800x560 keeps every pane readable (the side column scrolls); smaller would not.
+MIN_SIZE = (800, 560)
 DEFAULT_SIZE = (1360, 860)
 
 
