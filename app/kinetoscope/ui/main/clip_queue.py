@@ -74,7 +74,7 @@ class ClipQueue(QListWidget):
     """A list of clips; `clip_chosen` fires when the user picks one.
 
     Several clips can be selected (for removing them); a click with Ctrl or Shift only changes the
-    selection, a plain click or Enter picks the clip. The right-click menu is the actions added
+    selection, a plain click, Enter or moving with the arrow keys picks the clip. The right-click menu is the actions added
     to the list.
     """
 
@@ -196,7 +196,14 @@ class ClipQueue(QListWidget):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         self._press_modifiers = event.modifiers()
+        before = self.currentItem()
         super().keyPressEvent(event)
+        item = self.currentItem()
+        # Arrows, Home, End, Page Up/Down: the clip highlighted is the clip shown, never another.
+        # With Ctrl or Shift they build a selection, as clicks do.
+        extending = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        if item is not None and item is not before and not event.modifiers() & extending:
+            self.clip_chosen.emit(item.data(PATH_ROLE))
 
     def _picked(self, item: QListWidgetItem) -> None:
         # Ctrl and Shift build a selection, by click or by double click; showing each clip on the

@@ -80,6 +80,7 @@ class ClipView(QWidget):
         self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.side_scroll.setWidget(side)
+        self.side_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls in it, not the frame
         self.side_scroll.setMinimumWidth(side.minimumSizeHint().width()
                                          + self.side_scroll.verticalScrollBar().sizeHint().width())
 
@@ -101,6 +102,7 @@ class ClipView(QWidget):
         # Thumbnails shrink with the width down to a legible size; a narrower window scrolls them.
         strip_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         strip_scroll.setWidget(self.frame_strip)
+        strip_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the strip itself takes the focus
         self.bottom = bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
@@ -148,10 +150,13 @@ class ClipView(QWidget):
 
     def reset(self) -> None:
         """Forget results (before a re-run), keeping the preview."""
+        had_view = self._selected is not None
         self._views.clear()
         self._clip_top5 = ()
         self._clip_title = ""
         self._selected = None
+        if had_view:
+            self.view_selected.emit(None)
         self.whole_clip_button.hide()
         self.predictions.clear()
         self.timeline.clear()

@@ -20,6 +20,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from kinetoscope.ui.widgets._look import begin_painting, blend, rgb_to_qimage
+from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, draw_focus_frame
 
 _MARGIN = 4
 _GAP = 2          # between thumbnails
@@ -69,6 +70,7 @@ class FrameStrip(QWidget):
         self._caption_cache: tuple[str, int] | None = None  # (font key, width): painting asks often
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Frames the model saw")
+        self.setProperty(DRAWS_OWN_FOCUS, True)
         sp = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         sp.setHeightForWidth(True)
         self.setSizePolicy(sp)
@@ -291,6 +293,8 @@ class FrameStrip(QWidget):
         if not self._views:
             painter.setPen(blend(text, base, 0.45))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No frames yet")
+        if self.hasFocus():
+            draw_focus_frame(painter, QRectF(self.rect()), self)
 
     def _strip(self, view: _View, s: int, dpr: float) -> QPixmap:
         """The row's thumbnails as one pixmap, made at device resolution so they stay crisp."""
@@ -344,11 +348,11 @@ class FrameStrip(QWidget):
 
     def focusInEvent(self, event: QFocusEvent) -> None:
         super().focusInEvent(event)
-        self._update_rows(self._selected)
+        self.update()  # the focus frame runs round the whole strip
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)
-        self._update_rows(self._selected)
+        self.update()
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:

@@ -15,6 +15,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from kinetoscope.ui.widgets._look import begin_painting, blend, label_colour, text_on
+from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, draw_focus_frame
 from kinetoscope.ui.widgets.predictions import percent
 
 # A view is 16 frames at the models' 15 fps; spans of views still pending are estimated with it.
@@ -58,6 +59,7 @@ class ViewTimeline(QWidget):
         self._playhead: float | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("View timeline")
+        self.setProperty(DRAWS_OWN_FOCUS, True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(False)
         self._describe()
@@ -264,6 +266,8 @@ class ViewTimeline(QWidget):
             for colour, width in ((window, 4.0), (text, 2.0)):
                 painter.setPen(QPen(colour, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
                 painter.drawLine(QPointF(x, track.top() - 2), QPointF(x, track.bottom() + 2))
+        if self.hasFocus():  # around the bar, where Left/Right move the chosen view
+            draw_focus_frame(painter, track.adjusted(-_MARGIN + 1, -_MARGIN + 1, _MARGIN - 1, _MARGIN - 1), self)
         painter.setFont(small)
         self._paint_axis(painter, track.bottom() + 2, muted)
 
