@@ -27,6 +27,7 @@ from kinetoscope.ui.main.clip_queue import VIDEO_SUFFIXES, ClipQueue, ClipState,
 from kinetoscope.ui.main.clip_view import ClipView
 from kinetoscope.ui.main.controls_pane import ControlsPane, RunOptions
 from kinetoscope.ui.main.menus import WindowActions, WindowCommands
+from kinetoscope.ui.main.models_watch import ModelsWatcher
 from kinetoscope.ui.main.runner import ClipRunner, summary
 from kinetoscope.ui.main.tool_windows import ToolWindows
 from kinetoscope.ui.tasks import Failure, Lane
@@ -80,6 +81,9 @@ class MainWindow(QMainWindow):
         self._build()
         self._connect()
         self.focus_ring = FocusRing(self)
+        # A model imported with the CLI while the window is open appears in the picker by itself.
+        self.models_watch = ModelsWatcher(self)
+        self.models_watch.changed.connect(self._models_on_disk)
 
         self.controls.set_models(available_models())
         s = self.settings
@@ -140,6 +144,12 @@ class MainWindow(QMainWindow):
             open_models=self.tools.open_models, open_benchmark=self.tools.open_benchmark,
             open_camera=self.tools.open_camera, open_log_folder=self.open_log_folder, about=self.about,
             recent_files=lambda: self.settings.recent_files, clear_recent=self._clear_recent)
+
+    def _models_on_disk(self, locations: list) -> None:  # noqa: ANN001 - list[ModelLocation]
+        before = self.controls.options()
+        self.controls.set_models(locations)
+        if self.controls.options() != before:  # the model in use went: say so by running with the next
+            self._options_changed()
 
     def _clear_recent(self) -> None:
         self.settings = replace(self.settings, recent_files=())
