@@ -69,3 +69,26 @@ def test_the_benchmark_says_a_slowdown_and_counts_views() -> None:
     assert "2.5–2×" not in view._speed(0.448, 0.4, 0.5) and "2–2.5×" in view._speed(0.448, 0.4, 0.5)
     assert view._speed(2.0).startswith("speed-up <b>2×")
     assert dict(cell._FIGURES)["rate"] == "Views / s"  # the throughput of single views, not whole clips
+
+
+def test_open_log_folder_without_a_file_manager_says_where_it_is(qapp: QApplication, make_window) -> None:
+    import shutil
+
+    import pytest
+    from PySide6.QtWidgets import QMessageBox
+
+    from kinetoscope.engine import paths
+
+    if shutil.which("xdg-open"):
+        pytest.skip("a file manager may be registered here: the folder would open")
+    window = make_window(views=1)
+    window.actions_.open_log.trigger()
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert len(boxes) == 1, "nothing said where the log folder is"
+    box = boxes[0]
+    assert box.informativeText() == str(paths.log_dir())
+    copy = next(b for b in box.buttons() if b.text() == "Copy Path")
+    qapp.clipboard().clear()
+    copy.click()
+    assert qapp.clipboard().text() == str(paths.log_dir())
+    wait_until(qapp, lambda: not box.isVisible(), what="the message to close")

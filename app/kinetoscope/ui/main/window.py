@@ -498,7 +498,7 @@ class MainWindow(QMainWindow):
         self.errors.show_message(message, detail)
 
     def open_log_folder(self) -> None:
-        open_log_folder()
+        open_log_folder(self)
 
     def about(self) -> None:
         show_about(self)
