@@ -92,3 +92,28 @@ def test_open_log_folder_without_a_file_manager_says_where_it_is(qapp: QApplicat
     copy.click()
     assert qapp.clipboard().text() == str(paths.log_dir())
     wait_until(qapp, lambda: not box.isVisible(), what="the message to close")
+
+
+def test_the_benchmark_follows_the_model_in_use(qapp: QApplication, qtbot, make_window) -> None:
+    from kinetoscope.engine.bench.bench_setup import BenchConfig
+    from kinetoscope.ui.benchmark.job import BenchRequest
+
+    window = make_window(views=1)
+    assert window.controls.options().model_id == "motion_demo"
+    window.actions_.benchmark.trigger()
+    view = window.tools.benchmark.view
+    combo = view.controls.model_combo
+    assert combo.currentData() == "motion_demo"  # the model in use, not the first listed
+    assert combo.currentText() == "Motion demo"
+    request = BenchRequest("motion_demo", ("float",), BenchConfig(devices=("cpu",), runs=2, warmup=0,
+                                                                   overhead_runs=0), views=1)
+    with qtbot.waitSignal(view.finished, timeout=120_000):
+        assert view.start(request)
+    qtbot.waitUntil(lambda: not view.running, timeout=10_000)
+    assert view.status.text().startswith("Motion demo: done")  # the summary names the model
+    assert view.cells and view.result is not None
+    combo.setCurrentIndex(combo.findData("i3d_kinetics"))
+    assert not view.cells and view.result is None and view.comparison.text() == ""
+    assert "I3D (Kinetics-400)" in view.status.text()
+    assert not view.export_json_button.isEnabled()
+    window.tools.benchmark.close()

@@ -74,7 +74,8 @@ class ToolWindows(QObject):
             from kinetoscope.ui.benchmark.view import BenchmarkDialog
 
             self.benchmark = BenchmarkDialog(self._window)
-        self.benchmark.open_for(self._current_clip())
+        options = self._controls.options()
+        self.benchmark.open_for(self._current_clip(), options.model_id if options else None)
 
     # -- camera ---------------------------------------------------------------------------
     def open_camera(self) -> None:
