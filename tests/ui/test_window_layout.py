@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 
 from PySide6.QtCore import QRect
@@ -34,8 +35,10 @@ def _classified(qapp: QApplication, make_window, clip, size: tuple[int, int]):  
 
 
 def test_at_900x600_the_top5_and_the_graph_figures_are_readable(qapp: QApplication, make_window,
-                                                                 sample_clip) -> None:
-    window = _classified(qapp, make_window, sample_clip, (900, 600))
+                                                                 sample_clip, tmp_path) -> None:
+    clip = tmp_path / "a_long_clip_name_as_phones_and_cameras_write_them_20261129_221100.mp4"
+    shutil.copyfile(sample_clip, clip)
+    window = _classified(qapp, make_window, clip, (900, 600))
     assert window.size().width() == 900 and window.size().height() == 600  # the minimum size allows it
     view = window.clip_view
     top5 = view.predictions
@@ -54,6 +57,8 @@ def test_at_900x600_the_top5_and_the_graph_figures_are_readable(qapp: QApplicati
     assert _shown_whole(view.timeline)
     strip = view.frame_strip
     assert strip.height() >= strip.heightForWidth(strip.width())
+    # A long clip name is elided in the narrow list, not scrolled sideways under a scroll bar.
+    assert not window.queue.horizontalScrollBar().isVisible()
     wait_until(qapp, lambda: not window.engine.busy(), what="the engine")
 
 

@@ -87,6 +87,8 @@ class ClipQueue(QListWidget):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.setUniformItemSizes(True)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        # A narrow list elides long names (the tooltip has the path); a sideways scroll bar hid the row under it.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._states: dict[Path, ClipState] = {}
         self._press_modifiers = Qt.KeyboardModifier.NoModifier  # of the last mouse press or key press
         self.itemActivated.connect(self._picked)  # Enter, or a double click (a single one on some desktops)
