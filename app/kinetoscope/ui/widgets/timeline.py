@@ -223,8 +223,12 @@ class ViewTimeline(QWidget):
             painter.drawText(track, Qt.AlignmentFlag.AlignCenter, "No clip")
         fm = painter.fontMetrics()
         small = self._small_font()
+        # The playhead repaints a strip a few pixels wide ~30 times a second: skip what lies outside it.
+        dirty = QRectF(event.rect()).adjusted(-3, -3, 3, 3)
         for i, seg in enumerate(self._segments):
             rect = self.segment_rect(i)
+            if not rect.intersects(dirty):
+                continue
             if seg.known:
                 fill = label_colour(seg.label, pal)
                 painter.setPen(Qt.PenStyle.NoPen)
