@@ -118,3 +118,18 @@ def test_arrow_keys_in_the_clip_list_show_the_highlighted_clip(qapp: QApplicatio
     qtbot.keyClick(queue, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
     assert window.current_clip == clips[2]
     wait_until(qapp, lambda: not window.engine.busy(), what="the engine")
+
+
+def test_the_tool_windows_ring_their_focus_too(qapp: QApplication, make_window) -> None:
+    from kinetoscope.ui.widgets.focus_ring import FocusRing
+
+    window = make_window(views=1)
+    window.actions_.benchmark.trigger()
+    dialog = window.tools.benchmark
+    ring = dialog.findChild(FocusRing)
+    assert ring is not None
+    dialog.view.controls.runs_spin.setFocus()
+    _settle(qapp)
+    assert ring.target() is dialog.view.controls.runs_spin
+    assert window.focus_ring.target() is None  # each window rings only its own controls
+    dialog.close()
