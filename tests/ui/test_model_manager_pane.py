@@ -83,7 +83,11 @@ def test_dropped_connection_says_so_and_resumes(qtbot, make_pane, served, http_s
     pane = make_pane()
     click(qtbot, pane, FLOAT, "Download")
     qtbot.waitUntil(lambda: pane.status_text(FLOAT) == "Paused at 41%", timeout=10000)
-    assert pane.message() == "The server closed the connection at 41%. Resume?"
+    # Said on its row (not in a banner away from it), with what to do: Resume, or Import… a zip.
+    assert pane.row_message(FLOAT).startswith("The server closed the connection at 41%. Resume to continue")
+    assert "zip you already have" in pane.row_message(FLOAT) and pane.message() == ""
+    note = pane._table.cellWidget(pane.row_index(FLOAT), 4)
+    assert "Paused at 41%" in note.text() and "Import…" in note.text()
     click(qtbot, pane, FLOAT, "Resume")
     qtbot.waitUntil(lambda: pane.status_text(FLOAT) == "Installed", timeout=15000)
     assert http_server.requests_for(path)[-1].headers["Range"].startswith("bytes=")
@@ -194,7 +198,7 @@ def test_failed_update_keeps_the_installed_model_usable(qtbot, make_pane, served
                     timeout=2000)
     click(qtbot, pane, FLOAT, "Repair")
     qtbot.waitUntil(lambda: not pane.busy(), timeout=10000)
-    assert "damaged or incomplete" in pane.message()
+    assert "damaged or incomplete" in pane.row_message(FLOAT)
     assert (installed_dir(*FLOAT) / "kinetoscope-install.json").read_text() == manifest_before
     http_server.serve(zip_url_path("resnet_3d", "float"), served["float"])
     click(qtbot, pane, FLOAT, "Repair")
@@ -258,3 +262,10 @@ def test_rows_show_published_accuracy_beside_npu_latency(make_pane, monkeypatch)
     text, tip = cell(("resnet_3d", "float"))
     assert text == "13.1 ms · – top-1" and "no accuracy is published" in tip
     assert cell(("resnet_mixed", "w8a16"))[0] == "– · – top-1"
+
+
+def test_sizes_the_catalog_does_not_give_say_when_they_will_be_known(qtbot, make_pane, served):
+    pane = make_pane()  # the served catalog gives no sizes
+    item = pane._table.item(pane.row_index(FLOAT), 2)
+    assert item.text() == "?"
+    assert "shown once the download starts" in item.toolTip()

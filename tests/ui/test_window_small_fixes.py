@@ -69,3 +69,51 @@ def test_the_benchmark_says_a_slowdown_and_counts_views() -> None:
     assert "2.5–2×" not in view._speed(0.448, 0.4, 0.5) and "2–2.5×" in view._speed(0.448, 0.4, 0.5)
     assert view._speed(2.0).startswith("speed-up <b>2×")
     assert dict(cell._FIGURES)["rate"] == "Views / s"  # the throughput of single views, not whole clips
+
+
+def test_open_log_folder_without_a_file_manager_says_where_it_is(qapp: QApplication, make_window) -> None:
+    import shutil
+
+    import pytest
+    from PySide6.QtWidgets import QMessageBox
+
+    from kinetoscope.engine import paths
+
+    if shutil.which("xdg-open"):
+        pytest.skip("a file manager may be registered here: the folder would open")
+    window = make_window(views=1)
+    window.actions_.open_log.trigger()
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert len(boxes) == 1, "nothing said where the log folder is"
+    box = boxes[0]
+    assert box.informativeText() == str(paths.log_dir())
+    copy = next(b for b in box.buttons() if b.text() == "Copy Path")
+    qapp.clipboard().clear()
+    copy.click()
+    assert qapp.clipboard().text() == str(paths.log_dir())
+    wait_until(qapp, lambda: not box.isVisible(), what="the message to close")
+
+
+def test_the_benchmark_follows_the_model_in_use(qapp: QApplication, qtbot, make_window) -> None:
+    from kinetoscope.engine.bench.bench_setup import BenchConfig
+    from kinetoscope.ui.benchmark.job import BenchRequest
+
+    window = make_window(views=1)
+    assert window.controls.options().model_id == "motion_demo"
+    window.actions_.benchmark.trigger()
+    view = window.tools.benchmark.view
+    combo = view.controls.model_combo
+    assert combo.currentData() == "motion_demo"  # the model in use, not the first listed
+    assert combo.currentText() == "Motion demo"
+    request = BenchRequest("motion_demo", ("float",), BenchConfig(devices=("cpu",), runs=2, warmup=0,
+                                                                   overhead_runs=0), views=1)
+    with qtbot.waitSignal(view.finished, timeout=120_000):
+        assert view.start(request)
+    qtbot.waitUntil(lambda: not view.running, timeout=10_000)
+    assert view.status.text().startswith("Motion demo: done")  # the summary names the model
+    assert view.cells and view.result is not None
+    combo.setCurrentIndex(combo.findData("i3d_kinetics"))
+    assert not view.cells and view.result is None and view.comparison.text() == ""
+    assert "I3D (Kinetics-400)" in view.status.text()
+    assert not view.export_json_button.isEnabled()
+    window.tools.benchmark.close()

@@ -22,7 +22,7 @@ from kinetoscope.engine.modelfiles.file_lock import FileLock, held_elsewhere
 from kinetoscope.engine.modelfiles.http_client import Timeouts
 from kinetoscope.engine.modelfiles.model_install import (InstallSource, Manifest, folder_bytes, install_zip, installed_dir,
                                               quick_problems, read_manifest)
-from kinetoscope.engine.modelfiles.model_store import available_models
+from kinetoscope.engine.modelfiles.model_store import available_models, model_name
 
 
 class Status(str, Enum):
@@ -178,7 +178,7 @@ def list_models(catalog: Catalog) -> list[ModelRow]:
         seen.add((loc.model_id, loc.precision))
         if loc.bundled:
             size = loc.path.stat().st_size if loc.path.is_file() else folder_bytes(loc.path)
-            rows.append(ModelRow(loc.model_id, loc.precision, loc.model_id, Status.BUNDLED, None, loc.path, size))
+            rows.append(ModelRow(loc.model_id, loc.precision, model_name(loc), Status.BUNDLED, None, loc.path, size))
         else:
             rows.append(_installed_row(loc.model_id, loc.precision, loc.path, None))
     return rows

@@ -6,7 +6,9 @@ ship as release zips `<id>-onnx-<precision>.zip` in the package's data folder.
 
 from __future__ import annotations
 
+import json
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +48,27 @@ def available_models() -> list[ModelLocation]:
                 key = (match["id"], match["precision"])
                 found.setdefault(key, ModelLocation(key[0], key[1], zip_path, True))
     return list(found.values())
+
+
+def model_name(location: ModelLocation) -> str:
+    """The name a bundle gives its model ("I3D (Kinetics-400)"), else its id.
+
+    Reads only metadata.json (from a zip, its central directory and that one member), so it costs
+    about a millisecond: a picker can name every model as it lists them.
+    """
+    try:
+        if location.path.is_file():
+            with zipfile.ZipFile(location.path) as archive:
+                member = next((n for n in archive.namelist()
+                               if n.rsplit("/", 1)[-1] == "metadata.json" and n.count("/") <= 2), None)
+                text = archive.read(member).decode("utf-8") if member else ""
+        else:
+            found = sorted(location.path.rglob("metadata.json"), key=lambda p: len(p.parts))
+            text = found[0].read_text(encoding="utf-8") if found else ""
+        name = json.loads(text).get("model_name") if text else None
+    except (OSError, ValueError, zipfile.BadZipFile, AttributeError):
+        name = None  # unreadable: the id still names it; loading the model says what is wrong
+    return str(name) if isinstance(name, str) and name.strip() else location.model_id
 
 
 def default_model_id() -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from kinetoscope.engine.bench.bench_setup import BenchConfig
-from kinetoscope.engine.modelfiles.model_store import DEFAULT_MODEL_ID, DEMO_MODEL_ID, available_models
+from kinetoscope.engine.modelfiles.model_store import DEFAULT_MODEL_ID, DEMO_MODEL_ID, available_models, model_name
 from kinetoscope.ui.benchmark.job import BenchRequest
 
 PRECISIONS = ("float", "w8a8")
@@ -55,18 +55,27 @@ class BenchControls(QWidget):
         self.reload_models()
         self.set_clip(None)
 
-    def reload_models(self) -> None:
-        """List the installed (and bundled) model ids, keeping the current choice."""
+    def reload_models(self, select: str | None = None) -> None:
+        """List the installed (and bundled) models by name, selecting `select` (a model id) if
+        given and listed, else keeping the current choice."""
         current = self.model_combo.currentData()
-        ids = sorted({m.model_id for m in available_models()}, key=lambda i: (i != DEFAULT_MODEL_ID, i != DEMO_MODEL_ID, i))
+        locations = available_models()
+        names = {m.model_id: model_name(m) for m in reversed(locations)}
+        ids = sorted(names, key=lambda i: (i != DEFAULT_MODEL_ID, i != DEMO_MODEL_ID, i))
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
         for model_id in ids:
-            self.model_combo.addItem(model_id, model_id)
-        index = self.model_combo.findData(current) if current else 0
+            self.model_combo.addItem(names[model_id], model_id)
+            self.model_combo.setItemData(self.model_combo.count() - 1, model_id, Qt.ItemDataRole.ToolTipRole)
+        wanted = select if select in names else current
+        index = self.model_combo.findData(wanted) if wanted else 0
         self.model_combo.setCurrentIndex(max(0, index))
         self.model_combo.blockSignals(False)
         self._model_changed()
+
+    def model_name(self) -> str:
+        """The chosen model's name, as the list shows it."""
+        return self.model_combo.currentText()
 
     def set_clip(self, clip: Path | None) -> None:
         """Offer `clip` (the window's current clip) as input, beside the synthetic clip set."""

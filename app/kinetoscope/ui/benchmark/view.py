@@ -35,6 +35,7 @@ class BenchmarkView(QWidget):
         self.setAccessibleName("Benchmark")
         self.result: BenchResult | None = None
         self.cells: dict[CellKey, BenchCellPanel] = {}
+        self._shown_model: str | None = None  # the model whose run the grid shows
         self.controls = BenchControls()
         self.controls.set_clip(clip)
         self.lane = Lane("benchmark", parent=self)
@@ -79,6 +80,7 @@ class BenchmarkView(QWidget):
         self.export_csv_button.clicked.connect(lambda: self._export_dialog("CSV (*.csv)", ".csv", self.export_csv))
         self.export_png_button.clicked.connect(lambda: self._export_dialog("PNG image (*.png)", ".png", self.export_png))
         self.controls.changed.connect(self._update_buttons)
+        self.controls.changed.connect(self._forget_other_model)
         self._timer = QTimer(self)
         self._timer.setInterval(REPAINT_INTERVAL_MS)
         self._timer.timeout.connect(self._refresh)
@@ -102,9 +104,11 @@ class BenchmarkView(QWidget):
             return False
         self.result = None
         self._build_grid(request)
+        self._shown_model = request.model
         self.comparison.setText("")
         self.progress.setRange(0, 0)
-        self._set_status(f"Starting: {request.model}, {', '.join(request.precisions)} on "
+        name = self.controls.model_name() if request.model == self.controls.model_combo.currentData() else request.model
+        self._set_status(f"Starting: {name}, {', '.join(request.precisions)} on "
                          f"{', '.join(d.upper() for d in request.config.devices)}…")
         self.errors.dismiss()
         task = self.task = self.lane.submit(lambda ctx: run_bench(ctx, request), name=request.model)
@@ -195,7 +199,7 @@ class BenchmarkView(QWidget):
         cpu_text = "".join(f" CPU {c.key.precision}: {c.cpu_config['threads']} threads, "
                            f"{c.cpu_config['graph_optimization']}, {c.cpu_config['execution_mode']}"
                            f"{' (tuned)' if result.cpu_tuning else ''}." for c in result.cells if c.cpu_config)
-        self._set_status(f"Done in {result.elapsed_s:.0f} s: {result.config.runs} runs per cell after "
+        self._set_status(f"{result.model_name}: done in {result.elapsed_s:.0f} s, {result.config.runs} runs per cell after "
                          f"{result.config.warmup} warm-up, interleaved, on {result.input}.{cpu_text}")
         self._update_buttons()
         self.finished.emit(result)
@@ -230,6 +234,22 @@ class BenchmarkView(QWidget):
                     ratio = cpu.median() / npu.median()
                     lines.append(f"{precision}: NPU vs CPU so far {_speed(ratio)} (running medians)")
         return "<br>".join(lines)
+
+    def _forget_other_model(self) -> None:
+        """Another model chosen: the grid of the last one's run would read as this one's."""
+        if self.running or self._shown_model is None or self.controls.model_combo.currentData() == self._shown_model:
+            return
+        for panel in self.cells.values():
+            self.grid.removeWidget(panel)
+            panel.deleteLater()
+        self.cells.clear()
+        self.result = None
+        self._shown_model = None
+        self.comparison.setText("")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self._set_status(f"Run the benchmark to measure {self.controls.model_name()}.")
+        self._update_buttons()
 
     # -- helpers ----------------------------------------------------------------------------
     def _update_buttons(self) -> None:
@@ -305,8 +325,11 @@ class BenchmarkDialog(QDialog):
         self.view = BenchmarkView(self)
         QVBoxLayout(self).addWidget(self.view)
 
-    def open_for(self, clip: Path | None) -> None:
-        self.view.controls.reload_models()
+    def open_for(self, clip: Path | None, model_id: str | None = None) -> None:
+        """Show the window, offering `clip` as input and choosing `model_id` (the model in use in
+        the main window); a run under way keeps its choices."""
+        if not self.view.running:
+            self.view.controls.reload_models(select=model_id)
         self.view.set_clip(clip)
         self.show()
         self.raise_()

@@ -67,7 +67,7 @@ class ClipQueue(QListWidget):
     """A list of clips; `clip_chosen` fires when the user picks one.
 
     Several clips can be selected (for removing them); a click with Ctrl or Shift only changes the
-    selection, a plain click or Enter picks the clip. The right-click menu is the actions added
+    selection, a plain click, Enter or moving with the arrow keys picks the clip. The right-click menu is the actions added
     to the list.
     """
 
@@ -80,6 +80,8 @@ class ClipQueue(QListWidget):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.setUniformItemSizes(True)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        # A narrow list elides long names (the tooltip has the path); a sideways scroll bar hid the row under it.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._states: dict[Path, ClipState] = {}
         self._press_modifiers = Qt.KeyboardModifier.NoModifier  # of the last mouse press or key press
         self.itemActivated.connect(self._picked)  # Enter, or a double click (a single one on some desktops)
@@ -189,7 +191,14 @@ class ClipQueue(QListWidget):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         self._press_modifiers = event.modifiers()
+        before = self.currentItem()
         super().keyPressEvent(event)
+        item = self.currentItem()
+        # Arrows, Home, End, Page Up/Down: the clip highlighted is the clip shown, never another.
+        # With Ctrl or Shift they build a selection, as clicks do.
+        extending = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        if item is not None and item is not before and not event.modifiers() & extending:
+            self.clip_chosen.emit(item.data(PATH_ROLE))
 
     def _picked(self, item: QListWidgetItem) -> None:
         # Ctrl and Shift build a selection, by click or by double click; showing each clip on the

@@ -1,7 +1,8 @@
 """One clip's results: preview, top-5, the view timeline and the frames each view fed the model.
 
 It keeps the views of the clip it shows, so clicking a view (on the timeline or the frame strip)
-shows that view's own top-5 and frames, and "Whole clip" goes back to the clip's.
+shows that view's own top-5 and frames, and "Whole clip" goes back to the clip's. The preview
+follows: a view or a frame clicked moves it there, and the timeline's playhead shows where it is.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
                                QStackedWidget, QVBoxLayout, QWidget)
 
@@ -68,9 +69,20 @@ class ClipView(QWidget):
         self.note.hide()
         side_layout.addWidget(self.note)
         side_layout.addWidget(self.predictions)
-        side_layout.addStretch(1)
         if side_extra is not None:
-            side_layout.addWidget(side_extra, 3)
+            side_layout.addWidget(side_extra, 1)  # the graphs take the height a tall window has
+        else:
+            side_layout.addStretch(1)
+        # A short window scrolls the side column rather than squeezing the top-5 or the graphs'
+        # figures out of sight; it is never narrower than they need.
+        self.side_scroll = QScrollArea()
+        self.side_scroll.setWidgetResizable(True)
+        self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side_scroll.setWidget(side)
+        self.side_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls in it, not the frame
+        self.side_scroll.setMinimumWidth(side.minimumSizeHint().width()
+                                         + self.side_scroll.verticalScrollBar().sizeHint().width())
 
         top = QSplitter(Qt.Orientation.Horizontal)
         top.setChildrenCollapsible(False)
@@ -80,16 +92,18 @@ class ClipView(QWidget):
         self.preview_stack.addWidget(placeholder)
         self.preview_stack.addWidget(self.preview)
         top.addWidget(self.preview_stack)
-        top.addWidget(side)
+        top.addWidget(self.side_scroll)
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 2)
 
-        strip_scroll = QScrollArea()
+        self.strip_scroll = strip_scroll = QScrollArea()
         strip_scroll.setWidgetResizable(True)
         strip_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        strip_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Thumbnails shrink with the width down to a legible size; a narrower window scrolls them.
+        strip_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         strip_scroll.setWidget(self.frame_strip)
-        bottom = QWidget()
+        strip_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the strip itself takes the focus
+        self.bottom = bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
         bottom_layout.addWidget(_heading("Views along the clip"))
@@ -102,14 +116,21 @@ class ClipView(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(top)
         self.splitter.addWidget(bottom)
-        # The frames deserve more room than the preview: they are what the model saw.
-        self.splitter.setSizes([400, 500])
+        self.splitter.setStretchFactor(0, 1)
+        # The bottom gets the height its views' frames need (up to a share of the window) and the
+        # preview and graphs the rest, until the user drags the handle: then their split stays.
+        self._user_split = False
+        self.splitter.splitterMoved.connect(self._split_by_user)
+        strip_scroll.viewport().installEventFilter(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
 
         self.timeline.view_clicked.connect(self._view_clicked)
         self.frame_strip.view_clicked.connect(self._view_clicked)
+        self.frame_strip.frame_clicked.connect(self._frame_clicked)
+        self.preview.position_changed.connect(
+            lambda seconds: self.timeline.set_playhead(seconds if seconds >= 0 else None))
 
     # -- feeding it -----------------------------------------------------------------------
     def show_clip(self, clip: Path) -> None:
@@ -129,14 +150,18 @@ class ClipView(QWidget):
 
     def reset(self) -> None:
         """Forget results (before a re-run), keeping the preview."""
+        had_view = self._selected is not None
         self._views.clear()
         self._clip_top5 = ()
         self._clip_title = ""
         self._selected = None
+        if had_view:
+            self.view_selected.emit(None)
         self.whole_clip_button.hide()
         self.predictions.clear()
         self.timeline.clear()
         self.frame_strip.clear()
+        self._auto_split()
 
     def set_note(self, text: str) -> None:
         """Say which result is on show (empty: the one the options ask for, nothing to say)."""
@@ -153,6 +178,7 @@ class ClipView(QWidget):
         self.frame_strip.set_view_count(view_count, frames_per_view)
         if frames_per_view:
             self.strip_heading.setText(f"What the model saw: {frames_per_view} frames per view")
+        self._auto_split()
 
     def set_active_view(self, index: int | None) -> None:
         self.frame_strip.set_active_view(index)
@@ -191,6 +217,42 @@ class ClipView(QWidget):
     def showing_clip(self) -> bool:
         return self.preview_stack.currentWidget() is self.preview
 
+    # -- sharing the height ---------------------------------------------------------------
+    def bottom_needs(self) -> int:
+        """The height the bottom pane shows every view's frames in, at its current width."""
+        lay = self.bottom.layout()
+        fixed = (self.timeline.sizeHint().height() + 2 * self.strip_heading.sizeHint().height()
+                 + 3 * lay.spacing() + lay.contentsMargins().top() + lay.contentsMargins().bottom())
+        width = self.strip_scroll.viewport().width() or self.bottom.width()
+        needs = fixed + self.frame_strip.heightForWidth(width) + 2
+        if self.frame_strip.minimumSizeHint().width() > width:
+            needs += self.strip_scroll.horizontalScrollBar().sizeHint().height()
+        return needs
+
+    def _auto_split(self) -> None:
+        if self._user_split:
+            return
+        total = sum(self.splitter.sizes())
+        if total <= 0:
+            return
+        top_min = self.splitter.widget(0).minimumSizeHint().height()
+        # Never more than 60 % for the frames (a clip of 20 views scrolls), never below the top's minimum.
+        bottom = max(self.bottom.minimumSizeHint().height(), min(self.bottom_needs(), int(total * 0.6), total - top_min))
+        if abs(self.splitter.sizes()[1] - bottom) > 1:
+            self.splitter.setSizes([total - bottom, bottom])
+
+    def _split_by_user(self, _pos: int, _index: int) -> None:
+        self._user_split = True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Resize and watched is self.strip_scroll.viewport():
+            self._auto_split()  # a wider strip has larger thumbnails: its rows are taller
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's QResizeEvent
+        super().resizeEvent(event)
+        self._auto_split()
+
     # -- choosing a view ------------------------------------------------------------------
     @property
     def selected_view(self) -> int | None:
@@ -212,6 +274,15 @@ class ClipView(QWidget):
 
     def _view_clicked(self, index: int) -> None:
         self.select_view(None if index == self._selected else index)
+        view = self._views.get(self._selected) if self._selected is not None else None
+        if view is not None:  # the preview shows where the view starts
+            self.preview.seek(view.start_s)
+
+    def _frame_clicked(self, index: int, seconds: float) -> None:
+        # After `view_clicked`, which toggles: a frame's view stays chosen, and the preview shows that frame.
+        if self._selected != index:
+            self.select_view(index)
+        self.preview.seek(seconds)
 
     def _set_clip_predictions(self, top5: tuple[Prediction, ...], title: str) -> None:
         self._clip_top5, self._clip_title = top5, title

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QWidget
 
 from kinetoscope.engine.inference.devices import DeviceStatus
-from kinetoscope.engine.modelfiles.model_store import DEFAULT_MODEL_ID, DEMO_MODEL_ID, PRECISIONS, ModelLocation
+from kinetoscope.engine.modelfiles.model_store import (DEFAULT_MODEL_ID, DEMO_MODEL_ID, PRECISIONS, ModelLocation,
+                                                       model_name)
 
 MAX_VIEWS = 32
 # Spin boxes and combo boxes change in bursts (arrow keys, wheel); one re-run per burst.
@@ -78,10 +79,12 @@ class ControlsPane(QWidget):
         self._locations = list(locations)
         current = self.model_combo.currentData()
         ids = sorted({m.model_id for m in locations}, key=lambda i: (i != DEFAULT_MODEL_ID, i != DEMO_MODEL_ID, i))
+        # Named as the Models window and the results name them; the id is in the tooltip.
+        names = {m.model_id: model_name(m) for m in reversed(locations)}  # the first location's name wins
         self.model_combo.clear()
         for model_id in ids:
-            text = f"{model_id} (demo)" if model_id == DEMO_MODEL_ID else model_id
-            self.model_combo.addItem(text, model_id)
+            self.model_combo.addItem(names[model_id], model_id)
+            self.model_combo.setItemData(self.model_combo.count() - 1, model_id, Qt.ItemDataRole.ToolTipRole)
         self._select(self.model_combo, current)
         self._fill_precisions(self.precision_combo.currentData())
 

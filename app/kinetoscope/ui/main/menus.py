@@ -31,6 +31,7 @@ class WindowCommands:
     cancel: Command
     clear_graphs: Command
     focus_clips: Command
+    whole_clip: Command
     open_models: Command
     open_benchmark: Command
     open_camera: Command
@@ -80,6 +81,10 @@ class WindowActions(QObject):
         self.clear_graphs = action("Clear &Graphs", c.clear_graphs, "Ctrl+Shift+G",
                                    "Clear the latency and memory history")
         self.focus_clips = action("Go to &Clip List", c.focus_clips, "Ctrl+L")
+        # Esc, while a view is chosen; Cancel has Esc otherwise (the window hands it over).
+        self.whole_clip = action("&Whole Clip", c.whole_clip, "Esc",
+                                 "Show the predictions for the whole clip again")
+        self.whole_clip.setEnabled(False)
         self.models = action("&Models…", c.open_models, "Ctrl+M",
                              "Download, import, verify and remove models")
         self.benchmark = action("&Benchmark…", c.open_benchmark, "Ctrl+B",
@@ -116,6 +121,7 @@ class WindowActions(QObject):
         tools_menu.addAction(self.benchmark)
         tools_menu.addAction(self.camera)
         view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.whole_clip)
         view_menu.addAction(self.focus_clips)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.open_log)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
 from kinetoscope.engine.modelfiles.model_store import available_models
 from kinetoscope.ui.main.controls_pane import ControlsPane
+from kinetoscope.ui.widgets.focus_ring import FocusRing
 
 if TYPE_CHECKING:  # imported on first use: each window costs start-up time
     from kinetoscope.ui.benchmark.view import BenchmarkDialog
@@ -54,6 +55,7 @@ class ToolWindows(QObject):
             self.models.models_changed.connect(self._models_changed)
             self.models.use_model.connect(self._use_model)
             self._models_dialog = dialog
+            FocusRing(dialog)
         _show(self._models_dialog)
 
     def _models_changed(self) -> None:
@@ -74,7 +76,9 @@ class ToolWindows(QObject):
             from kinetoscope.ui.benchmark.view import BenchmarkDialog
 
             self.benchmark = BenchmarkDialog(self._window)
-        self.benchmark.open_for(self._current_clip())
+            FocusRing(self.benchmark)
+        options = self._controls.options()
+        self.benchmark.open_for(self._current_clip(), options.model_id if options else None)
 
     # -- camera ---------------------------------------------------------------------------
     def open_camera(self) -> None:
@@ -82,6 +86,7 @@ class ToolWindows(QObject):
             from kinetoscope.ui.camera.window import CameraWindow
 
             self.camera = CameraWindow(self._window)
+            FocusRing(self.camera)
             self.camera.view.recorded.connect(lambda path: self._open_paths([path]))
         self._sync_camera_model()
         _show(self.camera)

@@ -27,15 +27,18 @@ from kinetoscope.ui.main.clip_queue import VIDEO_SUFFIXES, ClipQueue, ClipState,
 from kinetoscope.ui.main.clip_view import ClipView
 from kinetoscope.ui.main.controls_pane import ControlsPane, RunOptions
 from kinetoscope.ui.main.menus import WindowActions, WindowCommands
+from kinetoscope.ui.main.models_watch import ModelsWatcher
 from kinetoscope.ui.main.runner import ClipRunner, summary
 from kinetoscope.ui.main.tool_windows import ToolWindows
 from kinetoscope.ui.tasks import Failure, Lane
 from kinetoscope.ui.widgets.error_panel import ErrorPanel, open_log_folder
+from kinetoscope.ui.widgets.focus_ring import FocusRing
 from kinetoscope.ui.widgets.live_graphs import LiveGraphs
 
 log = logging.getLogger(__name__)
 
-MIN_SIZE = (960, 640)
+# 800x560 keeps every pane readable (the side column scrolls); smaller would not.
+MIN_SIZE = (800, 560)
 DEFAULT_SIZE = (1360, 860)
 
 
@@ -77,6 +80,10 @@ class MainWindow(QMainWindow):
         self.status_text = QLabel()
         self._build()
         self._connect()
+        self.focus_ring = FocusRing(self)
+        # A model imported with the CLI while the window is open appears in the picker by itself.
+        self.models_watch = ModelsWatcher(self)
+        self.models_watch.changed.connect(self._models_on_disk)
 
         self.controls.set_models(available_models())
         s = self.settings
@@ -133,9 +140,16 @@ class MainWindow(QMainWindow):
             open_dialog=self.open_dialog, open_paths=self.open_paths,
             remove_selected_clips=self.remove_selected_clips, undo_remove=self.undo_remove, clear_clips=self.clear_clips, quit=self.close,
             rerun=self.rerun, cancel=self.cancel, clear_graphs=self.graphs.clear, focus_clips=self.queue.setFocus,
+            whole_clip=lambda: self.clip_view.select_view(None),
             open_models=self.tools.open_models, open_benchmark=self.tools.open_benchmark,
             open_camera=self.tools.open_camera, open_log_folder=self.open_log_folder, about=self.about,
             recent_files=lambda: self.settings.recent_files, clear_recent=self._clear_recent)
+
+    def _models_on_disk(self, locations: list) -> None:  # noqa: ANN001 - list[ModelLocation]
+        before = self.controls.options()
+        self.controls.set_models(locations)
+        if self.controls.options() != before:  # the model in use went: say so by running with the next
+            self._options_changed()
 
     def _clear_recent(self) -> None:
         self.settings = replace(self.settings, recent_files=())
@@ -160,6 +174,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.controls.options_changed.connect(self._options_changed)
         self.queue.clip_chosen.connect(self.show_clip)
+        self.clip_view.view_selected.connect(lambda _view: self._update_escape())
         self.queue.itemSelectionChanged.connect(self._update_clip_actions)
         for signal in (self.queue.model().rowsInserted, self.queue.model().rowsRemoved):
             signal.connect(self._update_clip_actions)
@@ -466,6 +481,14 @@ class MainWindow(QMainWindow):
     def _set_running(self, running: bool) -> None:
         self.progress.setVisible(running)
         self.actions_.cancel.setEnabled(running)
+        self._update_escape()
+
+    def _update_escape(self) -> None:
+        """Esc backs out of the nearest thing: a chosen view first (back to the whole clip), else a
+        run. Two enabled actions on one key would both be ambiguous, so only one holds it."""
+        view_chosen = self.clip_view.selected_view is not None
+        self.actions_.whole_clip.setEnabled(view_chosen)
+        self.actions_.cancel.setShortcut(QKeySequence() if view_chosen else QKeySequence(Qt.Key.Key_Escape))
 
     def _status(self, text: str) -> None:
         self.status_text.setText(text)
@@ -475,7 +498,7 @@ class MainWindow(QMainWindow):
         self.errors.show_message(message, detail)
 
     def open_log_folder(self) -> None:
-        open_log_folder()
+        open_log_folder(self)
 
     def about(self) -> None:
         show_about(self)

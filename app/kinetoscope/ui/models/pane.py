@@ -14,6 +14,7 @@ a row is on screen, so the row turns back by itself when the other process ends.
 
 from __future__ import annotations
 
+import html
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -32,9 +33,10 @@ from kinetoscope.engine.modelfiles.model_install import import_model, remove_mod
 from kinetoscope.engine.modelfiles.model_library import (ModelRow, Status, discard_download, disk_space,
                                                          download_and_install, downloads_elsewhere, list_models,
                                                          paused_download)
-from kinetoscope.ui.models.text import (ELSEWHERE_TIP, elsewhere_text, format_bytes, format_progress, published_text,
-                                        published_tip, status_text)
+from kinetoscope.ui.models.text import (ELSEWHERE_TIP, elsewhere_text, failure_text, format_bytes, format_progress,
+                                        published_text, published_tip, size_text, status_text)
 from kinetoscope.ui.tasks import Failure, Lane, Task, TaskContext
+from kinetoscope.ui.widgets._look import is_dark
 from kinetoscope.ui.widgets.error_panel import ErrorPanel
 
 
@@ -67,6 +69,7 @@ class ModelManagerPane(QWidget):
         self._scanned = False        # the rows on screen come from a scan
         self._peeking = False        # a re-check of the download locks is on the lane
         self._verify_problems: dict[Key, tuple[str, ...]] = {}
+        self._failed: dict[Key, Failure] = {}  # the last download of a row failed: said on that row
         self._last_progress: dict[Key, tuple[float, DownloadProgress]] = {}
         self._stall_timer = QTimer(self)
         self._stall_timer.setInterval(1000)
@@ -134,7 +137,12 @@ class ModelManagerPane(QWidget):
         if key in self._bars:
             return self._bars[key].text()
         item = self._table.item(self.row_index(key), COL_STATUS)
-        return item.text() if item else ""
+        return (item.data(Qt.ItemDataRole.UserRole) or item.text()) if item else ""
+
+    def row_message(self, key: Key) -> str:
+        """Why the row's last download failed, as its row says it ("" when it did not)."""
+        failure = self._failed.get(key)
+        return failure_text(failure.message, failure.resumable) if failure else ""
 
     def action_button(self, key: Key, text: str) -> QPushButton:
         """The row's button with this label (for tests and accessibility tools)."""
@@ -218,10 +226,10 @@ class ModelManagerPane(QWidget):
         entry = row.entry
         name = QTableWidgetItem(row.name)
         name.setToolTip(entry.notes if entry and entry.notes else row.model_id)
-        size = (format_bytes(row.disk_bytes) if row.disk_bytes
-                else f"~{entry.approx_size_mb:g} MB" if entry and entry.approx_size_mb else "–")
+        size, size_tip = size_text(row)
         cells = [name, QTableWidgetItem(row.precision), QTableWidgetItem(size),
                  QTableWidgetItem(published_text(entry))]
+        cells[2].setToolTip(size_tip)
         cells[3].setToolTip(published_tip(entry))
         for col, item in enumerate(cells):
             self._table.setItem(i, col, item)
@@ -245,7 +253,30 @@ class ModelManagerPane(QWidget):
                 self._show_progress(bar, self._last_progress[row.key][1])
             self._bars[row.key] = bar
             self._table.setCellWidget(i, COL_STATUS, bar)
+        elif row.key in self._failed and elsewhere:
+            # Another process has it (say the download lost a race for its lock): the row says
+            # so, and the failure goes in the banner, once.
+            self._show_failure(self._failed.pop(row.key))
+        elif row.key in self._failed:
+            self._table.setCellWidget(i, COL_STATUS, self._failure_note(status, self._failed[row.key]))
         self._table.setCellWidget(i, COL_ACTIONS, self._actions_for(row))
+
+    def _failure_note(self, status: QTableWidgetItem, failure: Failure) -> QLabel:
+        """The row's status over why its download failed, with a way round it: Import…."""
+        # The label draws the status; the item keeps it as data, so it is not drawn twice.
+        status.setData(Qt.ItemDataRole.UserRole, status.text())
+        colour = "#ff8a80" if is_dark(self.palette()) else "#b71c1c"
+        note = QLabel(f"{html.escape(status.text())}<br><span style='color:{colour}'>"
+                      f"{html.escape(failure_text(failure.message, failure.resumable))}</span> "
+                      "<a href='import'>Import…</a>")
+        status.setText("")
+        note.setWordWrap(True)
+        note.setTextFormat(Qt.TextFormat.RichText)
+        note.setContentsMargins(4, 2, 4, 2)
+        note.setToolTip(failure.detail or failure.message)
+        note.setAccessibleName("Download failed")
+        note.linkActivated.connect(lambda _link: self._ask_import_zip())
+        return note
 
     def _actions_for(self, row: ModelRow) -> QWidget:
         cell = QWidget()
@@ -298,6 +329,7 @@ class ModelManagerPane(QWidget):
             return download_and_install(entry, cancel=ctx.token, on_progress=ctx.report, on_stage=ctx.report,
                                         timeouts=timeouts)
 
+        self._failed.pop(key, None)
         task = self._downloads_lane.submit(job, name=f"download {entry.model_id} {entry.precision}")
         task.progress.connect(lambda p: self._on_stage(key, p) if isinstance(p, str) else self._on_progress(key, p))
         task.succeeded.connect(lambda _m: self._download_done(key, f"Installed {entry.name} ({entry.precision})."))
@@ -371,9 +403,11 @@ class ModelManagerPane(QWidget):
         if not self._downloads:
             self._stall_timer.stop()
         self._verify_problems.pop(key, None)
-        if failure is not None:
-            self._show_failure(Failure(failure.message + (" Resume?" if failure.resumable else ""), failure.detail))
+        if failure is not None:  # said on its row, where its Retry, Resume and Import… are
+            self._failed[key] = failure
+            self._show_message("")
         else:
+            self._failed.pop(key, None)
             self._show_message(text)
         self.refresh()
         self.models_changed.emit()
@@ -428,6 +462,7 @@ class ModelManagerPane(QWidget):
 
     def _after_change(self, key: Key, text: str) -> None:
         self._verify_problems.pop(key, None)
+        self._failed.pop(key, None)
         self._show_message(text)
         self.refresh()
         self.models_changed.emit()
@@ -477,6 +512,8 @@ class ModelManagerPane(QWidget):
         # Coming back to this window (say from a terminal running `models download`): look again.
         if event.type() == QEvent.Type.WindowActivate:
             self._recheck_elsewhere()
+        if event.type() == QEvent.Type.ApplicationPaletteChange and self._scanned:
+            self._render()  # a failure's red is picked for light or dark
         return super().event(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)

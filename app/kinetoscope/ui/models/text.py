@@ -31,6 +31,25 @@ def format_progress(p: DownloadProgress) -> str:
     return " · ".join(parts)
 
 
+def size_text(row: ModelRow) -> tuple[str, str]:
+    """The Size column and its tooltip: the size on disk, else the catalog's estimate, else the
+    download's total once a download has started, else a "?" that says when it will be known."""
+    entry, partial = row.entry, row.partial
+    if row.disk_bytes:
+        return format_bytes(row.disk_bytes), "On this disk"
+    if entry is not None and entry.approx_size_mb:
+        return f"~{entry.approx_size_mb:g} MB", "The download's approximate size, from the catalog"
+    if partial is not None and partial.total:
+        return format_bytes(partial.total), "The download's size, from the server"
+    return "?", "AI Hub's catalog does not give this file's size; it is shown once the download starts."
+
+
+def failure_text(message: str, resumable: bool) -> str:
+    """A failed download as its row says it, with what to try."""
+    then = "Resume to continue, or install" if resumable else "Try again, or install"
+    return f"{message} {then} a zip you already have:"
+
+
 def elsewhere_text(partial: PartialDownload | None) -> str:
     pct = partial.percent if partial else None
     return "Downloading in another Kinetoscope process" + (f" · {pct}%" if pct is not None else "")

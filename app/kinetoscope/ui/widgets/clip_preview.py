@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QElapsedTimer, QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QElapsedTimer, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget,
@@ -27,6 +27,8 @@ from kinetoscope.ui.widgets._look import rgb_to_qimage
 # Upper bound on the decoded picture, in device pixels: enough for a panel on a 4K screen.
 _MAX_DECODE_SIDE = 1920
 _MIN_TICK_MS = 15
+# `position_changed` during playback at most this often: a playhead elsewhere needs no more.
+_POSITION_SIGNAL_MS = 33
 
 
 def _clock(t: float) -> str:
@@ -68,7 +70,13 @@ class _FrameView(QWidget):
 
 
 class ClipPreview(QWidget):
-    """Plays a clip upright with play/pause, scrubbing and a time label; Space toggles play."""
+    """Plays a clip upright with play/pause, scrubbing and a time label; Space toggles play.
+
+    `position_changed(seconds)` says where the preview is (-1.0: no clip): on every seek, and
+    during playback at most ~30 times a second.
+    """
+
+    position_changed = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +97,7 @@ class ClipPreview(QWidget):
         self._clock_origin = 0.0
         self._slider_resume = False
         self._path: Path | None = None
+        self._since_signal = QElapsedTimer()
 
         self._view = _FrameView(self)
         self._view.setAccessibleName("Clip picture")
@@ -159,6 +168,7 @@ class ClipPreview(QWidget):
             self._restart_clock()
         self._sync_slider()
         self._update_time()
+        self._say_position()
         self._request(self._position)
 
     def play(self) -> None:
@@ -179,6 +189,7 @@ class ClipPreview(QWidget):
         self._playing = False
         self._ticker.stop()
         self._update_play_button()
+        self._say_position()  # where it stopped, even if the last tick was not said
 
     def toggle_play(self) -> None:
         """Pause if playing, else play."""
@@ -233,6 +244,7 @@ class ClipPreview(QWidget):
         self._set_enabled(False)
         self._sync_slider()
         self._update_time()
+        self.position_changed.emit(-1.0)
 
     def _close_decoder(self) -> None:
         decoder, self._decoder = self._decoder, None
@@ -299,14 +311,19 @@ class ClipPreview(QWidget):
             self._request(wanted)
 
     def _on_tick(self) -> None:
-        position = self._clock_origin + self._clock.elapsed() / 1000.0
-        if position >= self._duration:
-            position = self._duration
-            self.pause()
+        position = min(self._duration, self._clock_origin + self._clock.elapsed() / 1000.0)
         self._position = position
         self._sync_slider()
         self._update_time()
+        if position >= self._duration:
+            self.pause()  # says the end position
+        elif not self._since_signal.isValid() or self._since_signal.elapsed() >= _POSITION_SIGNAL_MS:
+            self._say_position()
         self._request(position)
+
+    def _say_position(self) -> None:
+        self._since_signal.start()
+        self.position_changed.emit(self._position if self._decoder is not None else -1.0)
 
     def _restart_clock(self) -> None:
         self._clock_origin = self._position

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QPalette
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QStyle,
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QPushButton, QStyle,
                                QToolButton, QVBoxLayout, QWidget)
 
 from kinetoscope.engine import paths
@@ -41,7 +41,7 @@ class ErrorPanel(QFrame):
         self._details_button.toggled.connect(self._toggle_details)
         log_button = QPushButton("Open log folder")
         log_button.setFlat(True)
-        log_button.clicked.connect(open_log_folder)
+        log_button.clicked.connect(lambda: open_log_folder(self.window()))
         close = QToolButton(text="✕")
         close.setAutoRaise(True)
         close.setToolTip("Dismiss")
@@ -140,8 +140,25 @@ class ErrorPanel(QFrame):
             f" border: 1px solid rgba({tint[0]},{tint[1]},{tint[2]},160); border-radius: 6px; }}")
 
 
-def open_log_folder() -> None:
-    """Show the folder with the log file in the system's file manager."""
+def open_log_folder(parent: QWidget | None = None) -> QMessageBox | None:
+    """Show the folder with the log file in the system's file manager.
+
+    Where none is registered (a bare desktop, a server session) opening fails silently in Qt; then
+    a message says where the folder is and offers to copy its path. Returns that message, if shown.
+    """
     folder = paths.log_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+    if QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+        return None
+    log.info("No file manager opened the log folder %s", folder)
+    box = QMessageBox(QMessageBox.Icon.Information, "Log folder",
+                      "No file manager could open the log folder. It is here:", parent=parent)
+    box.setInformativeText(str(folder))
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    copy = box.addButton("Copy Path", QMessageBox.ButtonRole.ActionRole)
+    copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(str(folder)))
+    box.addButton(QMessageBox.StandardButton.Close)
+    box.setDefaultButton(copy)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()  # window-modal, and returns at once
+    return box

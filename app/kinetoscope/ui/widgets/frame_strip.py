@@ -20,6 +20,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from kinetoscope.ui.widgets._look import begin_painting, blend, rgb_to_qimage
+from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, draw_focus_frame
 
 _MARGIN = 4
 _GAP = 2          # between thumbnails
@@ -53,10 +54,12 @@ class FrameStrip(QWidget):
 
     Views not read yet show empty placeholders; the view being inferred is outlined and the
     selected one tinted. Clicking a row (or Enter on the keyboard-selected row) emits
-    `view_clicked(view_index)`.
+    `view_clicked(view_index)`; clicking a thumbnail then also emits `frame_clicked(view_index,
+    seconds)`, with the time that frame was taken from.
     """
 
     view_clicked = Signal(int)
+    frame_clicked = Signal(int, float)
 
     def __init__(self, parent: QWidget | None = None, *, frames_per_view: int = 0) -> None:
         super().__init__(parent)
@@ -67,6 +70,7 @@ class FrameStrip(QWidget):
         self._caption_cache: tuple[str, int] | None = None  # (font key, width): painting asks often
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Frames the model saw")
+        self.setProperty(DRAWS_OWN_FOCUS, True)
         sp = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         sp.setHeightForWidth(True)
         self.setSizePolicy(sp)
@@ -289,6 +293,8 @@ class FrameStrip(QWidget):
         if not self._views:
             painter.setPen(blend(text, base, 0.45))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No frames yet")
+        if self.hasFocus():
+            draw_focus_frame(painter, QRectF(self.rect()), self)
 
     def _strip(self, view: _View, s: int, dpr: float) -> QPixmap:
         """The row's thumbnails as one pixmap, made at device resolution so they stay crisp."""
@@ -320,8 +326,12 @@ class FrameStrip(QWidget):
         if found is None:
             super().mousePressEvent(event)
             return
-        self.set_selected_view(found[0])
-        self.view_clicked.emit(found[0])
+        view, frame = found
+        self.set_selected_view(view)
+        self.view_clicked.emit(view)
+        times = self._views[view].times_s
+        if frame is not None and frame < len(times):
+            self.frame_clicked.emit(view, times[frame])
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
@@ -338,11 +348,11 @@ class FrameStrip(QWidget):
 
     def focusInEvent(self, event: QFocusEvent) -> None:
         super().focusInEvent(event)
-        self._update_rows(self._selected)
+        self.update()  # the focus frame runs round the whole strip
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)
-        self._update_rows(self._selected)
+        self.update()
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:

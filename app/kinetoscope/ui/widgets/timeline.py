@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor, QFocusEvent, QFont, QFontMetrics, QHelpEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen,
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from kinetoscope.ui.widgets._look import begin_painting, blend, label_colour, text_on
+from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, draw_focus_frame
 from kinetoscope.ui.widgets.predictions import percent
 
 # A view is 16 frames at the models' 15 fps; spans of views still pending are estimated with it.
 _MARGIN = 6
 _LANE_GAP = 3
+_PLAYHEAD_HALF = 4  # half the width repainted around the playhead: its line and its halo
 _TICK_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
 
 
@@ -42,6 +44,7 @@ class ViewTimeline(QWidget):
     """Where each view lies in the clip and what it was recognised as.
 
     Click a segment, or move with Left/Right and press Enter, to emit `view_clicked(index)`.
+    A playhead marks where the clip's preview is (`set_playhead`).
     """
 
     view_clicked = Signal(int)
@@ -53,8 +56,10 @@ class ViewTimeline(QWidget):
         self._lanes: list[int] = []
         self._lane_count = 1
         self._selected: int | None = None
+        self._playhead: float | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("View timeline")
+        self.setProperty(DRAWS_OWN_FOCUS, True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(False)
         self._describe()
@@ -102,6 +107,24 @@ class ViewTimeline(QWidget):
         self._selected = None
         self._relayout()
 
+    def set_playhead(self, seconds: float | None) -> None:
+        """Mark where the preview is in the clip (None: nowhere). Repaints only the strips the
+        playhead leaves and enters, so following playback costs two narrow repaints a step."""
+        old, self._playhead = self._playhead, seconds
+        if old == seconds:
+            return
+        for t in (old, seconds):
+            if t is not None:
+                self.update(self.playhead_rect(t))
+
+    def playhead(self) -> float | None:
+        return self._playhead
+
+    def playhead_rect(self, seconds: float) -> QRect:
+        """The narrow strip the playhead at `seconds` is drawn in, in widget coordinates."""
+        x = round(self._x(seconds))
+        return QRect(x - _PLAYHEAD_HALF, 0, 2 * _PLAYHEAD_HALF + 1, self._track_bottom() + 3)
+
     def selected_view(self) -> int | None:
         return self._selected
 
@@ -146,6 +169,9 @@ class ViewTimeline(QWidget):
 
     def _axis_height(self) -> int:
         return self._small_metrics().height() + 8
+
+    def _track_bottom(self) -> int:
+        return _MARGIN + self._lane_count * self._lane_height() + (self._lane_count - 1) * _LANE_GAP
 
     def _height(self) -> int:
         lanes = self._lane_count * self._lane_height() + (self._lane_count - 1) * _LANE_GAP
@@ -197,8 +223,12 @@ class ViewTimeline(QWidget):
             painter.drawText(track, Qt.AlignmentFlag.AlignCenter, "No clip")
         fm = painter.fontMetrics()
         small = self._small_font()
+        # The playhead repaints a strip a few pixels wide ~30 times a second: skip what lies outside it.
+        dirty = QRectF(event.rect()).adjusted(-3, -3, 3, 3)
         for i, seg in enumerate(self._segments):
             rect = self.segment_rect(i)
+            if not rect.intersects(dirty):
+                continue
             if seg.known:
                 fill = label_colour(seg.label, pal)
                 painter.setPen(Qt.PenStyle.NoPen)
@@ -234,6 +264,14 @@ class ViewTimeline(QWidget):
             if self.hasFocus():
                 painter.setPen(QPen(highlight, 1.5))
                 painter.drawRoundedRect(rect.adjusted(-2.5, -2.5, 2.5, 2.5), 6, 6)
+        if self._playhead is not None and self._duration > 0:
+            # A halo in the window's colour keeps the line visible over any segment's colour.
+            x = round(self._x(self._playhead)) + 0.5
+            for colour, width in ((window, 4.0), (text, 2.0)):
+                painter.setPen(QPen(colour, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
+                painter.drawLine(QPointF(x, track.top() - 2), QPointF(x, track.bottom() + 2))
+        if self.hasFocus():  # around the bar, where Left/Right move the chosen view
+            draw_focus_frame(painter, track.adjusted(-_MARGIN + 1, -_MARGIN + 1, _MARGIN - 1, _MARGIN - 1), self)
         painter.setFont(small)
         self._paint_axis(painter, track.bottom() + 2, muted)
 
