@@ -163,7 +163,7 @@ class ClipView(QWidget):
         if view.crops is not None:
             self.frame_strip.set_view_frames(view.index, view.crops, view.frame_times_s)
         best = view.top5[0]
-        self.timeline.set_view_result(view.index, view.start_s, view.end_s, best.label, best.prob)
+        self.timeline.set_view_result(view.index, view.start_s, view.end_s, best.label, best.prob, best.index)
         done = len(self._views)
         title = "Whole clip" if done >= views_total else f"After {done} of {views_total} views"
         self._set_clip_predictions(tuple(running_top5), title)
