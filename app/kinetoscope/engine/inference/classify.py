@@ -3,7 +3,8 @@
 `VideoClassifier.open(model, device)` opens a model (an id, a zip or a folder) on the CPU or the
 NPU; `classify(clip)` samples the views the model's input recipe asks for, runs each, and averages
 them, with progress per view and cooperative cancel. The CLI, the window's worker, the self-test,
-the benchmark and live mode all run models through it.
+the benchmark and live mode all run models through it; `scan(clip)` slides the model's window over a
+whole clip (see `scan.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from kinetoscope.engine.memory import peak_rss_mb
 from kinetoscope.engine.media.preprocess import center_crop, to_model_input
 from kinetoscope.engine.modelfiles.recipe import InputRecipe, with_views
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport, ModelRef, Timings, ViewResult, top_k
+from kinetoscope.engine.inference.scan import ScanProgress, ScanResult, ScanWindow, SegmentRule, scan_clip
 from kinetoscope.engine.media.sampling import ClipSampler
 from kinetoscope.engine.inference.session import CpuConfig, ModelSession
 from kinetoscope.engine.media.video import VideoInfo, VideoReader
@@ -150,6 +152,14 @@ class VideoClassifier:
         """Classify one clip (see `classify_clip`)."""
         return classify_clip(clip, self.session, views=views, on_view=on_view, on_progress=on_progress,
                              cancel=cancel, keep_crops=keep_crops, info=info)
+
+    def scan(self, clip: str | Path, *, every_s: float | None = None, rule: SegmentRule = SegmentRule(),
+             on_window: Callable[[ScanWindow], None] | None = None,
+             on_progress: Callable[[ScanProgress], None] | None = None, cancel: CancelToken | None = None,
+             info: VideoInfo | None = None) -> ScanResult:
+        """Scan a whole clip window by window (see `scan_clip`)."""
+        return scan_clip(clip, self.session, every_s=every_s, rule=rule, on_window=on_window,
+                         on_progress=on_progress, cancel=cancel, info=info)
 
     def run(self, video: np.ndarray) -> np.ndarray:
         """Probabilities for one prepared input tensor (live mode feeds its windows through this)."""

@@ -18,7 +18,7 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import av
 import numpy as np
@@ -99,17 +99,39 @@ class VideoReader:
             missing = [i for i in wanted if i not in cache]
             if missing:
                 self._fetch(missing, set(still_needed), cache)
-            rgb = np.empty((len(view.source_indices), *self.size, 3), np.uint8)
-            times = []
-            for j, i in enumerate(view.source_indices):
-                rgb[j], t = cache[i]
-                times.append(t)
-            yield ViewFrames(view=view, rgb=rgb, times_s=tuple(times))
+            yield self._assemble(view, cache)
             for i in wanted:
                 still_needed[i] -= 1
                 if still_needed[i] <= 0:
                     del still_needed[i]
                     cache.pop(i, None)
+
+    def read_windows(self, windows: Iterable[ViewSpec]) -> Iterator[ViewFrames]:
+        """Yield each window's frames, taking the windows lazily from a long, forward-moving stream.
+
+        Unlike `read_views`, nothing is planned ahead, so a scan of an hour-long clip holds no
+        per-frame state: a window's frames are kept only while later windows can still share them.
+        Windows whose first source frame never goes back (a scan's) are decoded in one forward
+        pass; any other order still works but seeks or decodes again.
+        """
+        cache: dict[int, tuple[np.ndarray, float]] = {}
+        for view in windows:
+            first = min(view.source_indices)
+            # Later windows start no earlier than this one, so frames before it are done with.
+            for i in [i for i in cache if i < first]:
+                del cache[i]
+            missing = [i for i in sorted(set(view.source_indices)) if i not in cache]
+            if missing:
+                self._fetch(missing, set(missing), cache)
+            yield self._assemble(view, cache)
+
+    def _assemble(self, view: ViewSpec, cache: dict[int, tuple[np.ndarray, float]]) -> ViewFrames:
+        rgb = np.empty((len(view.source_indices), *self.size, 3), np.uint8)
+        times = []
+        for j, i in enumerate(view.source_indices):
+            rgb[j], t = cache[i]
+            times.append(t)
+        return ViewFrames(view=view, rgb=rgb, times_s=tuple(times))
 
     def close(self) -> None:
         """Close the container; safe to call twice."""
