@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
-                               QStackedWidget, QVBoxLayout, QWidget)
+                               QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
 from kinetoscope.engine.inference.results import ClipResult, Prediction, ViewResult
 from kinetoscope.ui.widgets.clip_preview import ClipPreview
@@ -33,6 +33,7 @@ class ClipView(QWidget):
     whole clip."""
 
     view_selected = Signal(object)
+    scan_hint_clicked = Signal()
 
     def __init__(self, placeholder: QWidget, side_extra: QWidget | None = None,
                  parent: QWidget | None = None) -> None:
@@ -93,6 +94,13 @@ class ClipView(QWidget):
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
         bottom_layout.addWidget(_heading("Views along the clip"))
+        # For clips much longer than the views cover: the whole-clip scan is one click away.
+        self.scan_hint = QLabel()
+        self.scan_hint.setWordWrap(True)
+        self.scan_hint.setAccessibleName("Scan hint")
+        self.scan_hint.linkActivated.connect(lambda _link: self.scan_hint_clicked.emit())
+        self.scan_hint.hide()
+        bottom_layout.addWidget(self.scan_hint)
         bottom_layout.addWidget(self.timeline)
         self.strip_heading = _heading("What the model saw")
         bottom_layout.addWidget(self.strip_heading)
@@ -100,8 +108,12 @@ class ClipView(QWidget):
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
+        # The views the model was shown, and (a page of its own) the whole clip scanned window by window.
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(bottom, "Views")
         self.splitter.addWidget(top)
-        self.splitter.addWidget(bottom)
+        self.splitter.addWidget(self.pages)
         # The frames deserve more room than the preview: they are what the model saw.
         self.splitter.setSizes([400, 500])
         layout = QVBoxLayout(self)
@@ -137,6 +149,18 @@ class ClipView(QWidget):
         self.predictions.clear()
         self.timeline.clear()
         self.frame_strip.clear()
+
+    def add_page(self, page: QWidget, title: str) -> None:
+        """Another page beside "Views" under the preview (the whole-clip scan)."""
+        self.pages.addTab(page, title)
+
+    def show_page(self, page: QWidget) -> None:
+        self.pages.setCurrentWidget(page)
+
+    def set_scan_hint(self, text: str) -> None:
+        """Offer a whole-clip scan (rich text; a link emits `scan_hint_clicked`); empty: none."""
+        self.scan_hint.setText(text)
+        self.scan_hint.setVisible(bool(text))
 
     def set_note(self, text: str) -> None:
         """Say which result is on show (empty: the one the options ask for, nothing to say)."""

@@ -124,6 +124,12 @@ class ScanTimeline(QAbstractScrollArea):
         self._flush_timer.stop()
         self._refresh()
 
+    def set_placeholder(self, text: str) -> None:
+        """What the strip says while it has no window."""
+        self._placeholder = text
+        self._describe()
+        self.viewport().update()
+
     def add_windows(self, windows: Iterable[WindowLike]) -> None:
         """Windows of a running scan, in order; painted with the next coalesced repaint."""
         if self.track.extend(windows) and not self._flush_timer.isActive():
