@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (QComboBox, QCompleter, QDoubleSpinBox, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 from kinetoscope.engine.inference.scan import ScanResult
 from kinetoscope.ui.main.scan_job import ScanPlanned
@@ -30,6 +31,31 @@ def describe_scan(result: ScanResult) -> str:
     m = result.model
     return (f"{len(result.windows)} windows, one every {result.every_s:g} s · {len(result.segments)} segments · "
             f"{m.name} ({m.precision}) on {result.device.label} · {result.timings.total_ms / 1000:.1f} s")
+
+
+class _Caption(QLabel):
+    """A muted one-line caption that shortens with "…" to the room it has; the whole text is its tooltip."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._full = ""
+        self.setEnabled(False)  # the palette's muted text: a caption, not a control
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        super().setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, self.width()))
 
 
 class ScanPane(QWidget):
@@ -59,12 +85,11 @@ class ScanPane(QWidget):
         self.cancel_button.setToolTip("Stop the scan; the earlier scan stays (Esc)")
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.cancel_button.hide()
-        self.progress = QProgressBar(textVisible=True, format="%v of %m windows", maximumWidth=220)
+        self.progress = QProgressBar(textVisible=True, format="%v of %m windows")
+        self.progress.setMinimumWidth(self.progress.fontMetrics().horizontalAdvance("00000 of 00000 windows") + 30)
         self.progress.setAccessibleName("Scan progress")
         self.progress.hide()
-        self.status = QLabel()
-        self.status.setEnabled(False)  # muted: a caption
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = _Caption()
         self.export_button = QPushButton("Export Timeline…")
         self.export_button.clicked.connect(self.export_requested)
 
@@ -107,8 +132,8 @@ class ScanPane(QWidget):
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addLayout(top)
         layout.addLayout(find)
-        layout.addWidget(self.timeline)
-        layout.addStretch(1)
+        layout.addWidget(self.timeline, 1)
+        layout.addStretch(0)
 
         self.find_combo.currentTextChanged.connect(self._find)
         self.threshold_spin.valueChanged.connect(self._find)

@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         # Scans share the engine lane (one job at a time) and its cached sessions.
         self.scans = ScanRunner(self.engine, self.runner.sessions, self)
         self.scan_pane = ScanPane(self.scans)
-        self.clip_view.add_page(self.scan_pane, "Whole clip")
+        self.clip_view.add_page(self.scan_pane, "Whole-clip scan")
         self.exporter = Exporter(self)
         self.tools = ToolWindows(self, self.controls, current_clip=lambda: self.current_clip,
                                  open_paths=self.open_paths, models_changed=self.runner.forget_results)

@@ -31,7 +31,8 @@ MAX_PIXELS_PER_SECOND = 120.0  # the deepest zoom: a 1 s window 120 px wide
 MIN_WINDOW_PX = 4            # narrower than this, windows are drawn as runs of pixel columns
 ZOOM_STEP = 1.5
 _MARGIN = 8
-_BAR_HEIGHT = 30
+_BAR_HEIGHT = 30             # the window bars' height at the least; they grow with the room given
+_MAX_BAR_HEIGHT = 90
 _MARK_HEIGHT = 4
 _GAP = 4
 _DIM = 0.72                  # how far a window that does not match a query fades into the track
@@ -61,7 +62,7 @@ class ScanTimeline(QAbstractScrollArea):
         self.setAccessibleName("Whole-clip timeline")
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # Always there, so the zoom buttons beside it are too.
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
@@ -92,6 +93,7 @@ class ScanTimeline(QAbstractScrollArea):
         for button in (self.fit_button, self.zoom_in_button, self.zoom_out_button):
             self.addScrollBarWidget(button, Qt.AlignmentFlag.AlignRight)
         self._update_zoom_buttons()
+        self.setMaximumHeight(self._height_for(_MAX_BAR_HEIGHT))
 
     def _tool_button(self, text: str, tip: str, slot) -> QToolButton:  # noqa: ANN001
         button = QToolButton(self)
@@ -284,7 +286,8 @@ class ScanTimeline(QAbstractScrollArea):
     def bars_rect(self) -> QRectF:
         """Where the window bars are drawn, in viewport coordinates."""
         top = self._legend_height() + _GAP + _MARK_HEIGHT + 1
-        return QRectF(_MARGIN, top, self._track_width(), _BAR_HEIGHT)
+        spare = self.viewport().height() - self._viewport_height(_BAR_HEIGHT)
+        return QRectF(_MARGIN, top, self._track_width(), _BAR_HEIGHT + min(max(0, spare), _MAX_BAR_HEIGHT - _BAR_HEIGHT))
 
     def segments_rect(self) -> QRectF:
         bars = self.bars_rect()
@@ -298,14 +301,20 @@ class ScanTimeline(QAbstractScrollArea):
         font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
         return font
 
-    def _viewport_height(self) -> int:
-        return int(self.segments_rect().bottom()) + 4 + QFontMetrics(self._small_font()).height() + 8
+    def _viewport_height(self, bar_height: int) -> int:
+        """The viewport's height with window bars `bar_height` tall."""
+        fm = self.fontMetrics()
+        rows = self._legend_height() + _GAP + _MARK_HEIGHT + 1 + bar_height + _GAP + fm.height() + 8
+        return rows + 4 + QFontMetrics(self._small_font()).height() + 8
+
+    def _height_for(self, bar_height: int) -> int:
+        return self._viewport_height(bar_height) + self.horizontalScrollBar().sizeHint().height()
 
     def sizeHint(self) -> QSize:
-        return QSize(800, self._viewport_height() + self.horizontalScrollBar().sizeHint().height())
+        return QSize(800, self._height_for(_BAR_HEIGHT + 18))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(240, self.sizeHint().height())
+        return QSize(240, self._height_for(_BAR_HEIGHT))
 
     # -- internal refresh ------------------------------------------------------------------
     def _flush(self) -> None:
