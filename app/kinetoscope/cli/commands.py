@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TextIO
 
-from kinetoscope.cli import bench_cmd, models_cmd
+from kinetoscope.cli import batch, bench_cmd, models_cmd, scan_cmd
 from kinetoscope.cli.output import format_clip_result
 from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.inference.devices import device_statuses
@@ -16,14 +16,17 @@ from kinetoscope.engine.media.video import probe
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     handler = {"classify": classify, "devices": devices, "gui": gui, "models": models_cmd.run,
-               "bench": bench_cmd.run}[args.command]
+               "bench": bench_cmd.run, "scan": scan_cmd.run}[args.command]
     return handler(args, out)
 
 
 def classify(args: argparse.Namespace, out: TextIO) -> int:
-    info = probe(args.clip)  # a bad clip fails fast, before a slow model load
+    if batch.is_batch(args):
+        return batch.run_batch(args, out)
+    clip = args.clips[0]
+    info = probe(clip)  # a bad clip fails fast, before a slow model load
     classifier = VideoClassifier.open(args.model or default_model_id(), args.device, precision=args.precision)
-    result = classifier.classify(args.clip, views=args.views, info=info)
+    result = classifier.classify(clip, views=args.views, info=info)
     if args.json:
         out.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from kinetoscope import __version__
 from kinetoscope.cli.bench_cmd import add_bench_parser
 from kinetoscope.cli.models_cmd import add_models_parser
+from kinetoscope.cli.scan_cmd import add_scan_parser
 from kinetoscope.engine.errors import BadInput, Cancelled, DeviceError, KinetoscopeError, NpuFailed
 from kinetoscope.engine.logs import setup_file_logging
 
@@ -25,13 +26,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="check this installation on the bundled demo model and sample clip, then exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("classify", help="classify a clip and print the top-5 actions")
-    p.add_argument("clip", help="a video file")
+    p = sub.add_parser("classify", help="classify clips and print the top-5 actions",
+                       description="Classify one clip, or many clips and folders with one model session.")
+    p.add_argument("clips", nargs="+", metavar="CLIP_OR_FOLDER",
+                   help="video files, or folders whose video files are classified in name order")
     p.add_argument("--model", help="installed model id, release zip or folder (default: I3D Kinetics-400)")
     p.add_argument("--precision", choices=("float", "w8a8", "w8a16"), help="default: float if installed")
     p.add_argument("--device", choices=("cpu", "npu"), default="cpu")
     p.add_argument("--views", type=_positive_int, help="temporal views (default: the model's recipe, 5 for AI Hub's)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true",
+                     help="print one JSON object instead of text (a list of them for several clips)")
+    out.add_argument("--jsonl", action="store_true",
+                     help='print one JSON object a line, per clip as it completes; a failed clip as {"clip", "error"}')
+    p.add_argument("--csv", metavar="PATH", help="also write one row per clip (top-5, device, model, error) to PATH")
+
+    add_scan_parser(sub)
 
     p = sub.add_parser("gui", help="open the window, optionally on some clips or folders")
     p.add_argument("clips", nargs="*", metavar="CLIP", help="video files or folders to classify")

@@ -1,13 +1,19 @@
-"""File helpers every part of the engine shares: content hashes and free-space checks."""
+"""File helpers every part of the engine shares: content hashes, free-space checks, atomic writes."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
+import os
 import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.errors import KinetoscopeError
+from kinetoscope.engine.errors import BadInput, KinetoscopeError
 
 _CHUNK = 1 << 20
 
@@ -34,6 +40,47 @@ def require_free_space(folder: Path, needed: int, what: str) -> None:
     if needed > 0 and needed > free:
         raise DiskFull(f"Not enough disk space {what}: it needs {size_text(needed)} but only {size_text(free)} "
                        f"is free in {folder}.")
+
+
+class CannotWrite(BadInput):
+    """A file the user asked for cannot be written (no such folder, no permission)."""
+
+
+@contextlib.contextmanager
+def atomic_text_file(path: str | Path, *, newline: str | None = None) -> Iterator[TextIO]:
+    """Open a UTF-8 text stream whose content replaces `path` only when the block completes.
+
+    The text goes to a temporary file in the same folder, renamed over `path` at the end; on any
+    failure (or cancel) the temporary file is removed and `path` is left as it was. Disk-full and
+    permission errors become DiskFull / CannotWrite with a message that names the file.
+    """
+    path = Path(path)
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as stream:
+            yield stream
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _write_error(path: Path, exc: OSError) -> KinetoscopeError:
+    detail = f"{path}: {type(exc).__name__}: {exc}"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(f"Not enough disk space to write {path.name} in {path.parent}.", detail=detail)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return CannotWrite(f"Kinetoscope may not write to {path.parent}: choose another folder for {path.name}.",
+                           detail=detail)
+    if exc.errno == errno.ENOENT:
+        return CannotWrite(f"The folder for {path.name} does not exist: {path.parent}.", detail=detail)
+    if exc.errno == errno.EISDIR:
+        return CannotWrite(f"{path} is a folder; give a file name to write.", detail=detail)
+    return CannotWrite(f"Cannot write {path.name}: {exc.strerror or exc}.", detail=detail)
 
 
 def size_text(n: float) -> str:

@@ -131,5 +131,16 @@ class ClipResult:
         }
 
 
+@dataclass(frozen=True)
+class ClipFailure:
+    """A clip of a batch that could not be classified, and why (one sentence for people)."""
+
+    clip: Path
+    error: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"clip": str(self.clip), "error": self.error}
+
+
 def _pred_json(p: Prediction) -> dict[str, Any]:
     return {"label": p.label, "index": p.index, "prob": round(p.prob, 6)}

@@ -11,6 +11,7 @@ change; it is pure and fast, so a window can re-run it as a slider moves.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,6 +28,8 @@ from kinetoscope.engine.media.preprocess import center_crop, to_model_input
 from kinetoscope.engine.media.scan_plan import plan_scan
 from kinetoscope.engine.media.video import VideoInfo, VideoReader
 from kinetoscope.engine.memory import peak_rss_mb
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,7 @@ def scan_clip(
     with VideoReader(clip, resize=recipe.resize, info=info) as reader:
         plan = plan_scan(reader.info, recipe, every_s)
         total = len(plan)
+        log.info("scanning %s: %d windows of %.2f s, one every %.2f s", clip.name, total, plan.window_s, plan.every_s)
         frames_of = reader.read_windows(plan.windows())
         position = 0.0
         for done in range(total):

@@ -12,20 +12,13 @@ from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QIcon, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QStyle, QWidget
 
-# Containers FFmpeg reads that people keep video in. Anything else is skipped with a message
-# instead of being decoded to find out.
-VIDEO_SUFFIXES = frozenset({
-    ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp",
-    ".ts", ".mts", ".m2ts", ".ogv", ".qt",
-})
+# The window's file dialog takes VIDEO_SUFFIXES from here; the CLI's folders use the same list.
+from kinetoscope.engine.media.video_files import VIDEO_SUFFIXES, is_video_name  # noqa: F401
+
 # A dropped folder is walked, but a drop of a whole disk should not freeze the window.
 MAX_FILES_PER_FOLDER = 2000
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
-
-
-def is_video_name(path: Path) -> bool:
-    return path.suffix.lower() in VIDEO_SUFFIXES
 
 
 def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
