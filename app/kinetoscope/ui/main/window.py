@@ -338,8 +338,9 @@ class MainWindow(QMainWindow):
     def export_timeline(self, path: Path | None = None, suffix: str | None = None) -> None:
         """Save the clip's whole-clip scan (CSV, JSON or SRT); without `path`, ask where."""
         result = self.scan_pane.result()
-        if result is None:
-            return
+        running = self.scans.running
+        if result is None or (running is not None and running.clip == result.clip):
+            return  # while a new scan of the clip is on screen, its earlier one is not what is seen
         if path is None:
             chosen = ask_save_path(self, "Export Timeline", result.clip.with_name(f"{result.clip.stem}.timeline.csv"),
                                    TIMELINE_FORMATS)
