@@ -518,6 +518,12 @@ class ScanTimeline(QAbstractScrollArea):
             return
         super().mouseMoveEvent(event)
 
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._duration > 0:
+            event.accept()  # the press was ours
+            return
+        super().mouseReleaseEvent(event)
+
     def _click(self, x: float) -> None:
         t = self.time_at(x)
         self.set_position(t)
