@@ -103,6 +103,7 @@ def test_clicking_the_timeline_seeks_the_preview_and_find_counts_the_matches(
     timeline.time_clicked.emit(7.5)  # what a click at 7.5 s emits (the widget's own test clicks)
     wait_until(qapp, lambda: preview.shown_time_s() is not None and abs(preview.shown_time_s() - 7.5) < 1.5 / FPS,
                what="the preview to show 7.5 s")
+    assert timeline.position() == pytest.approx(7.5)  # the playhead follows the preview
 
     pane = window.scan_pane
     assert pane.find_combo.count() == len(result.labels)

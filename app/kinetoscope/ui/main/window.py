@@ -190,6 +190,7 @@ class MainWindow(QMainWindow):
         p.cancel_requested.connect(self.scans.cancel)
         p.export_requested.connect(self.export_timeline)
         p.timeline.time_clicked.connect(self.clip_view.preview.seek)
+        self.clip_view.preview.position_changed.connect(p.timeline.set_position)
         self.clip_view.scan_hint_clicked.connect(self.scan_clip)
         s = self.scans
         s.started.connect(self._on_scan_started)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QElapsedTimer, QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QElapsedTimer, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget,
@@ -68,7 +68,11 @@ class _FrameView(QWidget):
 
 
 class ClipPreview(QWidget):
-    """Plays a clip upright with play/pause, scrubbing and a time label; Space toggles play."""
+    """Plays a clip upright with play/pause, scrubbing and a time label; Space toggles play.
+
+    `position_changed(seconds)` follows the time on show (seeking, scrubbing, playing)."""
+
+    position_changed = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -332,6 +336,7 @@ class ClipPreview(QWidget):
 
     def _update_time(self) -> None:
         self._time_label.setText(f"{_clock(self._position)} / {_clock(self._duration)}")
+        self.position_changed.emit(self._position)
 
     def _update_play_button(self) -> None:
         icon = QStyle.StandardPixmap.SP_MediaPause if self._playing else QStyle.StandardPixmap.SP_MediaPlay

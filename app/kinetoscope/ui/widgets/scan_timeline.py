@@ -155,8 +155,11 @@ class ScanTimeline(QAbstractScrollArea):
 
     def set_position(self, seconds: float | None) -> None:
         """Draw the playhead at `seconds` (None: none)."""
+        before = self._position
         self._position = seconds
-        self.viewport().update()
+        # A playing clip moves it every frame: repaint only when it moves by a pixel or more.
+        if before is None or seconds is None or abs(self.x_of(seconds) - self.x_of(before)) >= 1:
+            self.viewport().update()
 
     def position(self) -> float | None:
         return self._position
