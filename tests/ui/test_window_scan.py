@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from conftest import act_on, wait_until
 from kinetoscope.ui.main.clip_queue import ClipState
+from kinetoscope.ui.main.exporting import TIMELINE_FORMATS, resolve_choice
 from motion_clips import FPS, MOTIONS, joined_motions
 
 LAG_LIMIT_MS = 100
@@ -223,3 +224,10 @@ def test_a_failed_export_says_why_in_the_banner_and_writes_nothing(qapp: QApplic
     assert window.errors.message.startswith("Could not save the timeline to timeline.json.")
     assert "does not exist" in window.errors.message
     assert not target.parent.exists()
+
+
+def test_the_save_dialogs_answer_picks_the_format_by_suffix_or_filter() -> None:
+    csv_filter, json_filter, srt_filter = (f.filter for f in TIMELINE_FORMATS)
+    assert resolve_choice("/x/match.SRT", csv_filter, TIMELINE_FORMATS) == (Path("/x/match.SRT"), ".srt")
+    assert resolve_choice("/x/match", json_filter, TIMELINE_FORMATS) == (Path("/x/match.json"), ".json")
+    assert resolve_choice("/x/match.v2", srt_filter, TIMELINE_FORMATS) == (Path("/x/match.v2.srt"), ".srt")

@@ -42,11 +42,15 @@ def ask_save_path(parent: QWidget, title: str, suggested: Path, formats: Sequenc
     filters = ";;".join(f.filter for f in formats)
     chosen = next((f for f in formats if f.suffix == suggested.suffix.lower()), formats[0])
     name, selected = QFileDialog.getSaveFileName(parent, title, str(suggested), filters, chosen.filter)
-    if not name:
-        return None
+    return resolve_choice(name, selected, formats) if name else None
+
+
+def resolve_choice(name: str, selected_filter: str, formats: Sequence[Format]) -> tuple[Path, str]:
+    """The path and format of a save dialog's answer: a name ending in a known suffix keeps it
+    (whatever the filter); any other name gets the chosen filter's suffix added."""
     path = Path(name)
     by_suffix = next((f for f in formats if f.suffix == path.suffix.lower()), None)
-    fmt = by_suffix or next((f for f in formats if f.filter == selected), formats[0])
+    fmt = by_suffix or next((f for f in formats if f.filter == selected_filter), formats[0])
     if by_suffix is None:
         path = path.with_name(path.name + fmt.suffix)
     return path, fmt.suffix
