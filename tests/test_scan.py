@@ -278,3 +278,19 @@ def test_real_clips_joined_end_to_end_give_their_actions_in_order(joined_real):
     window_s = 32 / 25
     assert abs(result.segments[0].end_s - PIECE_S) <= window_s
     assert result.segments[-1].end_s == pytest.approx(2 * PIECE_S, abs=0.05)
+
+
+@pytest.mark.npu
+def test_scan_on_the_npu_matches_the_cpu(demo):
+    """The same scan through the QNN HTP backend (the x86 simulator here: slow, ~20 s)."""
+    from locations import SAMPLES
+
+    clip = SAMPLES / "sample_growing.mp4"
+    npu = VideoClassifier.open("motion_demo", "npu", precision="w8a8")
+    cpu = VideoClassifier.open("motion_demo", "cpu", precision="w8a8")
+    assert npu.report.used == "npu"
+    on_npu, on_cpu = npu.scan(clip), cpu.scan(clip)
+    assert on_npu.device.used == "npu" and on_cpu.device.used == "cpu"
+    assert [s.label for s in on_npu.segments] == [s.label for s in on_cpu.segments] == ["growing"]
+    assert [(w.start_s, w.end_s) for w in on_npu.windows] == [(w.start_s, w.end_s) for w in on_cpu.windows]
+    assert max(np.abs(a.probs - b.probs).max() for a, b in zip(on_npu.windows, on_cpu.windows)) < 0.05
