@@ -93,7 +93,6 @@ class ClipView(QWidget):
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
-        bottom_layout.addWidget(_heading("Views along the clip"))
         # For clips much longer than the views cover: the whole-clip scan is one click away.
         self.scan_hint = QLabel()
         self.scan_hint.setWordWrap(True)
@@ -111,7 +110,7 @@ class ClipView(QWidget):
         # The views the model was shown, and (a page of its own) the whole clip scanned window by window.
         self.pages = QTabWidget()
         self.pages.setDocumentMode(True)
-        self.pages.addTab(bottom, "Views")
+        self.pages.addTab(bottom, "Views along the clip")  # the tab is the heading: room for the preview
         self.splitter.addWidget(top)
         self.splitter.addWidget(self.pages)
         # The frames deserve more room than the preview: they are what the model saw.

@@ -31,7 +31,7 @@ MAX_PIXELS_PER_SECOND = 120.0  # the deepest zoom: a 1 s window 120 px wide
 MIN_WINDOW_PX = 4            # narrower than this, windows are drawn as runs of pixel columns
 ZOOM_STEP = 1.5
 _MARGIN = 8
-_BAR_HEIGHT = 30             # the window bars' height at the least; they grow with the room given
+_BAR_HEIGHT = 22             # the window bars' height at the least; they grow with the room given
 _MAX_BAR_HEIGHT = 120
 _MARK_HEIGHT = 4
 _GAP = 4
@@ -294,10 +294,10 @@ class ScanTimeline(QAbstractScrollArea):
 
     def segments_rect(self) -> QRectF:
         bars = self.bars_rect()
-        return QRectF(_MARGIN, bars.bottom() + _GAP, self._track_width(), self.fontMetrics().height() + 8)
+        return QRectF(_MARGIN, bars.bottom() + _GAP, self._track_width(), self.fontMetrics().height() + 6)
 
     def _legend_height(self) -> int:
-        return self.fontMetrics().height() + 6
+        return self.fontMetrics().height() + 4
 
     def _small_font(self) -> QFont:
         font = QFont(self.font())
@@ -307,14 +307,14 @@ class ScanTimeline(QAbstractScrollArea):
     def _viewport_height(self, bar_height: int) -> int:
         """The viewport's height with window bars `bar_height` tall."""
         fm = self.fontMetrics()
-        rows = self._legend_height() + _GAP + _MARK_HEIGHT + 1 + bar_height + _GAP + fm.height() + 8
-        return rows + 4 + QFontMetrics(self._small_font()).height() + 8
+        rows = self._legend_height() + _GAP + _MARK_HEIGHT + 1 + bar_height + _GAP + fm.height() + 6
+        return rows + 4 + QFontMetrics(self._small_font()).height() + 6
 
     def _height_for(self, bar_height: int) -> int:
         return self._viewport_height(bar_height) + self.horizontalScrollBar().sizeHint().height()
 
     def sizeHint(self) -> QSize:
-        return QSize(800, self._height_for(_BAR_HEIGHT + 18))
+        return QSize(800, self._height_for(_BAR_HEIGHT + 30))
 
     def minimumSizeHint(self) -> QSize:
         return QSize(240, self._height_for(_BAR_HEIGHT))
