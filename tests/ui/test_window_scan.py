@@ -49,7 +49,7 @@ def test_a_scan_streams_its_windows_reaches_100_percent_and_shows_the_motions_in
     _classified(qapp, window, motions_clip)
     # Two views cover 2 s of 14: the window offers the whole-clip scan.
     assert window.clip_view.scan_hint.isVisibleTo(window)
-    assert "Scan whole clip" in window.clip_view.scan_hint.text()
+    assert window.clip_view.scan_hint_text.text().startswith("This clip is 0:14 long; its 2 views cover 2 s of it.")
 
     reports: list[tuple[int, int, int]] = []  # (windows in the batch, done, total)
     shown_while_running: list[int] = []
@@ -72,7 +72,7 @@ def test_a_scan_streams_its_windows_reaches_100_percent_and_shows_the_motions_in
     probe.timeout.connect(tick)
     probe.start()
     window.scan_pane.every_spin.setValue(0.5)  # 27 windows, overlapping
-    window.clip_view.scan_hint.linkActivated.emit("scan")  # the hint's link starts it
+    window.clip_view.scan_hint_button.click()  # the hint's button starts it
     assert window.actions_.cancel.isEnabled()
     assert window.clip_view.pages.currentWidget() is window.scan_pane
     wait_until(qapp, lambda: window.scans.running is None, what="the scan")

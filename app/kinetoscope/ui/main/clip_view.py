@@ -94,10 +94,17 @@ class ClipView(QWidget):
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
         # For clips much longer than the views cover: the whole-clip scan is one click away.
-        self.scan_hint = QLabel()
-        self.scan_hint.setWordWrap(True)
-        self.scan_hint.setAccessibleName("Scan hint")
-        self.scan_hint.linkActivated.connect(lambda _link: self.scan_hint_clicked.emit())
+        # A button, not a link: a link's colour is unreadable in some dark palettes.
+        self.scan_hint = QWidget()
+        self.scan_hint_text = QLabel()
+        self.scan_hint_text.setWordWrap(True)
+        self.scan_hint_text.setAccessibleName("Scan hint")
+        self.scan_hint_button = QPushButton("Scan Whole Clip")
+        self.scan_hint_button.clicked.connect(self.scan_hint_clicked)
+        hint_row = QHBoxLayout(self.scan_hint)
+        hint_row.setContentsMargins(0, 2, 0, 0)
+        hint_row.addWidget(self.scan_hint_text, 1)
+        hint_row.addWidget(self.scan_hint_button)
         self.scan_hint.hide()
         bottom_layout.addWidget(self.scan_hint)
         bottom_layout.addWidget(self.timeline)
@@ -157,8 +164,8 @@ class ClipView(QWidget):
         self.pages.setCurrentWidget(page)
 
     def set_scan_hint(self, text: str) -> None:
-        """Offer a whole-clip scan (rich text; a link emits `scan_hint_clicked`); empty: none."""
-        self.scan_hint.setText(text)
+        """Offer a whole-clip scan, saying why (`text`); its button emits `scan_hint_clicked`. Empty: none."""
+        self.scan_hint_text.setText(text)
         self.scan_hint.setVisible(bool(text))
 
     def set_note(self, text: str) -> None:

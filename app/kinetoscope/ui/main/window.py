@@ -334,7 +334,7 @@ class MainWindow(QMainWindow):
         keys = self.actions_.scan.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         self.clip_view.set_scan_hint(
             f"This clip is {clock(duration)} long; its {len(result.views)} views cover {covered:.0f} s of it. "
-            f"<a href=\"scan\">Scan whole clip</a> ({keys}) to see what happens when.")
+            f"Scan the whole clip ({keys}) to see what happens when.")
 
     def export_timeline(self, path: Path | None = None, suffix: str | None = None) -> None:
         """Save the clip's whole-clip scan (CSV, JSON or SRT); without `path`, ask where."""
