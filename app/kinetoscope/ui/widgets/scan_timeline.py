@@ -15,6 +15,7 @@ scroll bar move along; hovering a window shows its time and top-5; a click emits
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from time import perf_counter
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
@@ -359,8 +360,6 @@ class ScanTimeline(QAbstractScrollArea):
 
     # -- painting --------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
-        from time import perf_counter
-
         started = perf_counter()
         painter, (text, window, highlight) = begin_painting(self.viewport())
         muted = blend(text, window, 0.45)
