@@ -8,19 +8,18 @@ format.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from kinetoscope.engine.inference import exports
+from kinetoscope.engine.inference.results import ClipFailure, ClipResult
 from kinetoscope.engine.inference.scan import ScanResult
+from kinetoscope.ui.main.controls_pane import RunOptions
 from kinetoscope.ui.tasks import Failure, Lane, TaskContext
-
-if TYPE_CHECKING:
-    from kinetoscope.engine.inference.results import ClipFailure, ClipResult
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ RESULTS_FORMATS = (Format(".csv", "CSV table, one row per clip (*.csv)"),
                    Format(".json", "JSON, every clip's result (*.json)"))
 
 
-def ask_save_path(parent: QWidget, title: str, suggested: Path, formats: Sequence[Format]) -> tuple[Path, str] | None:
+def ask_save_path(parent: QWidget | None, title: str, suggested: Path, formats: Sequence[Format]) -> tuple[Path, str] | None:
     """Ask where to save; returns the path (its suffix made to match the filter) and the format's
     suffix, or None if the person cancelled."""
     filters = ";;".join(f.filter for f in formats)
@@ -56,18 +55,32 @@ def resolve_choice(name: str, selected_filter: str, formats: Sequence[Format]) -
     return path, fmt.suffix
 
 
+def list_results(clips: Sequence[Path],
+                 results_of: Callable[[Collection[Path]], Mapping[tuple[Path, RunOptions], ClipResult]],
+                 options: RunOptions | None, failures: Mapping[Path, str]) -> list[ClipResult | ClipFailure]:
+    """The rows of a results export, in list order: each clip's result with `options` (else its
+    latest), or its failure; clips with neither (not classified yet, cancelled) are left out."""
+    rows: list[ClipResult | ClipFailure] = []
+    for clip in clips:
+        kept = results_of([clip])
+        result = kept.get((clip, options)) if options is not None else None
+        if result is None and kept:
+            result = list(kept.values())[-1]
+        if result is not None:
+            rows.append(result)
+        elif clip in failures:
+            rows.append(ClipFailure(clip, failures[clip]))
+    return rows
+
+
 def write_timeline(result: ScanResult, path: Path, suffix: str) -> Path:
     """Write a scan in the format `suffix` names (".csv", ".json", ".srt")."""
-    from kinetoscope.engine.inference import exports
-
     writer = {".csv": exports.write_scan_csv, ".json": exports.write_scan_json, ".srt": exports.write_srt}[suffix]
     return writer(result, path)
 
 
 def write_results(results: Sequence[ClipResult | ClipFailure], path: Path, suffix: str) -> Path:
     """Write clips' results (and failures, as rows of their own) as ".csv" or ".json"."""
-    from kinetoscope.engine.inference import exports
-
     writer = {".csv": exports.write_results_csv, ".json": exports.write_results_json}[suffix]
     return writer(results, path)
 
@@ -82,12 +95,33 @@ class Exporter(QObject):
         super().__init__(parent)
         self.lane = Lane("export", parent=self)
 
-    def export_timeline(self, result: ScanResult, path: Path, suffix: str) -> None:
-        self._run(lambda _ctx: write_timeline(result, path, suffix), path, "the timeline")
+    def export_timeline(self, result: ScanResult, path: Path | None, suffix: str | None = None, *,
+                        parent: QWidget | None = None) -> None:
+        """Write `result` to `path` as `suffix` says (default: the path's own); no path: ask first."""
+        if path is None:
+            suggested = result.clip.with_name(f"{result.clip.stem}.timeline.csv")
+            chosen = ask_save_path(parent, "Export Timeline", suggested, TIMELINE_FORMATS)
+            if chosen is None:
+                return
+            path, suffix = chosen
+        path = Path(path)
+        fmt = suffix or path.suffix.lower()
+        self._run(lambda _ctx: write_timeline(result, path, fmt), path, "the timeline")
 
-    def export_results(self, results: Sequence[ClipResult | ClipFailure], path: Path, suffix: str) -> None:
+    def export_results(self, results: Sequence[ClipResult | ClipFailure], path: Path | None,
+                       suffix: str | None = None, *, parent: QWidget | None = None,
+                       folder: Path | None = None) -> None:
+        """Write clips' results to `path` as `suffix` says; no path: ask first (starting in `folder`)."""
+        if path is None:
+            chosen = ask_save_path(parent, "Export Results", (folder or Path.home()) / "kinetoscope-results.csv",
+                                   RESULTS_FORMATS)
+            if chosen is None:
+                return
+            path, suffix = chosen
+        path = Path(path)
+        fmt = suffix or path.suffix.lower()
         rows = tuple(results)
-        self._run(lambda _ctx: write_results(rows, path, suffix), path, "the results")
+        self._run(lambda _ctx: write_results(rows, path, fmt), path, "the results")
 
     def busy(self) -> bool:
         return self.lane.busy()

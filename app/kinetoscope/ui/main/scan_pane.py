@@ -16,6 +16,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (QComboBox, QCompleter, QDoubleSpinBox, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
+from kinetoscope.engine.inference.results import ClipResult
 from kinetoscope.engine.inference.scan import ScanResult
 from kinetoscope.ui.main.scan_job import ScanPlanned
 from kinetoscope.ui.main.scan_runner import ScanRunner
@@ -31,6 +32,19 @@ def describe_scan(result: ScanResult) -> str:
     m = result.model
     return (f"{len(result.windows)} windows, one every {result.every_s:g} s · {len(result.segments)} segments · "
             f"{m.name} ({m.precision}) on {result.device.label} · {result.timings.total_ms / 1000:.1f} s")
+
+
+def long_clip_hint(result: ClipResult, keys: str) -> str:
+    """The offer to scan a clip its views cover less than half of ("" for one they cover well);
+    `keys` is the scan's shortcut as the platform writes it."""
+    covered, reach = 0.0, 0.0
+    for start, end in sorted((v.start_s, v.end_s) for v in result.views):  # the union of their spans
+        covered += max(0.0, end - max(start, reach))
+        reach = max(reach, end)
+    if result.clip_duration_s <= 2 * covered:
+        return ""
+    return (f"This clip is {clock(result.clip_duration_s)} long; its {len(result.views)} views cover "
+            f"{covered:.0f} s of it. Scan the whole clip ({keys}) to see what happens when.")
 
 
 class _Caption(QLabel):

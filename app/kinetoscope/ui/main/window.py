@@ -26,16 +26,15 @@ from kinetoscope.ui.main.about import show_about
 from kinetoscope.ui.main.clip_queue import VIDEO_SUFFIXES, ClipQueue, ClipState, ListedClip, expand_paths
 from kinetoscope.ui.main.clip_view import ClipView
 from kinetoscope.ui.main.controls_pane import ControlsPane, RunOptions
-from kinetoscope.ui.main.exporting import RESULTS_FORMATS, TIMELINE_FORMATS, Exporter, ask_save_path
+from kinetoscope.ui.main.exporting import Exporter, list_results
 from kinetoscope.ui.main.menus import WindowActions, WindowCommands
 from kinetoscope.ui.main.runner import ClipRunner, summary
-from kinetoscope.ui.main.scan_pane import ScanPane
+from kinetoscope.ui.main.scan_pane import ScanPane, long_clip_hint
 from kinetoscope.ui.main.scan_runner import ScanRunner
 from kinetoscope.ui.main.tool_windows import ToolWindows
 from kinetoscope.ui.tasks import Failure, Lane
 from kinetoscope.ui.widgets.error_panel import ErrorPanel, open_log_folder
 from kinetoscope.ui.widgets.live_graphs import LiveGraphs
-from kinetoscope.ui.widgets.scan_timeline import clock
 
 log = logging.getLogger(__name__)
 
@@ -321,67 +320,31 @@ class MainWindow(QMainWindow):
         self.actions_.cancel.setEnabled(scanning or self.runner.running is not None)
 
     def _offer_scan(self, result: ClipResult) -> None:
-        """A clip much longer than its views cover gets a hint that it can be scanned whole."""
-        spans = sorted((v.start_s, v.end_s) for v in result.views)
-        covered, reach = 0.0, 0.0
-        for start, end in spans:  # the union of the views' spans
-            covered += max(0.0, end - max(start, reach))
-            reach = max(reach, end)
-        duration = result.clip_duration_s
-        if duration <= 2 * covered or self.scans.result_for(result.clip) is not None:
-            self.clip_view.set_scan_hint("")
-            return
+        """A clip much longer than its views cover, and not scanned yet, gets a hint to scan it whole."""
         keys = self.actions_.scan.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        self.clip_view.set_scan_hint(
-            f"This clip is {clock(duration)} long; its {len(result.views)} views cover {covered:.0f} s of it. "
-            f"Scan the whole clip ({keys}) to see what happens when.")
+        scanned = self.scans.result_for(result.clip) is not None
+        self.clip_view.set_scan_hint("" if scanned else long_clip_hint(result, keys))
 
     def export_timeline(self, path: Path | None = None, suffix: str | None = None) -> None:
-        """Save the clip's whole-clip scan (CSV, JSON or SRT); without `path`, ask where."""
+        """Save the clip's whole-clip scan (CSV, JSON or SRT); without `path`, ask where (`suffix`:
+        the format, by default the path's)."""
         result = self.scan_pane.result()
         running = self.scans.running
         if result is None or (running is not None and running.clip == result.clip):
             return  # while a new scan of the clip is on screen, its earlier one is not what is seen
-        if path is None:
-            chosen = ask_save_path(self, "Export Timeline", result.clip.with_name(f"{result.clip.stem}.timeline.csv"),
-                                   TIMELINE_FORMATS)
-            if chosen is None:
-                return
-            path, suffix = chosen
-        self.exporter.export_timeline(result, Path(path), suffix or Path(path).suffix.lower())
-
-    def clip_list_results(self) -> list:
-        """Every classified clip in the list, in list order: its result with the current options (or
-        its latest), or its failure."""
-        from kinetoscope.engine.inference.results import ClipFailure
-
-        options = self.controls.options()
-        rows: list = []
-        for clip in self.queue.clips():
-            kept = self.runner.results_of([clip])
-            result = kept.get((clip, options)) if options is not None else None
-            if result is None and kept:
-                result = list(kept.values())[-1]
-            if result is not None:
-                rows.append(result)
-            elif clip in self._failures:
-                rows.append(ClipFailure(clip, self._failures[clip][1].message))
-        return rows
+        self.exporter.export_timeline(result, path, suffix, parent=self)
 
     def export_results(self, path: Path | None = None, suffix: str | None = None) -> None:
-        """Save the top-5 of every classified clip in the list, failures as rows (CSV or JSON)."""
-        rows = self.clip_list_results()
+        """Save the top-5 of every classified clip in the list, failures as rows (CSV or JSON);
+        without `path`, ask where."""
+        failures = {clip: failure.message for clip, (_options, failure) in self._failures.items()}
+        rows = list_results(self.queue.clips(), self.runner.results_of, self.controls.options(), failures)
         if not rows:
             self.errors.show_message("No clip in the list has been classified yet, so there are no results to "
                                      "export.", severity="warning")
             return
-        if path is None:
-            folder = Path(self.settings.last_folder) if self.settings.last_folder else Path.home()
-            chosen = ask_save_path(self, "Export Results", folder / "kinetoscope-results.csv", RESULTS_FORMATS)
-            if chosen is None:
-                return
-            path, suffix = chosen
-        self.exporter.export_results(rows, Path(path), suffix or Path(path).suffix.lower())
+        folder = Path(self.settings.last_folder) if self.settings.last_folder else Path.home()
+        self.exporter.export_results(rows, path, suffix, parent=self, folder=folder)
 
     def remove_selected_clips(self) -> None:
         self.remove_clips(self.queue.selected_clips())
