@@ -23,13 +23,16 @@ from PySide6.QtGui import (QColor, QFont, QFontMetrics, QHelpEvent, QKeyEvent, Q
                            QPaintEvent, QPen, QResizeEvent, QWheelEvent)
 from PySide6.QtWidgets import (QAbstractScrollArea, QFrame, QSizePolicy, QToolButton, QToolTip, QWidget)
 
-from kinetoscope.ui.widgets._look import begin_painting, blend, label_colour, text_on
+from kinetoscope.ui.widgets._look import begin_painting, blend, label_colour
 from kinetoscope.ui.widgets.predictions import percent
+from kinetoscope.ui.widgets.scan_paint import (TimeScale, clock, paint_axis, paint_legend, paint_segments,
+                                               paint_windows)
 from kinetoscope.ui.widgets.scan_track import SegmentLike, SegmentTrack, WindowLike, WindowTrack
+
+__all__ = ["ScanTimeline", "clock"]
 
 REPAINT_INTERVAL_MS = 100   # windows arriving faster than this are painted together
 MAX_PIXELS_PER_SECOND = 120.0  # the deepest zoom: a 1 s window 120 px wide
-MIN_WINDOW_PX = 4            # narrower than this, windows are drawn as runs of pixel columns
 ZOOM_STEP = 1.5
 _MARGIN = 8
 _BAR_HEIGHT = 22             # the window bars' height at the least; they grow with the room given
@@ -37,19 +40,7 @@ _MAX_BAR_HEIGHT = 120
 _MARK_HEIGHT = 4
 _GAP = 4
 _DIM = 0.72                  # how far a window that does not match a query fades into the track
-_TICK_STEPS = (0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 
-
-def clock(t: float, *, fraction: bool = False) -> str:
-    """Seconds as a clock: "7.5 s" (with `fraction`), "1:05", "1:02:03"."""
-    t = max(0.0, t)
-    if t < 60 and fraction:
-        return f"{t:.1f} s"
-    whole = int(t + 1e-6)
-    hours, rest = divmod(whole, 3600)
-    minutes, seconds = divmod(rest, 60)
-    text = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-    return text + (f".{int((t - whole) * 10 + 1e-6)}" if fraction else "")
 
 
 class ScanTimeline(QAbstractScrollArea):
@@ -235,11 +226,11 @@ class ScanTimeline(QAbstractScrollArea):
 
     def visible_range(self) -> tuple[float, float]:
         """The first and last second of the clip the strip shows."""
-        pps = self._pps()
-        if pps <= 0:
-            return 0.0, 0.0
-        left = self.horizontalScrollBar().value()
-        return left / pps, min(self._duration, (left + self._track_width()) / pps)
+        return self.scale().visible_range()
+
+    def scale(self) -> TimeScale:
+        """How the clip's time maps to viewport x at the current zoom and scroll."""
+        return TimeScale(_MARGIN, self._track_width(), self._pps(), self.horizontalScrollBar().value(), self._duration)
 
     def scroll_to(self, seconds: float) -> None:
         """Scroll so `seconds` is at the left edge (as far as the scroll range allows)."""
@@ -269,7 +260,7 @@ class ScanTimeline(QAbstractScrollArea):
     # -- geometry --------------------------------------------------------------------------
     def x_of(self, seconds: float) -> float:
         """Viewport x of a time in the clip."""
-        return _MARGIN + seconds * self._pps() - self.horizontalScrollBar().value()
+        return self.scale().x_of(seconds)
 
     def time_at(self, x: float) -> float:
         """The time in the clip under viewport x (clamped to the clip)."""
@@ -372,18 +363,23 @@ class ScanTimeline(QAbstractScrollArea):
             painter.setPen(muted)
             painter.drawText(bars.united(segs), Qt.AlignmentFlag.AlignCenter, self._placeholder)
         else:
+            scale = self.scale()
+            matched = self._matched if len(self._matched) == len(self.track) else np.zeros(len(self.track), bool)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # crisp 1-px columns
-            self._paint_windows(painter, bars, highlight)
+            paint_windows(painter, self.track, scale, bars, matched if self._query is not None else None,
+                          self._colour, highlight, _MARK_HEIGHT)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            self._paint_segments(painter, segs)
-            self._paint_legend(painter, text, muted)
+            paint_segments(painter, self._segments, self.track, scale, segs, self.palette())
+            paint_legend(painter, self._legend, self.track, QRectF(_MARGIN, 2, self._track_width(),
+                                                                    self.fontMetrics().height()),
+                         self._colour, text, muted)
         if self._position is not None and self._duration > 0:
             x = self.x_of(self._position)
             if _MARGIN <= x <= _MARGIN + self._track_width():
                 painter.setPen(QPen(text, 2))
                 painter.drawLine(QPointF(x, bars.top() - _MARK_HEIGHT - 2), QPointF(x, segs.bottom() + 1))
         painter.setFont(self._small_font())
-        self._paint_axis(painter, segs.bottom() + 4, muted)
+        paint_axis(painter, self.scale(), segs.bottom() + 4, muted, self.viewport().width())
         if self.hasFocus():
             painter.setPen(QPen(highlight, 1.5))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -391,121 +387,6 @@ class ScanTimeline(QAbstractScrollArea):
         painter.end()
         self.paint_ms.append((perf_counter() - started) * 1000)
         del self.paint_ms[:-200]
-
-    def _paint_windows(self, painter: QPainter, bars: QRectF, highlight: QColor) -> None:
-        t0, t1 = self.visible_range()
-        first, stop = self.track.visible(t0, t1)
-        if stop <= first:
-            return
-        querying = self._query is not None
-        matched = self._matched if len(self._matched) == len(self.track) else np.zeros(len(self.track), bool)
-        width = self._track_width()
-        mark_top = bars.top() - _MARK_HEIGHT - 1
-        if (stop - first) * MIN_WINDOW_PX > width:
-            # Dense: one window per pixel column (the one covering the column's middle), drawn as
-            # runs of columns that look the same. At most `width` rectangles, whatever the count.
-            scroll = self.horizontalScrollBar().value()
-            columns = np.arange(width)
-            idx = self.track.at_times((scroll + columns + 0.5) / self._pps())
-            shown = idx >= 0
-            safe = np.where(shown, idx, 0)
-            hit = matched[safe] & shown
-            key = np.where(shown, self.track.top1[safe].astype(np.int64) * 2 + hit, -1)
-            breaks = np.flatnonzero(np.diff(key)) + 1
-            run_starts = np.concatenate(([0], breaks))
-            run_ends = np.concatenate((breaks, [width]))
-            for a, b in zip(run_starts.tolist(), run_ends.tolist()):
-                k = int(key[a])
-                if k < 0:
-                    continue
-                full, faded = self._colour(k // 2)
-                fill = faded if querying and not k % 2 else full
-                painter.fillRect(QRectF(_MARGIN + a, bars.top(), b - a, bars.height()), fill)
-                if querying and k % 2:
-                    painter.fillRect(QRectF(_MARGIN + a, mark_top, b - a, _MARK_HEIGHT), highlight)
-            return
-        # Sparse: each window its own bar, a pixel apart so neighbours with one action stay apart.
-        starts, ends, top1 = self.track.starts, self.track.ends, self.track.top1
-        for i in range(first, stop):
-            x0, x1 = self.x_of(float(starts[i])), self.x_of(float(ends[i]))
-            if top1[i] < 0:
-                continue
-            full, faded = self._colour(int(top1[i]))
-            hit = bool(matched[i])
-            rect = QRectF(x0, bars.top(), max(1.0, x1 - x0 - 1), bars.height())
-            painter.fillRect(rect, faded if querying and not hit else full)
-            if querying and hit:
-                painter.fillRect(QRectF(x0, mark_top, rect.width(), _MARK_HEIGHT), highlight)
-
-    def _paint_segments(self, painter: QPainter, segs: QRectF) -> None:
-        t0, t1 = self.visible_range()
-        fm = painter.fontMetrics()
-        left, right = segs.left(), segs.right()
-        for i in self._segments.visible(t0, t1):
-            x0 = max(left, self.x_of(float(self._segments.starts[i])))
-            x1 = min(right, self.x_of(float(self._segments.ends[i])))
-            if x1 - x0 < 0.5:
-                continue
-            label = self._segments.labels[i]
-            index = self.track.class_index(label)
-            fill = label_colour(label, self.palette(), index)
-            rect = QRectF(x0, segs.top() + 1, max(1.0, x1 - x0 - 1), segs.height() - 2)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(fill)
-            painter.drawRoundedRect(rect, 3, 3)
-            inner = rect.adjusted(4, 0, -3, 0)
-            if inner.width() > fm.horizontalAdvance("m…"):
-                painter.setPen(text_on(fill))
-                caption = f"{label} {percent(self._segments.probs[i])}"
-                painter.drawText(inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                                 fm.elidedText(caption, Qt.TextElideMode.ElideRight, int(inner.width())))
-
-    def _paint_legend(self, painter: QPainter, text: QColor, muted: QColor) -> None:
-        fm = painter.fontMetrics()
-        total = max(1, len(self.track))
-        x, right = float(_MARGIN), _MARGIN + self._track_width()
-        top, height = 2.0, float(fm.height())
-        swatch = fm.height() - 4
-        for n, (class_index, count) in enumerate(self._legend):
-            caption = f"{self.track.label(class_index)} {100 * count / total:.0f}%"
-            width = swatch + 5 + fm.horizontalAdvance(caption) + 14
-            others = len(self._legend) - n
-            rest = f"+{others} more" if others > 1 else ""
-            if x + width + (fm.horizontalAdvance(rest) if others > 1 else 0) > right:
-                if rest or others == 1:
-                    painter.setPen(muted)
-                    painter.drawText(QRectF(x, top, right - x, height),
-                                     Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                                     f"+{others} more")
-                break
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(self._colour(class_index)[0])
-            painter.drawRoundedRect(QRectF(x, top + 2, swatch, swatch), 2, 2)
-            painter.setPen(text)
-            painter.drawText(QRectF(x + swatch + 5, top, width, height),
-                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, caption)
-            x += width
-
-    def _paint_axis(self, painter: QPainter, top: float, colour: QColor) -> None:
-        pps = self._pps()
-        if pps <= 0:
-            return
-        fm = painter.fontMetrics()
-        min_gap_px = fm.horizontalAdvance("0:00:00") + 18
-        step = next((s for s in _TICK_STEPS if s * pps >= min_gap_px), _TICK_STEPS[-1])
-        t0, t1 = self.visible_range()
-        painter.setPen(colour)
-        k = int(t0 // step)
-        while k * step <= t1 + 1e-9:
-            t = k * step
-            x = self.x_of(t)
-            if x >= _MARGIN - 0.5:
-                painter.drawLine(QPointF(x, top), QPointF(x, top + 3))
-                label = clock(t, fraction=step < 1)
-                w = fm.horizontalAdvance(label)
-                lx = min(max(x - w / 2, 0), self.viewport().width() - w)
-                painter.drawText(QRectF(lx, top + 4, w + 1, fm.height()), Qt.AlignmentFlag.AlignLeft, label)
-            k += 1
 
     # -- interaction -----------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
