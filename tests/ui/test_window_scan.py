@@ -231,3 +231,18 @@ def test_the_save_dialogs_answer_picks_the_format_by_suffix_or_filter() -> None:
     assert resolve_choice("/x/match.SRT", csv_filter, TIMELINE_FORMATS) == (Path("/x/match.SRT"), ".srt")
     assert resolve_choice("/x/match", json_filter, TIMELINE_FORMATS) == (Path("/x/match.json"), ".json")
     assert resolve_choice("/x/match.v2", srt_filter, TIMELINE_FORMATS) == (Path("/x/match.v2.srt"), ".srt")
+
+
+def test_scanning_a_broken_clip_says_so_in_the_banner(qapp: QApplication, make_window, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(bytes(range(256)) * 64)
+    window = make_window(views=1)
+    window.open_paths([broken])
+    wait_until(qapp, lambda: window.queue.state(broken) is ClipState.FAILED, what="the classification to fail")
+    window.errors.dismiss()
+    window.actions_.scan.trigger()
+    wait_until(qapp, lambda: window.scans.running is None and window.errors.isVisible(), what="the scan to fail")
+    assert window.errors.message.startswith("Could not scan broken.mp4.")
+    assert window.scan_pane.status.text().startswith("The scan failed:")
+    assert len(window.scan_pane.timeline.track) == 0 and window.scan_pane.result() is None
+    assert not window.actions_.cancel.isEnabled()
