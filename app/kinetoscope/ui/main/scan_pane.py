@@ -130,6 +130,7 @@ class ScanPane(QWidget):
         self.timeline = ScanTimeline()
 
         top = QHBoxLayout()
+        top.setSpacing(6)  # the rows keep a comfortable spacing; only the gaps between rows are tight
         top.addWidget(self.scan_button)
         top.addWidget(every_label)
         top.addWidget(self.every_spin)
@@ -138,6 +139,7 @@ class ScanPane(QWidget):
         top.addWidget(self.status, 1)
         top.addWidget(self.export_button)
         find = QHBoxLayout()
+        find.setSpacing(6)
         find.addWidget(find_label)
         find.addWidget(self.find_combo, 1)
         find.addWidget(self.threshold_spin)
