@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
-                               QStackedWidget, QVBoxLayout, QWidget)
+                               QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
 from kinetoscope.engine.inference.results import ClipResult, Prediction, ViewResult
 from kinetoscope.ui.widgets.clip_preview import ClipPreview
@@ -34,6 +34,7 @@ class ClipView(QWidget):
     whole clip."""
 
     view_selected = Signal(object)
+    scan_hint_clicked = Signal()
 
     def __init__(self, placeholder: QWidget, side_extra: QWidget | None = None,
                  parent: QWidget | None = None) -> None:
@@ -106,7 +107,20 @@ class ClipView(QWidget):
         self.bottom = bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
-        bottom_layout.addWidget(_heading("Views along the clip"))
+        # For clips much longer than the views cover: the whole-clip scan is one click away.
+        # A button, not a link: a link's colour is unreadable in some dark palettes.
+        self.scan_hint = QWidget()
+        self.scan_hint_text = QLabel()
+        self.scan_hint_text.setWordWrap(True)
+        self.scan_hint_text.setAccessibleName("Scan hint")
+        self.scan_hint_button = QPushButton("Scan Whole Clip")
+        self.scan_hint_button.clicked.connect(self.scan_hint_clicked)
+        hint_row = QHBoxLayout(self.scan_hint)
+        hint_row.setContentsMargins(0, 2, 0, 0)
+        hint_row.addWidget(self.scan_hint_text, 1)
+        hint_row.addWidget(self.scan_hint_button)
+        self.scan_hint.hide()
+        bottom_layout.addWidget(self.scan_hint)
         bottom_layout.addWidget(self.timeline)
         self.strip_heading = _heading("What the model saw")
         bottom_layout.addWidget(self.strip_heading)
@@ -114,8 +128,12 @@ class ClipView(QWidget):
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
+        # The views the model was shown, and (a page of its own) the whole clip scanned window by window.
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(bottom, "Views along the clip")  # the tab is the heading: room for the preview
         self.splitter.addWidget(top)
-        self.splitter.addWidget(bottom)
+        self.splitter.addWidget(self.pages)
         self.splitter.setStretchFactor(0, 1)
         # The bottom gets the height its views' frames need (up to a share of the window) and the
         # preview and graphs the rest, until the user drags the handle: then their split stays.
@@ -163,6 +181,19 @@ class ClipView(QWidget):
         self.frame_strip.clear()
         self._auto_split()
 
+    def add_page(self, page: QWidget, title: str) -> None:
+        """Another page beside "Views" under the preview (the whole-clip scan)."""
+        self.pages.addTab(page, title)
+
+    def show_page(self, page: QWidget) -> None:
+        self.pages.setCurrentWidget(page)
+
+    def set_scan_hint(self, text: str) -> None:
+        """Offer a whole-clip scan, saying why (`text`); its button emits `scan_hint_clicked`. Empty: none."""
+        self.scan_hint_text.setText(text)
+        self.scan_hint.setVisible(bool(text))
+        self._auto_split()
+
     def set_note(self, text: str) -> None:
         """Say which result is on show (empty: the one the options ask for, nothing to say)."""
         self.note.setText(text)
@@ -189,7 +220,7 @@ class ClipView(QWidget):
         if view.crops is not None:
             self.frame_strip.set_view_frames(view.index, view.crops, view.frame_times_s)
         best = view.top5[0]
-        self.timeline.set_view_result(view.index, view.start_s, view.end_s, best.label, best.prob)
+        self.timeline.set_view_result(view.index, view.start_s, view.end_s, best.label, best.prob, best.index)
         done = len(self._views)
         title = "Whole clip" if done >= views_total else f"After {done} of {views_total} views"
         self._set_clip_predictions(tuple(running_top5), title)
@@ -219,10 +250,12 @@ class ClipView(QWidget):
 
     # -- sharing the height ---------------------------------------------------------------
     def bottom_needs(self) -> int:
-        """The height the bottom pane shows every view's frames in, at its current width."""
+        """The height the bottom pages show every view's frames in, at the current width."""
         lay = self.bottom.layout()
-        fixed = (self.timeline.sizeHint().height() + 2 * self.strip_heading.sizeHint().height()
-                 + 3 * lay.spacing() + lay.contentsMargins().top() + lay.contentsMargins().bottom())
+        hint = self.scan_hint.sizeHint().height() + lay.spacing() if self.scan_hint.isVisibleTo(self) else 0
+        fixed = (self.pages.tabBar().sizeHint().height() + hint + self.timeline.sizeHint().height()
+                 + self.strip_heading.sizeHint().height() + 2 * lay.spacing()
+                 + lay.contentsMargins().top() + lay.contentsMargins().bottom())
         width = self.strip_scroll.viewport().width() or self.bottom.width()
         needs = fixed + self.frame_strip.heightForWidth(width) + 2
         if self.frame_strip.minimumSizeHint().width() > width:
@@ -237,7 +270,7 @@ class ClipView(QWidget):
             return
         top_min = self.splitter.widget(0).minimumSizeHint().height()
         # Never more than 60 % for the frames (a clip of 20 views scrolls), never below the top's minimum.
-        bottom = max(self.bottom.minimumSizeHint().height(), min(self.bottom_needs(), int(total * 0.6), total - top_min))
+        bottom = max(self.pages.minimumSizeHint().height(), min(self.bottom_needs(), int(total * 0.6), total - top_min))
         if abs(self.splitter.sizes()[1] - bottom) > 1:
             self.splitter.setSizes([total - bottom, bottom])
 

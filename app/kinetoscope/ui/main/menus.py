@@ -39,6 +39,9 @@ class WindowCommands:
     about: Command
     recent_files: Callable[[], Sequence[str]]
     clear_recent: Command
+    scan_clip: Command
+    export_timeline: Command
+    export_results: Command
 
 
 class WindowActions(QObject):
@@ -77,7 +80,15 @@ class WindowActions(QObject):
         self.clear_queue = action("Clear &Clip List", c.clear_clips, tip="Forget every clip in the list")
         self.quit = action("&Quit", c.quit, "Ctrl+Q")
         self.rerun = action("&Run Again", c.rerun, "Ctrl+R", "Classify the current clip again")
-        self.cancel = action("&Cancel", c.cancel, "Esc", "Stop the classification in progress")
+        self.cancel = action("&Cancel", c.cancel, "Esc", "Stop the scan or classification in progress")
+        self.scan = action("&Scan Whole Clip", c.scan_clip, "Ctrl+Shift+S",
+                           "Slide the model's window over the whole clip: what happens when")
+        self.export_timeline = action("Export &Timeline…", c.export_timeline, "Ctrl+Shift+E",
+                                      "Save the whole-clip scan as CSV, JSON or SRT subtitles")
+        self.export_timeline.setEnabled(False)
+        self.export_results = action("Export &Results…", c.export_results, tip="Save the top-5 of every "
+                                     "classified clip in the list (and the errors) as CSV or JSON")
+        self.export_results.setEnabled(False)
         self.clear_graphs = action("Clear &Graphs", c.clear_graphs, "Ctrl+Shift+G",
                                    "Clear the latency and memory history")
         self.focus_clips = action("Go to &Clip List", c.focus_clips, "Ctrl+L")
@@ -110,9 +121,13 @@ class WindowActions(QObject):
         file_menu.addAction(self.undo_remove)
         file_menu.addAction(self.clear_queue)
         file_menu.addSeparator()
+        file_menu.addAction(self.export_timeline)
+        file_menu.addAction(self.export_results)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit)
         run_menu = bar.addMenu("&Run")
         run_menu.addAction(self.rerun)
+        run_menu.addAction(self.scan)
         run_menu.addAction(self.cancel)
         run_menu.addSeparator()
         run_menu.addAction(self.clear_graphs)

@@ -26,9 +26,12 @@ from kinetoscope.ui.main.about import show_about
 from kinetoscope.ui.main.clip_queue import VIDEO_SUFFIXES, ClipQueue, ClipState, ListedClip, expand_paths
 from kinetoscope.ui.main.clip_view import ClipView
 from kinetoscope.ui.main.controls_pane import ControlsPane, RunOptions
+from kinetoscope.ui.main.exporting import Exporter, list_results
 from kinetoscope.ui.main.menus import WindowActions, WindowCommands
 from kinetoscope.ui.main.models_watch import ModelsWatcher
 from kinetoscope.ui.main.runner import ClipRunner, summary
+from kinetoscope.ui.main.scan_pane import ScanPane, long_clip_hint
+from kinetoscope.ui.main.scan_runner import ScanRunner
 from kinetoscope.ui.main.tool_windows import ToolWindows
 from kinetoscope.ui.tasks import Failure, Lane
 from kinetoscope.ui.widgets.error_panel import ErrorPanel, open_log_folder
@@ -73,6 +76,11 @@ class MainWindow(QMainWindow):
         QVBoxLayout(self.graphs_box).addWidget(self.graphs)
         self.clip_view = ClipView(self._placeholder(), self.graphs_box)
         self.runner = ClipRunner(self.engine, self.queue, self.controls.options, self)
+        # Scans share the engine lane (one job at a time) and its cached sessions.
+        self.scans = ScanRunner(self.engine, self.runner.sessions, self)
+        self.scan_pane = ScanPane(self.scans)
+        self.clip_view.add_page(self.scan_pane, "Whole-clip scan")
+        self.exporter = Exporter(self)
         self.tools = ToolWindows(self, self.controls, current_clip=lambda: self.current_clip,
                                  open_paths=self.open_paths, models_changed=self.runner.forget_results)
         self.actions_ = WindowActions(self, self._commands(), self.queue)
@@ -143,7 +151,8 @@ class MainWindow(QMainWindow):
             whole_clip=lambda: self.clip_view.select_view(None),
             open_models=self.tools.open_models, open_benchmark=self.tools.open_benchmark,
             open_camera=self.tools.open_camera, open_log_folder=self.open_log_folder, about=self.about,
-            recent_files=lambda: self.settings.recent_files, clear_recent=self._clear_recent)
+            recent_files=lambda: self.settings.recent_files, clear_recent=self._clear_recent,
+            scan_clip=self.scan_clip, export_timeline=self.export_timeline, export_results=self.export_results)
 
     def _models_on_disk(self, locations: list) -> None:  # noqa: ANN001 - list[ModelLocation]
         before = self.controls.options()
@@ -190,6 +199,25 @@ class MainWindow(QMainWindow):
         r.failed.connect(self._on_failed)
         r.cancelled.connect(self._on_cancelled)
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self.errors.refresh_colours())
+        p = self.scan_pane
+        p.scan_requested.connect(self.scan_clip)
+        p.cancel_requested.connect(self.scans.cancel)
+        p.export_requested.connect(self.export_timeline)
+        p.timeline.time_clicked.connect(self.clip_view.preview.seek)
+        self.clip_view.preview.position_changed.connect(p.timeline.set_position)
+        self.clip_view.scan_hint_clicked.connect(self.scan_clip)
+        s = self.scans
+        s.started.connect(self._on_scan_started)
+        s.stage.connect(lambda clip, text: self._status(self._about(clip, text)))
+        for signal in (s.finished, s.failed, s.cancelled):
+            signal.connect(self._update_scan_actions)
+        s.finished.connect(self._on_scan_finished)
+        s.failed.connect(self._on_scan_failed)
+        s.cancelled.connect(lambda clip: self._status(f"Cancelled the scan of {clip.name}."))
+        self.exporter.saved.connect(lambda path, what: self._status(f"Saved {what} to {path}."))
+        self.exporter.failed.connect(
+            lambda failure, path, what: self.errors.show_message(
+                f"Could not save {what} to {path.name}. {failure.message}", failure.detail, hint=failure.hint))
 
     # -- getting clips in -----------------------------------------------------------------
     def open_paths(self, items: Iterable[str | Path]) -> list[Path]:
@@ -240,6 +268,8 @@ class MainWindow(QMainWindow):
         self.queue.select_clip(clip)
         self.setWindowTitle(clip.name)  # the platform adds " — Kinetoscope"
         self.clip_view.show_clip(clip)
+        self.clip_view.set_scan_hint("")
+        self.scan_pane.show_clip(clip)
         self._update_clip_actions()
         if self._failure is not None and self._failure[0] != clip:
             self._dismiss_error_about({self._failure[0]})  # an error belongs to its clip
@@ -272,7 +302,64 @@ class MainWindow(QMainWindow):
             self.runner.run(self.current_clip, options, fresh=True)
 
     def cancel(self) -> None:
-        self.runner.cancel()
+        """Esc: stop the scan if one runs (the latest thing asked for), else the classification."""
+        if not self.scans.cancel():
+            self.runner.cancel()
+
+    # -- whole-clip scans and exports -----------------------------------------------------
+    def scan_clip(self) -> None:
+        """Scan the clip on show, window by window, with the chosen model and device."""
+        options = self.controls.options()
+        if self.current_clip is None or options is None:
+            return
+        self.clip_view.show_page(self.scan_pane)
+        self.scans.scan(self.current_clip, options, self.scan_pane.every_s())
+
+    def _on_scan_started(self, clip: Path) -> None:
+        self._update_scan_actions()
+        self.clip_view.set_scan_hint("")
+        self._status(self._about(clip, "Scanning the whole clip…"))
+
+    def _on_scan_finished(self, clip: Path, result) -> None:  # noqa: ANN001 - ScanResult
+        self._status(self._about(clip, f"Scanned: {len(result.windows)} windows, {len(result.segments)} segments "
+                                       f"in {result.timings.total_ms / 1000:.1f} s"))
+
+    def _on_scan_failed(self, clip: Path, failure: Failure) -> None:
+        self.errors.show_message(f"Could not scan {clip.name}. {failure.message}", failure.detail, hint=failure.hint)
+        self._status(f"{clip.name}: {failure.message}")
+
+    def _update_scan_actions(self) -> None:
+        scanning = self.scans.running is not None
+        self.actions_.scan.setEnabled(self.current_clip is not None)
+        self.actions_.export_timeline.setEnabled(not scanning and self.scan_pane.result() is not None)
+        self.actions_.cancel.setEnabled(scanning or self.runner.running is not None)
+
+    def _offer_scan(self, result: ClipResult) -> None:
+        """A clip much longer than its views cover, and not scanned yet, gets a hint to scan it whole."""
+        keys = self.actions_.scan.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        scanned = self.scans.result_for(result.clip) is not None
+        self.clip_view.set_scan_hint("" if scanned else long_clip_hint(result, keys))
+
+    def export_timeline(self, path: Path | None = None, suffix: str | None = None) -> None:
+        """Save the clip's whole-clip scan (CSV, JSON or SRT); without `path`, ask where (`suffix`:
+        the format, by default the path's)."""
+        result = self.scan_pane.result()
+        running = self.scans.running
+        if result is None or (running is not None and running.clip == result.clip):
+            return  # while a new scan of the clip is on screen, its earlier one is not what is seen
+        self.exporter.export_timeline(result, path, suffix, parent=self)
+
+    def export_results(self, path: Path | None = None, suffix: str | None = None) -> None:
+        """Save the top-5 of every classified clip in the list, failures as rows (CSV or JSON);
+        without `path`, ask where."""
+        failures = {clip: failure.message for clip, (_options, failure) in self._failures.items()}
+        rows = list_results(self.queue.clips(), self.runner.results_of, self.controls.options(), failures)
+        if not rows:
+            self.errors.show_message("No clip in the list has been classified yet, so there are no results to "
+                                     "export.", severity="warning")
+            return
+        folder = Path(self.settings.last_folder) if self.settings.last_folder else Path.home()
+        self.exporter.export_results(rows, path, suffix, parent=self, folder=folder)
 
     def remove_selected_clips(self) -> None:
         self.remove_clips(self.queue.selected_clips())
@@ -291,6 +378,7 @@ class MainWindow(QMainWindow):
         self.actions_.undo_remove.setEnabled(True)
         successor = self.queue.remove_clips(gone)
         self.runner.forget(gone)
+        self.scans.forget(gone)
         self._dismiss_error_about(gone)
         for clip in gone:
             self._failures.pop(clip, None)
@@ -300,6 +388,7 @@ class MainWindow(QMainWindow):
             else:
                 self.current_clip = None
                 self.clip_view.clear()
+                self.scan_pane.show_clip(None)
                 self.setWindowTitle("Kinetoscope")
                 self._update_clip_actions()
         elif self.current_clip is not None:
@@ -373,6 +462,7 @@ class MainWindow(QMainWindow):
         self.clip_view.set_note("")
         self.clip_view.show_result(result)
         self._show_summary(result)
+        self._offer_scan(result)
 
     def _let_go(self, clip: Path, what: str) -> None:
         """A re-run of the shown clip ended without a result (`what`: "was cancelled", "failed"):
@@ -439,6 +529,7 @@ class MainWindow(QMainWindow):
                 self._on_screen = (options, result)
                 self.clip_view.finish(result)
                 self._show_summary(result)
+                self._offer_scan(result)
         else:  # a clip in the background: its outcome replaces its "Classifying…" (the next start replaces this)
             self._status(f"{clip.name}: {summary(result)}")
 
@@ -477,10 +568,12 @@ class MainWindow(QMainWindow):
         self.actions_.rerun.setEnabled(self.current_clip is not None)
         self.actions_.remove_clips.setEnabled(bool(self.queue.selectedItems()))
         self.actions_.clear_queue.setEnabled(self.queue.count() > 0)
+        self.actions_.export_results.setEnabled(self.queue.count() > 0)
+        self._update_scan_actions()
 
     def _set_running(self, running: bool) -> None:
         self.progress.setVisible(running)
-        self.actions_.cancel.setEnabled(running)
+        self.actions_.cancel.setEnabled(running or self.scans.running is not None)
         self._update_escape()
 
     def _update_escape(self) -> None:
@@ -518,6 +611,7 @@ class MainWindow(QMainWindow):
         self.store.save(self.settings)
         self.graphs.stop_memory_sampling()
         self.tools.close_all()
+        self.exporter.shutdown()
         self.runner.shutdown()
         super().closeEvent(event)
 

@@ -10,6 +10,7 @@ from kinetoscope.ui.widgets.clip_preview import ClipPreview
 from kinetoscope.ui.widgets.frame_strip import FrameStrip
 from kinetoscope.ui.widgets.live_graphs import LiveGraphs
 from kinetoscope.ui.widgets.predictions import TopPredictions
+from kinetoscope.ui.widgets.scan_timeline import ScanTimeline
 from kinetoscope.ui.widgets.timeline import ViewTimeline
 
-__all__ = ["ClipPreview", "FrameStrip", "LiveGraphs", "TopPredictions", "ViewTimeline"]
+__all__ = ["ClipPreview", "FrameStrip", "LiveGraphs", "ScanTimeline", "TopPredictions", "ViewTimeline"]

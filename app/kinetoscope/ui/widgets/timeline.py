@@ -32,6 +32,7 @@ class _Segment:
     label: str = ""
     prob: float = 0.0
     known: bool = False  # False: still pending, span estimated
+    index: int | None = None  # the label's class index: it picks the colour, as on the scan timeline
 
 
 def _clock(t: float, step: float) -> str:
@@ -83,11 +84,13 @@ class ViewTimeline(QWidget):
         self._selected = None
         self._relayout()
 
-    def set_view_result(self, view_index: int, start_s: float, end_s: float, label: str, prob: float) -> None:
-        """Show what a view found: its real span, its top label and that label's probability."""
+    def set_view_result(self, view_index: int, start_s: float, end_s: float, label: str, prob: float,
+                        class_index: int | None = None) -> None:
+        """Show what a view found: its real span, its top label (with its class index, which picks
+        the colour, when known) and that label's probability."""
         while view_index >= len(self._segments):
             self._segments.append(_Segment(0.0, 0.0))
-        self._segments[view_index] = _Segment(float(start_s), float(end_s), label, float(prob), True)
+        self._segments[view_index] = _Segment(float(start_s), float(end_s), label, float(prob), True, class_index)
         self._duration = max(self._duration, float(end_s))
         self._relayout()
 
@@ -230,7 +233,7 @@ class ViewTimeline(QWidget):
             if not rect.intersects(dirty):
                 continue
             if seg.known:
-                fill = label_colour(seg.label, pal)
+                fill = label_colour(seg.label, pal, seg.index)
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(fill)
                 painter.drawRoundedRect(rect, 4, 4)

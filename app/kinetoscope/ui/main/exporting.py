@@ -1,0 +1,138 @@
+"""Saving what the window shows: a clip's whole-clip scan, and the clip list's results.
+
+The engine's writers do the writing (atomically: a file appears whole or not at all); here they
+run on a lane of their own, so a large export never waits behind a scan on the engine lane and
+never holds up the GUI thread. The file dialog's chosen filter (or the name's suffix) picks the
+format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from kinetoscope.engine.inference import exports
+from kinetoscope.engine.inference.results import ClipFailure, ClipResult
+from kinetoscope.engine.inference.scan import ScanResult
+from kinetoscope.ui.main.controls_pane import RunOptions
+from kinetoscope.ui.tasks import Failure, Lane, TaskContext
+
+
+@dataclass(frozen=True)
+class Format:
+    suffix: str      # ".csv"
+    filter: str      # the file dialog's filter for it
+
+
+TIMELINE_FORMATS = (Format(".csv", "CSV table, one row per window (*.csv)"),
+                    Format(".json", "JSON, windows and segments (*.json)"),
+                    Format(".srt", "SRT subtitles, one per segment (*.srt)"))
+RESULTS_FORMATS = (Format(".csv", "CSV table, one row per clip (*.csv)"),
+                   Format(".json", "JSON, every clip's result (*.json)"))
+
+
+def ask_save_path(parent: QWidget | None, title: str, suggested: Path, formats: Sequence[Format]) -> tuple[Path, str] | None:
+    """Ask where to save; returns the path (its suffix made to match the filter) and the format's
+    suffix, or None if the person cancelled."""
+    filters = ";;".join(f.filter for f in formats)
+    chosen = next((f for f in formats if f.suffix == suggested.suffix.lower()), formats[0])
+    name, selected = QFileDialog.getSaveFileName(parent, title, str(suggested), filters, chosen.filter)
+    return resolve_choice(name, selected, formats) if name else None
+
+
+def resolve_choice(name: str, selected_filter: str, formats: Sequence[Format]) -> tuple[Path, str]:
+    """The path and format of a save dialog's answer: a name ending in a known suffix keeps it
+    (whatever the filter); any other name gets the chosen filter's suffix added."""
+    path = Path(name)
+    by_suffix = next((f for f in formats if f.suffix == path.suffix.lower()), None)
+    fmt = by_suffix or next((f for f in formats if f.filter == selected_filter), formats[0])
+    if by_suffix is None:
+        path = path.with_name(path.name + fmt.suffix)
+    return path, fmt.suffix
+
+
+def list_results(clips: Sequence[Path],
+                 results_of: Callable[[Collection[Path]], Mapping[tuple[Path, RunOptions], ClipResult]],
+                 options: RunOptions | None, failures: Mapping[Path, str]) -> list[ClipResult | ClipFailure]:
+    """The rows of a results export, in list order: each clip's result with `options` (else its
+    latest), or its failure; clips with neither (not classified yet, cancelled) are left out."""
+    rows: list[ClipResult | ClipFailure] = []
+    for clip in clips:
+        kept = results_of([clip])
+        result = kept.get((clip, options)) if options is not None else None
+        if result is None and kept:
+            result = list(kept.values())[-1]
+        if result is not None:
+            rows.append(result)
+        elif clip in failures:
+            rows.append(ClipFailure(clip, failures[clip]))
+    return rows
+
+
+def write_timeline(result: ScanResult, path: Path, suffix: str) -> Path:
+    """Write a scan in the format `suffix` names (".csv", ".json", ".srt")."""
+    writer = {".csv": exports.write_scan_csv, ".json": exports.write_scan_json, ".srt": exports.write_srt}[suffix]
+    return writer(result, path)
+
+
+def write_results(results: Sequence[ClipResult | ClipFailure], path: Path, suffix: str) -> Path:
+    """Write clips' results (and failures, as rows of their own) as ".csv" or ".json"."""
+    writer = {".csv": exports.write_results_csv, ".json": exports.write_results_json}[suffix]
+    return writer(results, path)
+
+
+class Exporter(QObject):
+    """Runs exports off the GUI thread; `saved(path, what)` or `failed(failure, path, what)` follows."""
+
+    saved = Signal(Path, str)
+    failed = Signal(object, Path, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.lane = Lane("export", parent=self)
+
+    def export_timeline(self, result: ScanResult, path: Path | None, suffix: str | None = None, *,
+                        parent: QWidget | None = None) -> None:
+        """Write `result` to `path` as `suffix` says (default: the path's own); no path: ask first."""
+        if path is None:
+            suggested = result.clip.with_name(f"{result.clip.stem}.timeline.csv")
+            chosen = ask_save_path(parent, "Export Timeline", suggested, TIMELINE_FORMATS)
+            if chosen is None:
+                return
+            path, suffix = chosen
+        path = Path(path)
+        fmt = suffix or path.suffix.lower()
+        self._run(lambda _ctx: write_timeline(result, path, fmt), path, "the timeline")
+
+    def export_results(self, results: Sequence[ClipResult | ClipFailure], path: Path | None,
+                       suffix: str | None = None, *, parent: QWidget | None = None,
+                       folder: Path | None = None) -> None:
+        """Write clips' results to `path` as `suffix` says; no path: ask first (starting in `folder`)."""
+        if path is None:
+            chosen = ask_save_path(parent, "Export Results", (folder or Path.home()) / "kinetoscope-results.csv",
+                                   RESULTS_FORMATS)
+            if chosen is None:
+                return
+            path, suffix = chosen
+        path = Path(path)
+        fmt = suffix or path.suffix.lower()
+        rows = tuple(results)
+        self._run(lambda _ctx: write_results(rows, path, fmt), path, "the results")
+
+    def busy(self) -> bool:
+        return self.lane.busy()
+
+    def shutdown(self) -> None:
+        self.lane.shutdown()
+
+    def _run(self, job: Callable[[TaskContext], Path], path: Path, what: str) -> None:
+        task = self.lane.submit(job, name=f"export {path.name}")
+        task.succeeded.connect(lambda written: self.saved.emit(Path(written), what))
+        task.failed.connect(lambda failure: self._failed(failure, path, what))
+
+    def _failed(self, failure: Failure, path: Path, what: str) -> None:
+        self.failed.emit(failure, path, what)

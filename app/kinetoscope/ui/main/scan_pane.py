@@ -1,0 +1,298 @@
+"""The "Whole clip" page: scan the clip on show, watch the windows arrive, find an action in them.
+
+It presents what `ScanRunner` reports for the clip on show (a scan of another clip runs on
+unseen and is shown when its clip is), and keeps a scan's earlier result when a new one is
+cancelled or fails. Starting, cancelling and exporting are the window's commands: the buttons
+here only ask for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (QComboBox, QCompleter, QDoubleSpinBox, QHBoxLayout, QLabel, QProgressBar,
+                               QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+
+from kinetoscope.engine.inference.results import ClipResult
+from kinetoscope.engine.inference.scan import ScanResult
+from kinetoscope.ui.main.scan_job import ScanPlanned
+from kinetoscope.ui.main.scan_runner import ScanRunner
+from kinetoscope.ui.tasks import Failure
+from kinetoscope.ui.widgets.scan_timeline import ScanTimeline, clock
+
+MAX_EVERY_S = 600.0
+DEFAULT_THRESHOLD_PERCENT = 20
+
+
+def describe_scan(result: ScanResult) -> str:
+    """One line about a finished scan: what, how, how long."""
+    m = result.model
+    return (f"{len(result.windows)} windows, one every {result.every_s:g} s · {len(result.segments)} segments · "
+            f"{m.name} ({m.precision}) on {result.device.label} · {result.timings.total_ms / 1000:.1f} s")
+
+
+def long_clip_hint(result: ClipResult, keys: str) -> str:
+    """The offer to scan a clip its views cover less than half of ("" for one they cover well);
+    `keys` is the scan's shortcut as the platform writes it."""
+    covered, reach = 0.0, 0.0
+    for start, end in sorted((v.start_s, v.end_s) for v in result.views):  # the union of their spans
+        covered += max(0.0, end - max(start, reach))
+        reach = max(reach, end)
+    if result.clip_duration_s <= 2 * covered:
+        return ""
+    return (f"This clip is {clock(result.clip_duration_s)} long; its {len(result.views)} views cover "
+            f"{covered:.0f} s of it. Scan the whole clip ({keys}) to see what happens when.")
+
+
+class _Caption(QLabel):
+    """A muted one-line caption that shortens with "…" to the room it has; the whole text is its tooltip."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._full = ""
+        self.setEnabled(False)  # the palette's muted text: a caption, not a control
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        super().setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, self.width()))
+
+
+class ScanPane(QWidget):
+    """Scan controls, the find-action box and the whole-clip timeline."""
+
+    scan_requested = Signal()
+    cancel_requested = Signal()
+    export_requested = Signal()
+
+    def __init__(self, runner: ScanRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.clip: Path | None = None
+        self._labels: tuple[str, ...] = ()
+
+        self.scan_button = QPushButton("Scan Whole Clip")
+        self.scan_button.clicked.connect(self.scan_requested)
+        self.every_spin = QDoubleSpinBox(minimum=0.0, maximum=MAX_EVERY_S, value=0.0, decimals=1, singleStep=0.5)
+        self.every_spin.setSpecialValueText("back to back")
+        self.every_spin.setSuffix(" s")
+        self.every_spin.setAccessibleName("Window every")
+        self.every_spin.setToolTip("Start a window every this many seconds; \"back to back\" starts each "
+                                   "where the one before ends")
+        every_label = QLabel("&Every")
+        every_label.setBuddy(self.every_spin)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the scan; the earlier scan stays (Esc)")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.cancel_button.hide()
+        self.progress = QProgressBar(textVisible=True, format="%v of %m windows")
+        self.progress.setMinimumWidth(self.progress.fontMetrics().horizontalAdvance("00000 of 00000 windows") + 30)
+        self.progress.setAccessibleName("Scan progress")
+        self.progress.hide()
+        self.status = _Caption()
+        self.export_button = QPushButton("Export Timeline…")
+        self.export_button.clicked.connect(self.export_requested)
+
+        self.find_combo = QComboBox()
+        self.find_combo.setEditable(True)
+        self.find_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.find_combo.setAccessibleName("Find action")
+        self.find_combo.lineEdit().setPlaceholderText("type or pick one of the model's actions")
+        self.find_combo.lineEdit().setClearButtonEnabled(True)
+        self.find_combo.setMinimumContentsLength(22)
+        completer = QCompleter(self.find_combo.model(), self.find_combo)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.find_combo.setCompleter(completer)
+        find_label = QLabel("&Find action")
+        find_label.setBuddy(self.find_combo)
+        self.threshold_spin = QSpinBox(minimum=1, maximum=100, value=DEFAULT_THRESHOLD_PERCENT, suffix=" %")
+        self.threshold_spin.setPrefix("≥ ")
+        self.threshold_spin.setAccessibleName("Find threshold")
+        self.threshold_spin.setToolTip("Highlight windows where the action is among the top 5 "
+                                       "with at least this probability")
+        self.match_label = QLabel()
+        self.timeline = ScanTimeline()
+
+        top = QHBoxLayout()
+        top.setSpacing(6)  # the rows keep a comfortable spacing; only the gaps between rows are tight
+        top.addWidget(self.scan_button)
+        top.addWidget(every_label)
+        top.addWidget(self.every_spin)
+        top.addWidget(self.cancel_button)
+        top.addWidget(self.progress)
+        top.addWidget(self.status, 1)
+        top.addWidget(self.export_button)
+        find = QHBoxLayout()
+        find.setSpacing(6)
+        find.addWidget(find_label)
+        find.addWidget(self.find_combo, 1)
+        find.addWidget(self.threshold_spin)
+        find.addWidget(self.match_label, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 2, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addLayout(find)
+        layout.addWidget(self.timeline, 1)
+        layout.addStretch(0)
+
+        self.find_combo.currentTextChanged.connect(self._find)
+        self.threshold_spin.valueChanged.connect(self._find)
+        self.timeline.matches_changed.connect(lambda _: self._say_matches())
+        r = runner
+        r.started.connect(self._on_started)
+        r.stage.connect(lambda clip, text: self._is_shown(clip) and self.status.setText(text))
+        r.planned.connect(self._on_planned)
+        r.windows_arrived.connect(self._on_windows)
+        r.finished.connect(lambda clip, result: self._is_shown(clip) and self._show_result(result))
+        r.failed.connect(self._on_failed)
+        r.cancelled.connect(self._on_cancelled)
+        self.show_clip(None)
+
+    # -- what the window calls -------------------------------------------------------------
+    def every_s(self) -> float:
+        return self.every_spin.value()
+
+    def show_clip(self, clip: Path | None) -> None:
+        """Show `clip`'s scan: the running one so far, its last one, or an invitation to scan."""
+        self.clip = clip
+        running = self.runner.running
+        if clip is not None and running is not None and running.clip == clip:
+            self._show_running()
+        else:
+            self._show_earlier()
+
+    def result(self) -> ScanResult | None:
+        """The finished scan of the clip on show."""
+        return self.runner.result_for(self.clip) if self.clip is not None else None
+
+    def set_scan_enabled(self, enabled: bool) -> None:
+        self.scan_button.setEnabled(enabled)
+
+    # -- presenting ------------------------------------------------------------------------
+    def _is_shown(self, clip: Path) -> bool:
+        return clip == self.clip
+
+    def _set_scanning(self, scanning: bool) -> None:
+        self.cancel_button.setVisible(scanning)
+        self.progress.setVisible(scanning)
+        self.export_button.setEnabled(not scanning and self.result() is not None)
+
+    def _show_running(self) -> None:
+        running = self.runner.running
+        assert running is not None
+        self._set_scanning(True)
+        if running.planned is None:
+            self.timeline.clear("Starting the scan…")
+            self.progress.setRange(0, 0)
+            self.status.setText("Starting…")
+            return
+        self._on_planned(running.clip, running.planned)
+        self.timeline.add_windows(running.windows)
+        self.timeline.flush()
+        self.progress.setValue(running.done)
+
+    def _show_earlier(self) -> None:
+        """The clip's last finished scan, or the empty strip that invites one."""
+        self._set_scanning(False)
+        result = self.result()
+        if result is not None:
+            self._show_result(result)
+            return
+        self.timeline.clear("Not scanned yet. Scan Whole Clip (Ctrl+Shift+S) shows every moment of it."
+                            if self.clip is not None else "No clip")
+        self.status.setText("")
+        self._set_labels(())
+
+    def _show_result(self, result: ScanResult) -> None:
+        self._set_scanning(False)
+        self._set_labels(result.labels)
+        self.timeline.set_windows(result.windows, result.segments, result.clip_duration_s, result.labels)
+        self.status.setText(describe_scan(result))
+        self.export_button.setEnabled(True)
+        self._find()
+
+    def _set_labels(self, labels: Sequence[str]) -> None:
+        labels = tuple(labels)
+        if labels == self._labels:
+            return
+        self._labels = labels
+        text = self.find_combo.currentText()
+        self.find_combo.blockSignals(True)
+        self.find_combo.clear()
+        self.find_combo.addItems(sorted(labels, key=str.casefold))
+        self.find_combo.setCurrentIndex(-1)
+        self.find_combo.setEditText(text)  # a query typed before stays
+        self.find_combo.blockSignals(False)
+        self.find_combo.setEnabled(bool(labels))
+        self.threshold_spin.setEnabled(bool(labels))
+
+    def _find(self) -> None:
+        label = self.find_combo.currentText().strip()
+        if label and label not in self._labels:
+            # Typed case-insensitively: take the model's spelling.
+            label = next((lab for lab in self._labels if lab.casefold() == label.casefold()), label)
+        self.timeline.find(label if label in self._labels else None, self.threshold_spin.value() / 100)
+        self._say_matches()
+
+    def _say_matches(self) -> None:
+        label = self.find_combo.currentText().strip()
+        total = len(self.timeline.track)
+        if not label:
+            self.match_label.setText("")
+        elif label.casefold() not in {lab.casefold() for lab in self._labels}:
+            self.match_label.setText("not one of the model's actions" if self._labels else "")
+        else:
+            n = self.timeline.match_count()
+            self.match_label.setText(f"{n} of {total} windows" + (f" ({100 * n / total:.0f}%)" if total else ""))
+
+    # -- runner reports --------------------------------------------------------------------
+    def _on_started(self, clip: Path) -> None:
+        if self._is_shown(clip):
+            self._show_running()
+
+    def _on_planned(self, clip: Path, planned: ScanPlanned) -> None:
+        if not self._is_shown(clip):
+            return
+        self._set_labels(planned.labels)
+        self.timeline.set_clip(planned.duration_s, planned.labels)
+        self.timeline.set_placeholder("Scanning…")
+        self.progress.setRange(0, max(1, planned.windows_total))
+        self.progress.setValue(0)
+        self.status.setText(f"Scanning {clock(planned.duration_s)} on {planned.device_label}…")
+        self._find()
+
+    def _on_windows(self, clip: Path, windows: tuple, done: int, total: int) -> None:
+        if not self._is_shown(clip):
+            return
+        self.timeline.add_windows(windows)
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+
+    def _on_failed(self, clip: Path, failure: Failure) -> None:
+        if self._is_shown(clip):
+            self._show_earlier()
+            self.status.setText(f"The scan failed: {failure.message}")
+
+    def _on_cancelled(self, clip: Path) -> None:
+        if self._is_shown(clip) and not (self.runner.running and self.runner.running.clip == clip):
+            self._show_earlier()
+            earlier = self.result()
+            self.status.setText("Scan cancelled." + (f" Showing the earlier scan: {describe_scan(earlier)}"
+                                                     if earlier is not None else ""))
