@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import stat
 from pathlib import Path
 
 import pytest
@@ -136,3 +138,22 @@ def test_unwritable_places_are_one_readable_sentence(scanned, tmp_path):
     with pytest.raises(CannotWrite, match="is a folder"):
         write_scan_json(scanned, tmp_path / "taken")
     assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_a_saved_file_gets_the_mode_of_any_new_file_not_a_private_one(tmp_path):
+    # The temporary file it is written through is private (0600); the saved file is a document.
+    old = os.umask(0o022)
+    try:
+        fresh = tmp_path / "new.csv"
+        with atomic_text_file(fresh) as out:
+            out.write("a,b\n")
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+        kept = tmp_path / "kept.srt"
+        kept.write_text("old\n")
+        kept.chmod(0o640)
+        with atomic_text_file(kept) as out:
+            out.write("new\n")
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+    finally:
+        os.umask(old)

@@ -7,6 +7,7 @@ import errno
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,8 @@ def atomic_text_file(path: str | Path, *, newline: str | None = None) -> Iterato
     tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        # mkstemp makes the file private (0600); a saved file gets the mode any new file would.
+        os.chmod(tmp, _new_file_mode(path))
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as stream:
             yield stream
         os.replace(tmp, path)
@@ -67,6 +70,22 @@ def atomic_text_file(path: str | Path, *, newline: str | None = None) -> Iterato
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
+
+
+def _new_file_mode(path: Path) -> int:
+    """The mode `path` has, or else what a newly created file gets under the process's umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        pass
+    umask = 0o022
+    try:  # Linux states it without changing it (os.umask can only be read by setting it)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                umask = int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o666 & ~umask
 
 
 def _write_error(path: Path, exc: OSError) -> KinetoscopeError:
