@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMai
 from kinetoscope.engine.modelfiles.model_store import available_models
 from kinetoscope.engine.inference.devices import device_statuses
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport
+from kinetoscope.engine.inference.scan import SegmentRule
 from kinetoscope.settings import Settings, SettingsStore
 from kinetoscope.ui.main.about import show_about
 from kinetoscope.ui.main.clip_queue import VIDEO_SUFFIXES, ClipQueue, ClipState, ListedClip, expand_paths
@@ -77,7 +78,7 @@ class MainWindow(QMainWindow):
         self.clip_view = ClipView(self._placeholder(), self.graphs_box)
         self.runner = ClipRunner(self.engine, self.queue, self.controls.options, self)
         # Scans share the engine lane (one job at a time) and its cached sessions.
-        self.scans = ScanRunner(self.engine, self.runner.sessions, self)
+        self.scans = ScanRunner(self.engine, self.runner.sessions, self, rule=_saved_rule(self.settings))
         self.scan_pane = ScanPane(self.scans)
         self.clip_view.add_page(self.scan_pane, "Whole-clip scan")
         self.exporter = Exporter(self)
@@ -203,6 +204,7 @@ class MainWindow(QMainWindow):
         p.scan_requested.connect(self.scan_clip)
         p.cancel_requested.connect(self.scans.cancel)
         p.export_requested.connect(self.export_timeline)
+        p.rule_row.rule_changed.connect(self._rule_chosen)
         p.timeline.time_clicked.connect(self.clip_view.preview.seek)
         self.clip_view.preview.position_changed.connect(p.timeline.set_position)
         self.clip_view.scan_hint_clicked.connect(self.scan_clip)
@@ -314,6 +316,13 @@ class MainWindow(QMainWindow):
             return
         self.clip_view.show_page(self.scan_pane)
         self.scans.scan(self.current_clip, options, self.scan_pane.every_s())
+
+    def _rule_chosen(self, rule: SegmentRule) -> None:
+        """The scan page's segment rule changed: redraw the segments by it, use it from now on, keep it."""
+        self.scans.set_rule(rule)
+        self.settings = replace(self.settings, segment_threshold=rule.threshold, segment_smoothing=rule.smoothing,
+                                segment_min_windows=rule.min_windows)
+        self.store.save(self.settings)
 
     def _on_scan_started(self, clip: Path) -> None:
         self._update_scan_actions()
@@ -614,6 +623,12 @@ class MainWindow(QMainWindow):
         self.exporter.shutdown()
         self.runner.shutdown()
         super().closeEvent(event)
+
+
+def _saved_rule(settings: Settings) -> SegmentRule:
+    """The segment rule the settings keep (they are checked on load, so it is a valid one)."""
+    return SegmentRule(threshold=settings.segment_threshold, smoothing=settings.segment_smoothing,
+                       min_windows=settings.segment_min_windows)
 
 
 def _describe(options: RunOptions, views: int | None = None) -> str:
