@@ -271,7 +271,9 @@ def test_the_segment_rule_redraws_the_segments_at_once_exports_them_and_survives
     n = f"{len(kept)} segment{'s' if len(kept) != 1 else ''}"
     assert pane.rule_row.count_label.text() == n
     assert pane.timeline.accessibleDescription().endswith(f"; {len(kept)} segments")
-    assert f"· {len(kept)} segments ·" in pane.status.text()
+    assert f"· {n} ·" in pane.status.text()
+    assert window.status_text.text() == f"Segments by mean probability ≥ {percent} %, smoothed over 3 windows, " \
+                                        f"at least 1 window: {n}."
     pane.rule_row.threshold_spin.setValue(100)
     assert pane.rule_row.count_label.text().startswith("no segment")
     pane.rule_row.threshold_spin.setValue(percent)

@@ -32,7 +32,8 @@ DEFAULT_THRESHOLD_PERCENT = 20
 def describe_scan(result: ScanResult) -> str:
     """One line about a finished scan: what, how, how long."""
     m = result.model
-    return (f"{len(result.windows)} windows, one every {result.every_s:g} s · {len(result.segments)} segments · "
+    n = len(result.segments)
+    return (f"{len(result.windows)} windows, one every {result.every_s:g} s · {n} segment{'s' if n != 1 else ''} · "
             f"{m.name} ({m.precision}) on {result.device.label} · {result.timings.total_ms / 1000:.1f} s")
 
 

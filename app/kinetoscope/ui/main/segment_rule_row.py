@@ -17,6 +17,17 @@ RULE_TIP = ("A segment is a run of consecutive windows whose top action is the s
             "over the run is at least the threshold and the run spans at least the minimum windows.")
 
 
+def _count_suffix(spin: QSpinBox, value: int) -> None:
+    spin.setSuffix(" window" if value == 1 else " windows")  # "at least 1 window", "3 windows"
+
+
+def describe_rule(rule: SegmentRule) -> str:
+    """The rule in a few words, for the status bar."""
+    smoothing = f"smoothed over {rule.smoothing} windows" if rule.smoothing > 1 else "not smoothed"
+    shortest = f"at least {rule.min_windows} window{'s' if rule.min_windows != 1 else ''}"
+    return f"mean probability ≥ {rule.threshold * 100:.0f} %, {smoothing}, {shortest}"
+
+
 class SegmentRuleRow(QWidget):
     """"Segments: mean ≥ [25 %] · smoothing [3] · at least [1] windows", and the segment count."""
 
@@ -44,6 +55,8 @@ class SegmentRuleRow(QWidget):
         self.set_rule(rule)
         for spin in (self.threshold_spin, self.smoothing_spin, self.min_windows_spin):
             spin.valueChanged.connect(lambda _value: self.rule_changed.emit(self.rule()))
+        for spin in (self.smoothing_spin, self.min_windows_spin):
+            spin.valueChanged.connect(lambda value, spin=spin: _count_suffix(spin, value))
 
     def _spin(self, name: str, low: int, high: int, suffix: str, prefix: str) -> QSpinBox:
         spin = QSpinBox(minimum=low, maximum=high, suffix=suffix, prefix=prefix)
@@ -63,6 +76,8 @@ class SegmentRuleRow(QWidget):
             spin.blockSignals(True)
             spin.setValue(value)
             spin.blockSignals(False)
+        for spin in (self.smoothing_spin, self.min_windows_spin):
+            _count_suffix(spin, spin.value())
 
     def set_count(self, segments: int | None) -> None:
         """Say how many segments the rule gives on the scan on show (None: no scan)."""

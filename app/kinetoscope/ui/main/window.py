@@ -33,6 +33,7 @@ from kinetoscope.ui.main.models_watch import ModelsWatcher
 from kinetoscope.ui.main.runner import ClipRunner, summary
 from kinetoscope.ui.main.scan_pane import ScanPane, long_clip_hint
 from kinetoscope.ui.main.scan_runner import ScanRunner
+from kinetoscope.ui.main.segment_rule_row import describe_rule
 from kinetoscope.ui.main.tool_windows import ToolWindows
 from kinetoscope.ui.tasks import Failure, Lane
 from kinetoscope.ui.widgets.error_panel import ErrorPanel, open_log_folder
@@ -320,6 +321,9 @@ class MainWindow(QMainWindow):
     def _rule_chosen(self, rule: SegmentRule) -> None:
         """The scan page's segment rule changed: redraw the segments by it, use it from now on, keep it."""
         self.scans.set_rule(rule)
+        result = self.scan_pane.result()
+        count = f": {len(result.segments)} segment{'s' if len(result.segments) != 1 else ''}" if result else ""
+        self._status(f"Segments by {describe_rule(rule)}{count}.")
         self.settings = replace(self.settings, segment_threshold=rule.threshold, segment_smoothing=rule.smoothing,
                                 segment_min_windows=rule.min_windows)
         self.store.save(self.settings)
