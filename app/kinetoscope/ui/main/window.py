@@ -3,6 +3,9 @@
 Left, what to run and on which clips (controls, the queue, live graphs); right, the clip on show.
 The window itself holds no results and does no work; `ClipRunner` schedules on the window's
 serial engine lane, `ClipView` presents, and the error banner is where failures are said.
+Its parts get the panes they work on and callbacks, never the window: `RunReports` (what a run
+reports), `ShownResult` (the result and failure on show), `ScanControl` (scans, the segment rule,
+exports), `ClipRemoval` (Remove, Undo Remove).
 """
 
 from __future__ import annotations
