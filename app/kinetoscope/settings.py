@@ -20,9 +20,11 @@ from kinetoscope.engine.modelfiles.model_store import DEFAULT_MODEL_ID
 
 log = logging.getLogger(__name__)
 
-SETTINGS_VERSION = 1
+SETTINGS_VERSION = 2
 SETTINGS_FILE = "settings.json"
 MAX_RECENT = 10
+# The limits the scan page's segment-rule boxes allow; a saved rule outside them falls back to the default.
+MAX_SEGMENT_WINDOWS = 99
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,11 @@ class Settings:
     views: int = 0               # 0: as many as the model's input recipe names
     recent_files: tuple[str, ...] = ()
     last_folder: str = ""
+    # The whole-clip scan's segment rule (engine `SegmentRule`, same defaults): the smallest mean
+    # probability a segment needs, windows averaged before each one's action is chosen, shortest segment.
+    segment_threshold: float = 0.25
+    segment_smoothing: int = 3
+    segment_min_windows: int = 1
 
     def with_recent(self, path: str | Path) -> Settings:
         """These settings with `path` first among the recent files."""
@@ -63,6 +70,8 @@ class Settings:
             if isinstance(default, tuple):
                 ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
                 value = tuple(value) if ok else default
+            elif isinstance(default, float) and type(value) is int:
+                value = float(value)  # a hand-edited "1" for 1.0
             elif type(value) is not type(default):
                 log.warning("settings: ignoring %s=%r (expected %s)", f.name, value, type(default).__name__)
                 value = default
@@ -73,12 +82,21 @@ class Settings:
             settings = replace(settings, device="cpu")
         if not 0 <= settings.views <= 64:
             settings = replace(settings, views=defaults.views)
+        if not (0.0 <= settings.segment_threshold <= 1.0 and 1 <= settings.segment_smoothing <= MAX_SEGMENT_WINDOWS
+                and 1 <= settings.segment_min_windows <= MAX_SEGMENT_WINDOWS):
+            log.warning("settings: ignoring a segment rule out of range; using the default")
+            settings = replace(settings, segment_threshold=defaults.segment_threshold,
+                               segment_smoothing=defaults.segment_smoothing,
+                               segment_min_windows=defaults.segment_min_windows)
         return settings
 
 
 # Each migration turns version N's dict into version N+1's. Version 0 is a file without a version.
 _MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     0: lambda data: {**data, "version": 1},
+    # Version 2 added the segment rule; a version 1 file gets the engine's default rule.
+    1: lambda data: {**data, "version": 2, "segment_threshold": 0.25, "segment_smoothing": 3,
+                     "segment_min_windows": 1},
 }
 
 

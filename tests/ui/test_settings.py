@@ -49,6 +49,24 @@ def test_an_unversioned_file_is_migrated(home: Path) -> None:
     assert loaded.views == 7 and loaded.version == SETTINGS_VERSION
 
 
+def test_the_segment_rule_round_trips_migrates_and_rejects_values_out_of_range(home: Path) -> None:
+    store = SettingsStore()
+    chosen = Settings(segment_threshold=0.4, segment_smoothing=1, segment_min_windows=3)
+    assert store.save(chosen) and store.load() == chosen
+    # A version 1 file (before the rule was saved) gets the engine's default rule.
+    store.path.write_text(json.dumps({"version": 1, "views": 2}))
+    old = store.load()
+    assert (old.segment_threshold, old.segment_smoothing, old.segment_min_windows, old.views) == (0.25, 3, 1, 2)
+    assert old.version == SETTINGS_VERSION == 2
+    # A hand-edited whole number is a threshold; a rule out of range falls back to the default, whole.
+    store.path.write_text(json.dumps({"version": 2, "segment_threshold": 1, "segment_smoothing": 5}))
+    assert (store.load().segment_threshold, store.load().segment_smoothing) == (1.0, 5)
+    store.path.write_text(json.dumps({"version": 2, "segment_threshold": 1.5, "segment_smoothing": 5}))
+    assert (store.load().segment_threshold, store.load().segment_smoothing) == (0.25, 3)
+    store.path.write_text(json.dumps({"version": 2, "segment_min_windows": 0}))
+    assert store.load().segment_min_windows == 1
+
+
 def test_window_state_survives_close_and_reopen(qapp: QApplication, make_window, sample_clip: Path) -> None:
     first = make_window(views=3)
     first.resize(1111, 777)

@@ -17,6 +17,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from conftest import act_on, wait_until
+from kinetoscope.engine.inference.scan import SegmentRule
 from kinetoscope.ui.main.clip_queue import ClipState
 from kinetoscope.ui.main.exporting import TIMELINE_FORMATS, resolve_choice
 from motion_clips import FPS, MOTIONS, joined_motions
@@ -246,3 +247,53 @@ def test_scanning_a_broken_clip_says_so_in_the_banner(qapp: QApplication, make_w
     assert window.scan_pane.status.text().startswith("The scan failed:")
     assert len(window.scan_pane.timeline.track) == 0 and window.scan_pane.result() is None
     assert not window.actions_.cancel.isEnabled()
+
+
+def test_the_segment_rule_redraws_the_segments_at_once_exports_them_and_survives_a_restart(
+        qapp: QApplication, make_window, motions_clip: Path, tmp_path: Path) -> None:
+    window = make_window(views=1)
+    _classified(qapp, window, motions_clip)
+    result = _scanned(qapp, window)
+    pane = window.scan_pane
+    assert [s.label for s in result.segments] == [m for m, _, _ in MOTIONS]  # by the default rule
+    assert pane.rule_row.count_label.text() == "3 segments"
+    assert pane.timeline.accessibleDescription().endswith("; 3 segments")
+
+    # A threshold at the strongest segment's mean (in whole percent) keeps it and drops the weaker.
+    percent = int(max(s.prob for s in result.segments) * 100)
+    kept = [s.label for s in result.segments if s.prob * 100 >= percent]
+    assert 1 <= len(kept) < len(result.segments)
+    pane.rule_row.threshold_spin.setValue(percent)  # no scan: the page is redrawn at once
+    assert window.scans.running is None
+    redrawn = pane.result()
+    assert redrawn.windows == result.windows and redrawn.rule.threshold == pytest.approx(percent / 100)
+    assert [s.label for s in redrawn.segments] == kept
+    n = f"{len(kept)} segment{'s' if len(kept) != 1 else ''}"
+    assert pane.rule_row.count_label.text() == n
+    assert pane.timeline.accessibleDescription().endswith(f"; {len(kept)} segments")
+    assert f"· {n} ·" in pane.status.text()
+    assert window.status_text.text() == f"Segments by mean probability ≥ {percent} %, smoothed over 3 windows, " \
+                                        f"at least 1 window: {n}."
+    pane.rule_row.threshold_spin.setValue(100)
+    assert pane.rule_row.count_label.text().startswith("no segment")
+    pane.rule_row.threshold_spin.setValue(percent)
+    pane.rule_row.min_windows_spin.setValue(2)  # the clip's motions last several windows each: all stay
+
+    out = tmp_path / "out"
+    out.mkdir()
+    window.export_timeline(out / "timeline.json", ".json")
+    window.export_timeline(out / "timeline.srt", ".srt")
+    wait_until(qapp, lambda: len(list(out.iterdir())) == 2 and not window.exporter.busy(), what="the exports")
+    data = json.loads((out / "timeline.json").read_text(encoding="utf-8"))
+    assert [s["label"] for s in data["segments"]] == kept
+    assert data["rule"] == {"threshold": percent / 100, "smoothing": 3, "min_windows": 2}
+    assert len(re.findall(r" --> ", (out / "timeline.srt").read_text(encoding="utf-8"))) == len(kept)
+    window.close()
+
+    again = make_window(views=1)  # the same settings store: the rule is the one chosen
+    row = again.scan_pane.rule_row
+    assert (row.threshold_spin.value(), row.smoothing_spin.value(), row.min_windows_spin.value()) == (percent, 3, 2)
+    _classified(qapp, again, motions_clip)
+    rescanned = _scanned(qapp, again)  # a new scan merges by it too
+    assert rescanned.rule == SegmentRule(percent / 100, 3, 2)
+    assert [s.label for s in rescanned.segments] == kept

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kinetoscope.engine.inference.scan import ScanProgress, ScanResult, ScanWindow
+from kinetoscope.engine.inference.scan import ScanProgress, ScanResult, ScanWindow, SegmentRule
 from kinetoscope.engine.media.video import probe
 from kinetoscope.ui.main.classify_job import SessionCache, StageChanged
 from kinetoscope.ui.tasks import TaskContext
@@ -26,12 +26,13 @@ BATCH_INTERVAL_S = 0.1
 @dataclass(frozen=True)
 class ScanRequest:
     """Scan `clip` with the bundle at `model_path` on `device`, a window every `every_s` seconds
-    (0: back to back)."""
+    (0: back to back), merging windows into segments by `rule`."""
 
     clip: Path
     model_path: Path
     device: str
     every_s: float
+    rule: SegmentRule = SegmentRule()
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def scan(ctx: TaskContext, sessions: SessionCache, request: ScanRequest) -> Scan
             send()
 
     every = request.every_s if request.every_s > 0 else None
-    result = classifier.scan(request.clip, every_s=every, on_window=on_window, on_progress=on_progress,
+    result = classifier.scan(request.clip, every_s=every, rule=request.rule, on_window=on_window, on_progress=on_progress,
                              cancel=ctx.token, info=info)
     send()  # the last windows, and 100%
     log.info("scan %s done: %d windows, %d segments (%.0f ms)", request.clip.name, len(result.windows),

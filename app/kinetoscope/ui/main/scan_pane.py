@@ -3,7 +3,8 @@
 It presents what `ScanRunner` reports for the clip on show (a scan of another clip runs on
 unseen and is shown when its clip is), and keeps a scan's earlier result when a new one is
 cancelled or fails. Starting, cancelling and exporting are the window's commands: the buttons
-here only ask for them.
+here only ask for them. The segment rule's boxes ask too (`rule_row.rule_changed`); the page
+redraws the segments when the runner's rule changes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from kinetoscope.engine.inference.results import ClipResult
 from kinetoscope.engine.inference.scan import ScanResult
 from kinetoscope.ui.main.scan_job import ScanPlanned
 from kinetoscope.ui.main.scan_runner import ScanRunner
+from kinetoscope.ui.main.segment_rule_row import SegmentRuleRow
 from kinetoscope.ui.tasks import Failure
 from kinetoscope.ui.widgets.scan_timeline import ScanTimeline, clock
 
@@ -30,7 +32,8 @@ DEFAULT_THRESHOLD_PERCENT = 20
 def describe_scan(result: ScanResult) -> str:
     """One line about a finished scan: what, how, how long."""
     m = result.model
-    return (f"{len(result.windows)} windows, one every {result.every_s:g} s · {len(result.segments)} segments · "
+    n = len(result.segments)
+    return (f"{len(result.windows)} windows, one every {result.every_s:g} s · {n} segment{'s' if n != 1 else ''} · "
             f"{m.name} ({m.precision}) on {result.device.label} · {result.timings.total_ms / 1000:.1f} s")
 
 
@@ -127,6 +130,7 @@ class ScanPane(QWidget):
         self.threshold_spin.setToolTip("Highlight windows where the action is among the top 5 "
                                        "with at least this probability")
         self.match_label = QLabel()
+        self.rule_row = SegmentRuleRow(runner.rule)
         self.timeline = ScanTimeline()
 
         top = QHBoxLayout()
@@ -149,6 +153,7 @@ class ScanPane(QWidget):
         layout.setSpacing(2)
         layout.addLayout(top)
         layout.addLayout(find)
+        layout.addWidget(self.rule_row)
         layout.addWidget(self.timeline, 1)
         layout.addStretch(0)
 
@@ -163,6 +168,7 @@ class ScanPane(QWidget):
         r.finished.connect(lambda clip, result: self._is_shown(clip) and self._show_result(result))
         r.failed.connect(self._on_failed)
         r.cancelled.connect(self._on_cancelled)
+        r.rule_changed.connect(self._on_rule_changed)
         self.show_clip(None)
 
     # -- what the window calls -------------------------------------------------------------
@@ -198,6 +204,7 @@ class ScanPane(QWidget):
         running = self.runner.running
         assert running is not None
         self._set_scanning(True)
+        self.rule_row.set_count(None)
         if running.planned is None:
             self.timeline.clear("Starting the scan…")
             self.progress.setRange(0, 0)
@@ -218,6 +225,7 @@ class ScanPane(QWidget):
         self.timeline.clear("Not scanned yet. Scan Whole Clip (Ctrl+Shift+S) shows every moment of it."
                             if self.clip is not None else "No clip")
         self.status.setText("")
+        self.rule_row.set_count(None)
         self._set_labels(())
 
     def _show_result(self, result: ScanResult) -> None:
@@ -225,8 +233,20 @@ class ScanPane(QWidget):
         self._set_labels(result.labels)
         self.timeline.set_windows(result.windows, result.segments, result.clip_duration_s, result.labels)
         self.status.setText(describe_scan(result))
+        self.rule_row.set_count(len(result.segments))
         self.export_button.setEnabled(True)
         self._find()
+
+    def _on_rule_changed(self, rule) -> None:  # noqa: ANN001 - SegmentRule
+        """Redraw the segments of the scan on show by the new rule (a running scan gets it when it ends)."""
+        self.rule_row.set_rule(rule)
+        running = self.runner.running
+        result = self.result()
+        if result is None or (running is not None and running.clip == self.clip):
+            return
+        self.timeline.set_segments(result.segments)
+        self.status.setText(describe_scan(result))
+        self.rule_row.set_count(len(result.segments))
 
     def _set_labels(self, labels: Sequence[str]) -> None:
         labels = tuple(labels)

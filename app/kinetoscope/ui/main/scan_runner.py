@@ -3,6 +3,9 @@
 Scans run on the window's serial engine lane, after whatever classification is under way, and use
 the same cached sessions. Signals about a scan carry its clip, so the window can keep showing
 another clip while a scan runs, and show the running scan's windows so far when it comes back.
+
+Segments follow the runner's `rule`: new scans use it, and a kept scan made with another rule is
+redrawn by it when asked for (`ScanResult.with_rule`: numpy over the stored probabilities, no re-scan).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from kinetoscope.engine.inference.scan import ScanResult, ScanWindow
+from kinetoscope.engine.inference.scan import ScanResult, ScanWindow, SegmentRule
 from kinetoscope.ui.main.classify_job import SessionCache, StageChanged
 from kinetoscope.ui.main.controls_pane import RunOptions
 from kinetoscope.ui.main.scan_job import ScanPlanned, ScanRequest, WindowBatch, scan
@@ -45,23 +48,37 @@ class ScanRunner(QObject):
     finished = Signal(Path, object)         # ScanResult
     failed = Signal(Path, object)           # Failure
     cancelled = Signal(Path)
+    rule_changed = Signal(object)           # SegmentRule
 
-    def __init__(self, engine: Lane, sessions: SessionCache, parent: QObject | None = None) -> None:
+    def __init__(self, engine: Lane, sessions: SessionCache, parent: QObject | None = None,
+                 rule: SegmentRule = SegmentRule()) -> None:
         super().__init__(parent)
         self.engine = engine
         self.sessions = sessions
+        self.rule = rule
         self.running: RunningScan | None = None
         self._results: OrderedDict[Path, ScanResult] = OrderedDict()
 
     def result_for(self, clip: Path) -> ScanResult | None:
-        return self._results.get(clip)
+        """`clip`'s last finished scan, its segments by the current rule."""
+        result = self._results.get(clip)
+        if result is not None and result.rule != self.rule:
+            # Redrawn once per rule and kept, so the same object comes back until the rule changes.
+            result = self._results[clip] = result.with_rule(self.rule)
+        return result
+
+    def set_rule(self, rule: SegmentRule) -> None:
+        """Merge windows into segments by `rule` from now on: kept scans and the next ones."""
+        if rule != self.rule:
+            self.rule = rule
+            self.rule_changed.emit(rule)
 
     def scan(self, clip: Path, options: RunOptions, every_s: float) -> None:
         """Scan `clip` with `options`' model and device, a window every `every_s` s (0: back to back);
         a scan already running is cancelled first."""
         if self.running is not None:
             self.cancel()
-        request = ScanRequest(Path(clip), Path(options.model_path), options.device, max(0.0, every_s))
+        request = ScanRequest(Path(clip), Path(options.model_path), options.device, max(0.0, every_s), self.rule)
         sessions = self.sessions
         task = self.engine.submit(lambda ctx: scan(ctx, sessions, request), name=f"scan {clip.name}")
         job = self.running = RunningScan(task, clip, every_s)
@@ -106,7 +123,7 @@ class ScanRunner(QObject):
         self._results.move_to_end(job.clip)
         while len(self._results) > KEPT_SCANS:
             self._results.popitem(last=False)
-        self.finished.emit(job.clip, result)
+        self.finished.emit(job.clip, self.result_for(job.clip))  # by the rule now, if it changed mid-scan
 
     def _on_failed(self, job: RunningScan, failure: Failure) -> None:
         self.running = None

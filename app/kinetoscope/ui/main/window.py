@@ -3,6 +3,9 @@
 Left, what to run and on which clips (controls, the queue, live graphs); right, the clip on show.
 The window itself holds no results and does no work; `ClipRunner` schedules on the window's
 serial engine lane, `ClipView` presents, and the error banner is where failures are said.
+Its parts get the panes they work on and callbacks, never the window: `RunReports` (what a run
+reports), `ShownResult` (the result and failure on show), `ScanControl` (scans, the segment rule,
+exports), `ClipRemoval` (Remove, Undo Remove).
 """
 
 from __future__ import annotations
@@ -15,25 +18,31 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QProgressBar,
-                               QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QGroupBox, QLabel, QMainWindow, QProgressBar, QSplitter, QVBoxLayout,
+                               QWidget)
 
 from kinetoscope.engine.modelfiles.model_store import available_models
 from kinetoscope.engine.inference.devices import device_statuses
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport
+from kinetoscope.engine.inference.scan import SegmentRule
 from kinetoscope.settings import Settings, SettingsStore
 from kinetoscope.ui.main.about import show_about
-from kinetoscope.ui.main.clip_queue import VIDEO_SUFFIXES, ClipQueue, ClipState, ListedClip, expand_paths
+from kinetoscope.ui.main.clip_removal import ClipRemoval, RemovalCallbacks
+from kinetoscope.ui.main.clip_queue import VIDEO_SUFFIXES, ClipQueue, expand_paths
 from kinetoscope.ui.main.clip_view import ClipView
-from kinetoscope.ui.main.controls_pane import ControlsPane, RunOptions
+from kinetoscope.ui.main.controls_pane import ControlsPane
 from kinetoscope.ui.main.exporting import Exporter, list_results
 from kinetoscope.ui.main.menus import WindowActions, WindowCommands
 from kinetoscope.ui.main.models_watch import ModelsWatcher
-from kinetoscope.ui.main.runner import ClipRunner, summary
-from kinetoscope.ui.main.scan_pane import ScanPane, long_clip_hint
+from kinetoscope.ui.main.runner import ClipRunner
+from kinetoscope.ui.main.run_reports import RunCallbacks, RunReports
+from kinetoscope.ui.main.scan_control import ScanCallbacks, ScanControl
+from kinetoscope.ui.main.scan_pane import ScanPane
 from kinetoscope.ui.main.scan_runner import ScanRunner
+from kinetoscope.ui.main.shown_result import ShownResult
+from kinetoscope.ui.main.sidebar import drop_invitation, sidebar
 from kinetoscope.ui.main.tool_windows import ToolWindows
-from kinetoscope.ui.tasks import Failure, Lane
+from kinetoscope.ui.tasks import Lane
 from kinetoscope.ui.widgets.error_panel import ErrorPanel, open_log_folder
 from kinetoscope.ui.widgets.focus_ring import FocusRing
 from kinetoscope.ui.widgets.live_graphs import LiveGraphs
@@ -55,15 +64,6 @@ class MainWindow(QMainWindow):
         self.settings: Settings = self.store.load()
         self.current_clip: Path | None = None
         self.last_device: DeviceReport | None = None
-        self._failure: tuple[Path, str] | None = None  # the clip the error banner is about, and its text
-        # Each failed clip's failure, with the options it failed with: shown again with the clip.
-        self._failures: dict[Path, tuple[RunOptions, Failure]] = {}
-        # The complete result on show, kept there while a re-run of its clip (other options) is
-        # under way, and after that re-run is cancelled or fails; `_holding` while one runs.
-        self._on_screen: tuple[RunOptions, ClipResult] | None = None
-        self._holding = False
-        # The last removal, for Undo Remove: the clips as the list showed them, and their results.
-        self._removed: tuple[list[ListedClip], dict[tuple[Path, RunOptions], ClipResult]] | None = None
 
         # Serial: one classification at a time (they would compete for the NPU and the cores),
         # and the sessions it caches stay on its one thread.
@@ -74,10 +74,10 @@ class MainWindow(QMainWindow):
         self.graphs = LiveGraphs()
         self.graphs_box = QGroupBox("Live: latency per view and memory")
         QVBoxLayout(self.graphs_box).addWidget(self.graphs)
-        self.clip_view = ClipView(self._placeholder(), self.graphs_box)
+        self.clip_view = ClipView(drop_invitation(lambda: self.open_dialog()), self.graphs_box)
         self.runner = ClipRunner(self.engine, self.queue, self.controls.options, self)
         # Scans share the engine lane (one job at a time) and its cached sessions.
-        self.scans = ScanRunner(self.engine, self.runner.sessions, self)
+        self.scans = ScanRunner(self.engine, self.runner.sessions, self, rule=_saved_rule(self.settings))
         self.scan_pane = ScanPane(self.scans)
         self.clip_view.add_page(self.scan_pane, "Whole-clip scan")
         self.exporter = Exporter(self)
@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.actions_ = WindowActions(self, self._commands(), self.queue)
         self.progress = QProgressBar(maximumWidth=220, textVisible=True, format="%v of %m views")
         self.status_text = QLabel()
+        self._make_parts()
         self._build()
         self._connect()
         self.focus_ring = FocusRing(self)
@@ -105,31 +106,31 @@ class MainWindow(QMainWindow):
         self._status("Open clips to classify them (Ctrl+O), or drop them anywhere on this window.")
 
     # -- building -------------------------------------------------------------------------
-    def _build(self) -> None:
-        run_box = QGroupBox("Run")
-        run_layout = QVBoxLayout(run_box)
-        run_layout.addWidget(self.controls)
-        buttons = QHBoxLayout()
-        for action in (self.actions_.rerun, self.actions_.cancel):
-            button = QPushButton(action.text().replace("&", ""))
-            button.setToolTip(f"{action.toolTip()} ({action.shortcut().toString()})")
-            button.clicked.connect(action.trigger)
-            action.enabledChanged.connect(button.setEnabled)
-            button.setEnabled(action.isEnabled())
-            buttons.addWidget(button)
-        run_layout.addLayout(buttons)
-        clips_box = QGroupBox("Clips")
-        QVBoxLayout(clips_box).addWidget(self.queue)
-        sidebar = QWidget()
-        side = QVBoxLayout(sidebar)
-        side.setContentsMargins(0, 0, 0, 0)
-        side.addWidget(run_box)
-        side.addWidget(clips_box, 1)
-        sidebar.setMinimumWidth(240)
+    def _make_parts(self) -> None:
+        """The parts that present runs and scans, remove clips and export: each gets the panes it
+        works on and asks the window for the rest through callbacks."""
+        current_clip = lambda: self.current_clip  # noqa: E731 - read when asked, not now
+        self.shown = ShownResult(self.clip_view, self.queue, self.errors, current_clip=current_clip,
+                                 completed=self._completed)
+        self.run_reports = RunReports(self.runner, self.shown, self.clip_view, self.graphs, self.progress,
+                                      RunCallbacks(options=self.controls.options, status=self._status,
+                                                   about=self._about, set_running=self._set_running,
+                                                   clip_opened=self._clip_opened, device_seen=self._device_seen))
+        self.scan_control = ScanControl(
+            self.scans, self.scan_pane, self.clip_view, self.actions_, self.exporter, self.errors, self,
+            ScanCallbacks(current_clip=current_clip, options=self.controls.options,
+                          classifying=lambda: self.runner.running is not None, result_rows=self._result_rows,
+                          results_folder=self._results_folder, status=self._status, about=self._about,
+                          rule_chosen=self._save_rule))
+        self.removal = ClipRemoval(self.queue, self.runner, self.scans, self.shown, self.actions_.undo_remove,
+                                   RemovalCallbacks(current_clip=current_clip, show_clip=self.show_clip,
+                                                    show_nothing=self._show_nothing, list_changed=self._list_changed,
+                                                    status=self._status))
 
+    def _build(self) -> None:
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(sidebar)
+        self.splitter.addWidget(sidebar(self.controls, self.queue, (self.actions_.rerun, self.actions_.cancel)))
         self.splitter.addWidget(self.clip_view)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([260, 1100])
@@ -146,7 +147,8 @@ class MainWindow(QMainWindow):
     def _commands(self) -> WindowCommands:
         return WindowCommands(
             open_dialog=self.open_dialog, open_paths=self.open_paths,
-            remove_selected_clips=self.remove_selected_clips, undo_remove=self.undo_remove, clear_clips=self.clear_clips, quit=self.close,
+            remove_selected_clips=self.remove_selected_clips, undo_remove=self.undo_remove,
+            clear_clips=self.clear_clips, quit=self.close,
             rerun=self.rerun, cancel=self.cancel, clear_graphs=self.graphs.clear, focus_clips=self.queue.setFocus,
             whole_clip=lambda: self.clip_view.select_view(None),
             open_models=self.tools.open_models, open_benchmark=self.tools.open_benchmark,
@@ -160,25 +162,19 @@ class MainWindow(QMainWindow):
         if self.controls.options() != before:  # the model in use went: say so by running with the next
             self._options_changed()
 
+    def _device_seen(self, report: DeviceReport) -> None:
+        self.last_device = report
+
+    def _results_folder(self) -> Path:
+        return Path(self.settings.last_folder) if self.settings.last_folder else Path.home()
+
+    def _clip_opened(self, clip: Path) -> None:
+        self.settings = self.settings.with_recent(clip)
+        self.store.save(self.settings)
+
     def _clear_recent(self) -> None:
         self.settings = replace(self.settings, recent_files=())
         self.store.save(self.settings)
-
-    def _placeholder(self) -> QWidget:
-        page = QWidget()
-        hint = QLabel("<h2>Drop video clips or folders here</h2>"
-                      "<p>Kinetoscope shows which actions a model sees in them, view by view.</p>")
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setWordWrap(True)
-        hint.setEnabled(False)
-        button = QPushButton("Open Clips…")
-        button.clicked.connect(lambda: self.open_dialog())
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        layout.addWidget(hint)
-        layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(1)
-        return page
 
     def _connect(self) -> None:
         self.controls.options_changed.connect(self._options_changed)
@@ -187,37 +183,7 @@ class MainWindow(QMainWindow):
         self.queue.itemSelectionChanged.connect(self._update_clip_actions)
         for signal in (self.queue.model().rowsInserted, self.queue.model().rowsRemoved):
             signal.connect(self._update_clip_actions)
-        r = self.runner
-        r.started.connect(self._on_started)
-        r.stage.connect(lambda clip, text: self._status(self._about(clip, text)))
-        r.planned.connect(lambda clip, dur, n, frames, seconds: self._is_live(clip)
-                          and self.clip_view.set_plan(dur, n, frames, seconds))
-        r.session_ready.connect(self._on_session)
-        r.progress.connect(self._on_progress)
-        r.view_ready.connect(self._on_view)
-        r.finished.connect(self._on_finished)
-        r.failed.connect(self._on_failed)
-        r.cancelled.connect(self._on_cancelled)
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self.errors.refresh_colours())
-        p = self.scan_pane
-        p.scan_requested.connect(self.scan_clip)
-        p.cancel_requested.connect(self.scans.cancel)
-        p.export_requested.connect(self.export_timeline)
-        p.timeline.time_clicked.connect(self.clip_view.preview.seek)
-        self.clip_view.preview.position_changed.connect(p.timeline.set_position)
-        self.clip_view.scan_hint_clicked.connect(self.scan_clip)
-        s = self.scans
-        s.started.connect(self._on_scan_started)
-        s.stage.connect(lambda clip, text: self._status(self._about(clip, text)))
-        for signal in (s.finished, s.failed, s.cancelled):
-            signal.connect(self._update_scan_actions)
-        s.finished.connect(self._on_scan_finished)
-        s.failed.connect(self._on_scan_failed)
-        s.cancelled.connect(lambda clip: self._status(f"Cancelled the scan of {clip.name}."))
-        self.exporter.saved.connect(lambda path, what: self._status(f"Saved {what} to {path}."))
-        self.exporter.failed.connect(
-            lambda failure, path, what: self.errors.show_message(
-                f"Could not save {what} to {path.name}. {failure.message}", failure.detail, hint=failure.hint))
 
     # -- getting clips in -----------------------------------------------------------------
     def open_paths(self, items: Iterable[str | Path]) -> list[Path]:
@@ -263,28 +229,25 @@ class MainWindow(QMainWindow):
     def show_clip(self, clip: Path) -> None:
         """Put `clip` on show: its cached result, its live run, or a new run."""
         self.current_clip = clip
-        self._on_screen, self._holding = None, False
-        self.clip_view.set_note("")
+        self.shown.new_clip(clip)
         self.queue.select_clip(clip)
         self.setWindowTitle(clip.name)  # the platform adds " — Kinetoscope"
         self.clip_view.show_clip(clip)
         self.clip_view.set_scan_hint("")
         self.scan_pane.show_clip(clip)
         self._update_clip_actions()
-        if self._failure is not None and self._failure[0] != clip:
-            self._dismiss_error_about({self._failure[0]})  # an error belongs to its clip
         options = self.controls.options()
         if options is None:
             self.errors.show_message("No model is installed, so there is nothing to classify with.")
             return
         running = self.runner.running
         cached = self.runner.result_for(clip, options)
-        failed = self._failures.get(clip)
-        if failed is not None and failed[0] == options and cached is None:
+        failure = self.shown.failure_for(clip, options)
+        if failure is not None and cached is None:
             # Shown again, not retried on every visit; Run Again tries once more.
-            self._show_failure(clip, failed[1])
+            self.shown.show_failure(clip, failure)
         elif cached is not None:
-            self._show_complete(options, cached)
+            self.shown.show_complete(options, cached)
         elif running is not None and running.clip == clip and running.options == options:
             if running.views_total:
                 self.clip_view.set_plan(running.info.duration_s if running.info else 0.0, running.views_total,
@@ -298,7 +261,7 @@ class MainWindow(QMainWindow):
         options = self.controls.options()
         if self.current_clip is not None and options is not None:
             self.errors.dismiss()
-            self._failures.pop(self.current_clip, None)
+            self.shown.forget_failures([self.current_clip])
             self.runner.run(self.current_clip, options, fresh=True)
 
     def cancel(self) -> None:
@@ -306,122 +269,53 @@ class MainWindow(QMainWindow):
         if not self.scans.cancel():
             self.runner.cancel()
 
-    # -- whole-clip scans and exports -----------------------------------------------------
+    # -- whole-clip scans, exports, removal: their own modules; these are the window's commands --
     def scan_clip(self) -> None:
         """Scan the clip on show, window by window, with the chosen model and device."""
-        options = self.controls.options()
-        if self.current_clip is None or options is None:
-            return
-        self.clip_view.show_page(self.scan_pane)
-        self.scans.scan(self.current_clip, options, self.scan_pane.every_s())
-
-    def _on_scan_started(self, clip: Path) -> None:
-        self._update_scan_actions()
-        self.clip_view.set_scan_hint("")
-        self._status(self._about(clip, "Scanning the whole clip…"))
-
-    def _on_scan_finished(self, clip: Path, result) -> None:  # noqa: ANN001 - ScanResult
-        self._status(self._about(clip, f"Scanned: {len(result.windows)} windows, {len(result.segments)} segments "
-                                       f"in {result.timings.total_ms / 1000:.1f} s"))
-
-    def _on_scan_failed(self, clip: Path, failure: Failure) -> None:
-        self.errors.show_message(f"Could not scan {clip.name}. {failure.message}", failure.detail, hint=failure.hint)
-        self._status(f"{clip.name}: {failure.message}")
-
-    def _update_scan_actions(self) -> None:
-        scanning = self.scans.running is not None
-        self.actions_.scan.setEnabled(self.current_clip is not None)
-        self.actions_.export_timeline.setEnabled(not scanning and self.scan_pane.result() is not None)
-        self.actions_.cancel.setEnabled(scanning or self.runner.running is not None)
-
-    def _offer_scan(self, result: ClipResult) -> None:
-        """A clip much longer than its views cover, and not scanned yet, gets a hint to scan it whole."""
-        keys = self.actions_.scan.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        scanned = self.scans.result_for(result.clip) is not None
-        self.clip_view.set_scan_hint("" if scanned else long_clip_hint(result, keys))
+        self.scan_control.scan_clip()
 
     def export_timeline(self, path: Path | None = None, suffix: str | None = None) -> None:
-        """Save the clip's whole-clip scan (CSV, JSON or SRT); without `path`, ask where (`suffix`:
-        the format, by default the path's)."""
-        result = self.scan_pane.result()
-        running = self.scans.running
-        if result is None or (running is not None and running.clip == result.clip):
-            return  # while a new scan of the clip is on screen, its earlier one is not what is seen
-        self.exporter.export_timeline(result, path, suffix, parent=self)
+        """Save the clip's whole-clip scan (see `ScanControl.export_timeline`)."""
+        self.scan_control.export_timeline(path, suffix)
 
     def export_results(self, path: Path | None = None, suffix: str | None = None) -> None:
-        """Save the top-5 of every classified clip in the list, failures as rows (CSV or JSON);
-        without `path`, ask where."""
-        failures = {clip: failure.message for clip, (_options, failure) in self._failures.items()}
-        rows = list_results(self.queue.clips(), self.runner.results_of, self.controls.options(), failures)
-        if not rows:
-            self.errors.show_message("No clip in the list has been classified yet, so there are no results to "
-                                     "export.", severity="warning")
-            return
-        folder = Path(self.settings.last_folder) if self.settings.last_folder else Path.home()
-        self.exporter.export_results(rows, path, suffix, parent=self, folder=folder)
+        """Save the list's results (see `ScanControl.export_results`)."""
+        self.scan_control.export_results(path, suffix)
+
+    def _result_rows(self) -> list:
+        return list_results(self.queue.clips(), self.runner.results_of, self.controls.options(),
+                            self.shown.failure_messages())
+
+    def _save_rule(self, rule: SegmentRule) -> None:
+        self.settings = replace(self.settings, segment_threshold=rule.threshold, segment_smoothing=rule.smoothing,
+                                segment_min_windows=rule.min_windows)
+        self.store.save(self.settings)
 
     def remove_selected_clips(self) -> None:
-        self.remove_clips(self.queue.selected_clips())
+        self.removal.remove(self.queue.selected_clips())
 
     def remove_clips(self, clips: Iterable[Path]) -> None:
-        """Take `clips` out of the list: stop the one running, forget their results; the queue
-        goes on with the rest.
-
-        If the clip on show goes, the clip that takes its place in the list is shown as if clicked
-        (its result, its live run, or a new run); with no clip left the window is empty again.
-        """
-        gone = set(clips) & set(self.queue.clips())
-        if not gone:
-            return
-        self._removed = (self.queue.listed(gone), self.runner.results_of(gone))
-        self.actions_.undo_remove.setEnabled(True)
-        successor = self.queue.remove_clips(gone)
-        self.runner.forget(gone)
-        self.scans.forget(gone)
-        self._dismiss_error_about(gone)
-        for clip in gone:
-            self._failures.pop(clip, None)
-        if self.current_clip in gone:
-            if successor is not None:
-                self.show_clip(successor)
-            else:
-                self.current_clip = None
-                self.clip_view.clear()
-                self.scan_pane.show_clip(None)
-                self.setWindowTitle("Kinetoscope")
-                self._update_clip_actions()
-        elif self.current_clip is not None:
-            self.queue.select_clip(self.current_clip)
-        self.runner.run_next()
-        self._set_running(self.runner.running is not None)
-        # Said last, so a successor's result does not hide how many went (a run's next stage will).
-        names = next(iter(gone)).name if len(gone) == 1 else f"{len(gone)} clips"
-        undo = self.actions_.undo_remove.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        self._status(f"Removed {names} from the list. Undo Remove ({undo}) puts "
-                     f"{'it' if len(gone) == 1 else 'them'} back.")
+        """Take `clips` out of the list (see `ClipRemoval.remove`)."""
+        self.removal.remove(clips)
 
     def undo_remove(self) -> None:
-        """Put the clips of the last removal back where they stood, with the results they had."""
-        if self._removed is None:
-            return
-        listed, results = self._removed
-        self._removed = None
-        self.actions_.undo_remove.setEnabled(False)
-        self.runner.keep({key: result for key, result in results.items() if key[0] not in self.queue.clips()})
-        restored = self.queue.restore(listed)
-        if not restored:
-            return
-        if self.current_clip is None:
-            self.show_clip(restored[0])
-        self.runner.run_next()
-        self._set_running(self.runner.running is not None)
-        names = restored[0].name if len(restored) == 1 else f"{len(restored)} clips"
-        self._status(f"Restored {names} to the list.")
+        """Put the clips of the last removal back (see `ClipRemoval.undo`)."""
+        self.removal.undo()
 
     def clear_clips(self) -> None:
         """Stop, forget every queued clip and go back to the empty window."""
-        self.remove_clips(self.queue.clips())
+        self.removal.remove(self.queue.clips())
+
+    def _show_nothing(self) -> None:
+        self.current_clip = None
+        self.clip_view.clear()
+        self.scan_pane.show_clip(None)
+        self.setWindowTitle("Kinetoscope")
+        self._update_clip_actions()
+
+    def _list_changed(self) -> None:
+        self.runner.run_next()
+        self._set_running(self.runner.running is not None)
 
     def _options_changed(self) -> None:
         options = self.controls.options()
@@ -437,139 +331,26 @@ class MainWindow(QMainWindow):
         cached = self.runner.result_for(clip, options)
         if cached is not None and (running is None or running.clip != clip):
             # Back to options this clip already ran with, or they settled after that run ended.
-            self._dismiss_error_about({clip})
-            self._holding = False
-            self._show_complete(options, cached)
+            self.shown.dismiss_error_about({clip})
+            self.shown.show_complete(options, cached)
         else:
             self.errors.dismiss()
             self.runner.run(clip, options)
 
-    def _dismiss_error_about(self, clips: set[Path]) -> None:
-        """Take the error banner away if it is about a failure of one of `clips`."""
-        if self._failure is not None and self._failure[0] in clips and self.errors.message == self._failure[1]:
-            self.errors.dismiss()
-
-    def _is_shown(self, clip: Path) -> bool:
-        return clip == self.current_clip
-
-    def _is_live(self, clip: Path) -> bool:
-        """Whether the run of `clip` is drawn as it goes (not while a complete result is held)."""
-        return self._is_shown(clip) and not self._holding
-
-    def _show_complete(self, options: RunOptions, result: ClipResult) -> None:
-        """Show a complete result of the current clip, run with `options`."""
-        self._on_screen = (options, result)
-        self.clip_view.set_note("")
-        self.clip_view.show_result(result)
-        self._show_summary(result)
-        self._offer_scan(result)
-
-    def _let_go(self, clip: Path, what: str) -> None:
-        """A re-run of the shown clip ended without a result (`what`: "was cancelled", "failed"):
-        the complete result held on show stays, and says so."""
-        self._holding = False
-        if self._on_screen is None or not self._is_shown(clip):
-            return
-        options, result = self._on_screen
-        self.clip_view.set_note(f"Showing the earlier result ({_describe(options, len(result.views))}); "
-                                f"the run with the new options {what}. Run Again tries them again.")
-        if what != "failed":  # a failure stays on the row (and in the banner): these options fail
-            self.queue.set_state(clip, ClipState.DONE, summary(result))
+    def _completed(self, result: ClipResult) -> None:
+        """A complete result of the clip on show is on screen: say what made it, offer a scan."""
+        self.run_reports.show_summary(result)
+        self.scan_control.offer_scan(result)
 
     def _about(self, clip: Path, text: str) -> str:
-        return text if self._is_shown(clip) else f"{clip.name}: {text}"
-
-    def _on_started(self, clip: Path) -> None:
-        if self._is_shown(clip):
-            running = self.runner.running
-            if self._on_screen is not None and running is not None and running.options != self._on_screen[0]:
-                # Other options: the complete result stays until the new one is complete.
-                self._holding = True
-                options, result = self._on_screen
-                self.clip_view.set_note(f"Showing the result with {_describe(options, len(result.views))}; "
-                                        f"classifying with {_describe(running.options)}…")
-            else:
-                self._holding = False
-                self._on_screen = None
-                self.clip_view.set_note("")
-                self.clip_view.reset()
-        self._set_running(True)
-        self.progress.setRange(0, 0)  # busy until the view count is known
-        self._status(self._about(clip, "Starting…"))
-
-    def _on_session(self, clip: Path, report: DeviceReport) -> None:
-        self.last_device = report
-        running = self.runner.running
-        if running is not None:  # views from here on are this model on this device
-            self.graphs.start_run(f"{running.options.model_id} ({running.options.precision}) · {report.label}")
-        self._status(self._about(clip, f"Classifying on {report.label}…"))
-
-    def _on_progress(self, clip: Path, done: int, total: int) -> None:
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
-        if self._is_live(clip):
-            self.clip_view.set_active_view(done if done < total else None)
-
-    def _on_view(self, clip: Path, view, running_top5, total: int) -> None:  # noqa: ANN001
-        self.graphs.add_latency(view.inference_ms)
-        if self._is_live(clip):
-            self.clip_view.add_view(view, running_top5, total)
-
-    def _on_finished(self, clip: Path, result: ClipResult) -> None:
-        self._set_running(self.runner.running is not None)
-        # Open Recent offers clips that opened: a file that cannot be read is not worth reopening.
-        self.settings = self.settings.with_recent(clip)
-        self.store.save(self.settings)
-        if self._is_shown(clip):
-            options = self.controls.options()
-            if self._holding or options is None:
-                self._holding = False
-                self._show_complete(options, result)
-            else:
-                self._on_screen = (options, result)
-                self.clip_view.finish(result)
-                self._show_summary(result)
-                self._offer_scan(result)
-        else:  # a clip in the background: its outcome replaces its "Classifying…" (the next start replaces this)
-            self._status(f"{clip.name}: {summary(result)}")
-
-    def _on_failed(self, clip: Path, failure: Failure) -> None:
-        self._set_running(self.runner.running is not None)
-        options = self.controls.options()
-        if options is not None:
-            self._failures[clip] = (options, failure)
-        if self._is_shown(clip):
-            self._show_failure(clip, failure)
-            self._let_go(clip, "failed")
-        # A clip in the background: its row and the status bar say it; the banner comes with the clip.
-        self._status(f"{clip.name}: {failure.message}")
-
-    def _show_failure(self, clip: Path, failure: Failure) -> None:
-        text = f"Could not classify {clip.name}. {failure.message}"
-        self.errors.show_message(text, failure.detail, hint=failure.hint)
-        self._failure = (clip, text)
-
-    def _on_cancelled(self, clip: Path) -> None:
-        self._set_running(self.runner.running is not None)
-        running = self.runner.running
-        if self._holding and not (running is not None and running.clip == clip):
-            self._let_go(clip, "was cancelled")
-        if self.runner.running is None:
-            self._status(f"Cancelled {clip.name}.")
-
-    def _show_summary(self, result: ClipResult) -> None:
-        self.last_device = result.device
-        m = result.model
-        note = f" · {m.labels_note}" if m.labels_note else ""
-        self._status(f"{result.device.summary()} · {m.name} ({m.precision}) · {len(result.views)} views "
-                     f"in {result.timings.total_ms / 1000:.1f} s{note}")
+        return text if self.shown.is_shown(clip) else f"{clip.name}: {text}"
 
     def _update_clip_actions(self) -> None:
         self.actions_.rerun.setEnabled(self.current_clip is not None)
         self.actions_.remove_clips.setEnabled(bool(self.queue.selectedItems()))
         self.actions_.clear_queue.setEnabled(self.queue.count() > 0)
         self.actions_.export_results.setEnabled(self.queue.count() > 0)
-        self._update_scan_actions()
+        self.scan_control.update_actions()
 
     def _set_running(self, running: bool) -> None:
         self.progress.setVisible(running)
@@ -616,8 +397,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _describe(options: RunOptions, views: int | None = None) -> str:
-    """What a run used, in a few words: "motion_demo (float) on CPU, 5 views"."""
-    count = views if views is not None else options.views
-    views_text = f"{count} views" if count else "the model's views"
-    return f"{options.model_id} ({options.precision}) on {options.device.upper()}, {views_text}"
+def _saved_rule(settings: Settings) -> SegmentRule:
+    """The segment rule the settings keep (they are checked on load, so it is a valid one)."""
+    return SegmentRule(threshold=settings.segment_threshold, smoothing=settings.segment_smoothing,
+                       min_windows=settings.segment_min_windows)
