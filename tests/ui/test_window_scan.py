@@ -11,15 +11,18 @@ import json
 import re
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from conftest import act_on, wait_until
 from kinetoscope.engine.inference.scan import SegmentRule
 from kinetoscope.ui.main.clip_queue import ClipState
 from kinetoscope.ui.main.exporting import TIMELINE_FORMATS, resolve_choice
+from kinetoscope.ui.main.scan_pane import long_clip_hint
 from motion_clips import FPS, MOTIONS, joined_motions
 
 LAG_LIMIT_MS = 100
@@ -115,8 +118,28 @@ def test_clicking_the_timeline_seeks_the_preview_and_find_counts_the_matches(
     assert 3 <= expected < len(result.windows)
     assert timeline.match_count() == expected
     assert pane.match_label.text().startswith(f"{expected} of {len(result.windows)} windows")
+    pane.find_combo.setEditText("moving l")  # a fragment naming one action: Enter finds it
+    assert pane.match_label.text() == "Enter: find “moving left”"
+    QTest.keyClick(pane.find_combo.lineEdit(), Qt.Key.Key_Return)
+    assert pane.find_combo.currentText() == "moving left" and timeline.match_count() == expected
+    pane.find_combo.setEditText("moving")  # several: nothing is guessed
+    QTest.keyClick(pane.find_combo.lineEdit(), Qt.Key.Key_Return)
+    assert pane.find_combo.currentText() == "moving" and pane.match_label.text().endswith("actions match: pick one")
     pane.find_combo.setEditText("juggling")
     assert timeline.match_count() == 0 and "not one of the model's actions" in pane.match_label.text()
+
+
+def test_the_scan_is_offered_only_where_the_views_leave_a_long_stretch_unseen() -> None:
+    def clip(duration_s: float, *spans: tuple[float, float]) -> SimpleNamespace:
+        return SimpleNamespace(clip_duration_s=duration_s,
+                               views=[SimpleNamespace(start_s=a, end_s=b) for a, b in spans])
+
+    # The bundled 10-second sample's three I3D views: gaps of about 3 s, nothing to offer.
+    assert long_clip_hint(clip(10.0, (0.0, 1.29), (4.32, 5.61), (8.68, 9.96)), "Ctrl+Shift+S") == ""
+    # Views covering most of a clip: nothing either.
+    assert long_clip_hint(clip(20.0, (0.0, 6.0), (7.0, 13.0), (14.0, 20.0)), "Ctrl+Shift+S") == ""
+    hint = long_clip_hint(clip(600.0, (0.0, 1.3), (299.0, 300.3), (598.7, 600.0)), "Ctrl+Shift+S")
+    assert hint.startswith("This clip is 10:00 long; its 3 views cover 4 s of it.") and "Ctrl+Shift+S" in hint
 
 
 def test_cancel_mid_scan_keeps_the_earlier_scan_and_writes_nothing(

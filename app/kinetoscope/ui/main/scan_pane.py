@@ -37,14 +37,22 @@ def describe_scan(result: ScanResult) -> str:
             f"{m.name} ({m.precision}) on {result.device.label} · {result.timings.total_ms / 1000:.1f} s")
 
 
+# A stretch longer than this that no view saw could hold an action of its own; shorter gaps
+# between views (a 10-second clip's three views) leave nothing to find.
+UNSEEN_GAP_S = 5.0
+
+
 def long_clip_hint(result: ClipResult, keys: str) -> str:
-    """The offer to scan a clip its views cover less than half of ("" for one they cover well);
-    `keys` is the scan's shortcut as the platform writes it."""
-    covered, reach = 0.0, 0.0
+    """The offer to scan a clip its views cover less than half of, leaving a stretch of more than
+    UNSEEN_GAP_S unseen ("" for a clip they cover well); `keys` is the scan's shortcut as the
+    platform writes it."""
+    covered, reach, widest_gap = 0.0, 0.0, 0.0
     for start, end in sorted((v.start_s, v.end_s) for v in result.views):  # the union of their spans
+        widest_gap = max(widest_gap, start - reach)
         covered += max(0.0, end - max(start, reach))
         reach = max(reach, end)
-    if result.clip_duration_s <= 2 * covered:
+    widest_gap = max(widest_gap, result.clip_duration_s - reach)
+    if result.clip_duration_s <= 2 * covered or widest_gap <= UNSEEN_GAP_S:
         return ""
     return (f"This clip is {clock(result.clip_duration_s)} long; its {len(result.views)} views cover "
             f"{covered:.0f} s of it. Scan the whole clip ({keys}) to see what happens when.")
@@ -158,6 +166,7 @@ class ScanPane(QWidget):
         layout.addStretch(0)
 
         self.find_combo.currentTextChanged.connect(self._find)
+        self.find_combo.lineEdit().returnPressed.connect(self._complete_typed)
         self.threshold_spin.valueChanged.connect(self._find)
         self.timeline.matches_changed.connect(lambda _: self._say_matches())
         r = runner
@@ -271,13 +280,34 @@ class ScanPane(QWidget):
         self.timeline.find(label if label in self._labels else None, self.threshold_spin.value() / 100)
         self._say_matches()
 
+    def _partial_matches(self, text: str) -> list[str]:
+        """The model's actions a typed fragment names: those starting with it, else those containing it."""
+        key = text.casefold()
+        starting = [lab for lab in self._labels if lab.casefold().startswith(key)]
+        return starting or [lab for lab in self._labels if key in lab.casefold()]
+
+    def _complete_typed(self) -> None:
+        """Enter on a fragment that names one action ("wrapping pr") finds that action."""
+        text = self.find_combo.currentText().strip()
+        if not text or text.casefold() in {lab.casefold() for lab in self._labels}:
+            return
+        matches = self._partial_matches(text)
+        if len(matches) == 1:
+            self.find_combo.setEditText(matches[0])
+
     def _say_matches(self) -> None:
         label = self.find_combo.currentText().strip()
         total = len(self.timeline.track)
         if not label:
             self.match_label.setText("")
         elif label.casefold() not in {lab.casefold() for lab in self._labels}:
-            self.match_label.setText("not one of the model's actions" if self._labels else "")
+            partial = self._partial_matches(label) if self._labels else []
+            if len(partial) == 1:
+                self.match_label.setText(f"Enter: find “{partial[0]}”")
+            elif partial:
+                self.match_label.setText(f"{len(partial)} actions match: pick one")
+            else:
+                self.match_label.setText("not one of the model's actions" if self._labels else "")
         else:
             n = self.timeline.match_count()
             self.match_label.setText(f"{n} of {total} windows" + (f" ({100 * n / total:.0f}%)" if total else ""))

@@ -133,7 +133,8 @@ def paint_legend(painter: QPainter, legend: list[tuple[int, int]], track: Window
     x, right = row.left(), row.right()
     swatch = fm.height() - 4
     for n, (class_index, count) in enumerate(legend):
-        caption = f"{track.label(class_index)} {100 * count / total:.0f}%"
+        share = f"{100 * count / total:.0f}%" + (" of windows" if n == 0 else "")  # said once: not a probability
+        caption = f"{track.label(class_index)} {share}"
         width = swatch + 5 + fm.horizontalAdvance(caption) + 14
         others = len(legend) - n
         rest = f"+{others} more"
