@@ -45,8 +45,9 @@ def bare_decode(clip: str) -> dict:
 
 def scan(clip: str, model: str, every: float) -> dict:
     from kinetoscope.engine.inference.classify import VideoClassifier
+    from kinetoscope.engine.inference.scan import SCAN_CPU
 
-    classifier = VideoClassifier.open(model, "cpu", precision="float")
+    classifier = VideoClassifier.open(model, "cpu", precision="float", cpu=SCAN_CPU)  # as `kinetoscope scan`
     result = classifier.scan(clip, every_s=every)
     return {"windows": len(result.windows), "segments": len(result.segments),
             "top1": result.segments[0].label if result.segments else "",

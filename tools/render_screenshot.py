@@ -1,11 +1,14 @@
 """Render the main window, with the sample clip classified, to a PNG (offscreen; no display needed).
 
     .venv/bin/python tools/render_screenshot.py [--view N] [--dark] [--out PNG]
+    .venv/bin/python tools/render_screenshot.py --scan [--join CLIP CLIP ...] [--dark] [--out PNG]
 
 Uses the default model (I3D Kinetics-400) and the arm-wrestling sample clip; writes
 resources/screenshots/main_window.png, or main_window_dark.png with --dark, unless --out says otherwise. Settings and caches go to a throwaway data folder
 unless KINETOSCOPE_HOME is set, so the user's own settings never leak into the picture.
-`--dark` renders with the Fusion style and the dark palette of tools/render_widgets.py: the
+`--scan` also scans the whole clip and shows the Whole-clip scan page (whole_clip_scan.png);
+`--join` first joins the given clips end to end (scaled to 340x256, 25 fps) into one clip to open,
+so the scan has several actions to find. `--dark` renders with the Fusion style and the dark palette of tools/render_widgets.py: the
 offscreen platform has no colour scheme of its own, so this stands in for a desktop in dark mode.
 """
 
@@ -31,9 +34,12 @@ def main() -> int:
     parser.add_argument("--clip", type=Path, default=SAMPLE)
     parser.add_argument("--view", type=int, help="select this view (1-based) after classifying")
     parser.add_argument("--dark", action="store_true", help="Fusion style with a dark palette")
+    parser.add_argument("--scan", action="store_true", help="scan the whole clip and show its timeline")
+    parser.add_argument("--join", type=Path, nargs="+", metavar="CLIP", help="join these clips into the one opened")
     args = parser.parse_args()
     if args.out is None:
-        args.out = DEFAULT_OUT.with_name("main_window_dark.png") if args.dark else DEFAULT_OUT
+        name = "whole_clip_scan" if args.scan else "main_window"
+        args.out = DEFAULT_OUT.with_name(f"{name}_dark.png" if args.dark else f"{name}.png")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     home = os.environ.get("KINETOSCOPE_HOME") or tempfile.mkdtemp(prefix="kinetoscope-shot-")
     os.environ["KINETOSCOPE_HOME"] = home
@@ -54,11 +60,20 @@ def main() -> int:
     outcome: list[str] = []
     window.runner.finished.connect(lambda clip, result: outcome.append(result.top5[0].label))
     window.runner.failed.connect(lambda clip, failure: outcome.append(f"failed: {failure.message}"))
-    window.open_paths([args.clip])
+    clip = join_clips(args.join, Path(home) / "joined.mp4") if args.join else args.clip
+    window.open_paths([clip])
     deadline = time.monotonic() + TIMEOUT_S
     while not outcome and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.01)
+    if args.scan:
+        window.actions_.scan.trigger()
+        deadline = time.monotonic() + 10 * TIMEOUT_S
+        while (window.scans.running is not None or window.scan_pane.result() is None) and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+        result = window.scan_pane.result()
+        outcome.append(f"scan: {', '.join(s.label for s in result.segments)}" if result else "failed: scan")
     if args.view:
         window.clip_view.select_view(args.view - 1)
     # Let the memory graph gather a few samples and the widgets settle before the picture.
@@ -69,8 +84,25 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     ok = window.grab().save(str(args.out))
     window.close()
-    print(f"{args.out}: {'saved' if ok else 'NOT saved'}; result: {outcome[0] if outcome else 'timed out'}")
-    return 0 if ok and outcome and not outcome[0].startswith("failed") else 1
+    print(f"{args.out}: {'saved' if ok else 'NOT saved'}; result: {'; '.join(outcome) if outcome else 'timed out'}")
+    return 0 if ok and outcome and not any(o.startswith("failed") for o in outcome) else 1
+
+
+def join_clips(clips: list[Path], out: Path) -> Path:
+    """The clips end to end in one H.264 file at 340x256, 25 fps (each clip's frames as decoded)."""
+    import av
+
+    with av.open(str(out), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 340, 256, "yuv420p"
+        for clip in clips:
+            with av.open(str(clip)) as source:
+                for frame in source.decode(video=0):
+                    picture = frame.reformat(width=340, height=256, format="yuv420p")
+                    picture.pts = None
+                    container.mux(stream.encode(picture))
+        container.mux(stream.encode())
+    return out
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import TextIO
 from kinetoscope.cli.progress import ProgressLine
 from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.inference.exports import write_scan_csv, write_srt
-from kinetoscope.engine.inference.scan import ScanProgress, ScanResult, SegmentRule
+from kinetoscope.engine.inference.scan import SCAN_CPU, ScanProgress, ScanResult, SegmentRule
 from kinetoscope.engine.media.video import probe
 from kinetoscope.engine.modelfiles.model_store import default_model_id
 
@@ -73,7 +73,8 @@ def add_scan_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, out: TextIO) -> int:
     info = probe(args.clip)  # a bad clip fails fast, before a slow model load
     rule = SegmentRule(threshold=args.threshold, smoothing=args.smoothing, min_windows=args.min_windows)
-    classifier = VideoClassifier.open(args.model or default_model_id(), args.device, precision=args.precision)
+    classifier = VideoClassifier.open(args.model or default_model_id(), args.device, precision=args.precision,
+                                      cpu=SCAN_CPU)
     progress = ProgressLine(sys.stderr)
     try:
         result = classifier.scan(args.clip, every_s=args.every, rule=rule, info=info,

@@ -11,6 +11,7 @@ change; it is pure and fast, so a window can re-run it as a slider moves.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -23,13 +24,18 @@ import numpy as np
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.errors import BadInput
 from kinetoscope.engine.inference.results import DeviceReport, ModelRef, Prediction, Timings, top_k
-from kinetoscope.engine.inference.session import ModelSession
+from kinetoscope.engine.inference.session import CpuConfig, ModelSession
+from kinetoscope.engine.media.prefetch import Prefetcher
 from kinetoscope.engine.media.preprocess import center_crop, to_model_input
 from kinetoscope.engine.media.scan_plan import plan_scan
 from kinetoscope.engine.media.video import VideoInfo, VideoReader
 from kinetoscope.engine.memory import peak_rss_mb
 
 log = logging.getLogger(__name__)
+
+# The CPU settings for a session opened to scan: decoding runs beside inference the whole time,
+# so idle inference threads must not spin on the cores the decoder needs (see CpuConfig.spinning).
+SCAN_CPU = CpuConfig(spinning=False)
 
 
 @dataclass(frozen=True)
@@ -236,11 +242,13 @@ def scan_clip(
     recipe = bundle.recipe
     decode_s = preprocess_s = inference_s = 0.0
     windows: list[ScanWindow] = []
-    with VideoReader(clip, resize=recipe.resize, info=info) as reader:
+    with contextlib.ExitStack() as stack:
+        reader = stack.enter_context(VideoReader(clip, resize=recipe.resize, info=info))
         plan = plan_scan(reader.info, recipe, every_s)
         total = len(plan)
         log.info("scanning %s: %d windows of %.2f s, one every %.2f s", clip.name, total, plan.window_s, plan.every_s)
-        frames_of = reader.read_windows(plan.windows())
+        # The next windows are decoded on a thread while the model runs on this one (prefetch.py).
+        frames_of = stack.enter_context(Prefetcher(reader.read_windows(plan.windows()), depth=2, name="scan decode"))
         position = 0.0
         for done in range(total):
             if cancel is not None:
