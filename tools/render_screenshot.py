@@ -92,14 +92,18 @@ def join_clips(clips: list[Path], out: Path) -> Path:
     """The clips end to end in one H.264 file at 340x256, 25 fps (each clip's frames as decoded)."""
     import av
 
+    from fractions import Fraction
+
     with av.open(str(out), "w") as container:
         stream = container.add_stream("libx264", rate=25)
         stream.width, stream.height, stream.pix_fmt = 340, 256, "yuv420p"
+        count = 0
         for clip in clips:
             with av.open(str(clip)) as source:
                 for frame in source.decode(video=0):
                     picture = frame.reformat(width=340, height=256, format="yuv420p")
-                    picture.pts = None
+                    picture.pts, picture.time_base = count, Fraction(1, 25)  # renumbered: one timeline
+                    count += 1
                     container.mux(stream.encode(picture))
         container.mux(stream.encode())
     return out
