@@ -78,7 +78,7 @@ class VideoReader:
         self.size = resize.output_size(self.info.width, self.info.height)
         self._threads = threads
         # One scaler for every frame: `frame.reformat` builds a new swscale context per frame,
-        # which costs more than the scaling itself (7.8 ms against 0.4 ms a 1080p frame).
+        # which costs more than the scaling itself (in a 1080p scan: 2.5 ms a frame against 0.86 ms).
         self._scaler = VideoReformatter()
         self._container: av.container.InputContainer | None = None
         self._frames: Iterator[tuple[int, av.VideoFrame]] | None = None
