@@ -94,12 +94,10 @@ def classify_clip(
     if on_progress is not None:
         on_progress(Progress(total, total))
     mean = np.mean([r.probs for r in results], axis=0)
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    timings = Timings(load_ms=session.load_ms, decode_ms=decode_s * 1000, preprocess_ms=preprocess_s * 1000,
-                      inference_ms=inference_s * 1000, total_ms=session.load_ms + elapsed_ms)
+    timings = Timings.of_run(session.load_ms, started, decode_s, preprocess_s, inference_s)
     return ClipResult(
         clip=clip,
-        model=ModelRef(bundle.model_id, bundle.name, bundle.precision, bundle.source, recipe, bundle.labels_note),
+        model=ModelRef.of(bundle, recipe),
         device=session.report,
         views=tuple(results),
         probs=mean,

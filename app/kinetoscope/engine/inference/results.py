@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kinetoscope.engine.modelfiles.recipe import InputRecipe
+
+if TYPE_CHECKING:
+    from kinetoscope.engine.modelfiles.bundle import ModelBundle
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,15 @@ class Timings:
     inference_ms: float = 0.0
     total_ms: float = 0.0
 
+    @classmethod
+    def of_run(cls, load_ms: float, started: float, decode_s: float, preprocess_s: float,
+               inference_s: float) -> Timings:
+        """A run's timings from its per-stage sums in seconds; the total counts the model load and
+        the time since `started` (a `time.perf_counter()` reading)."""
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        return cls(load_ms=load_ms, decode_ms=decode_s * 1000, preprocess_ms=preprocess_s * 1000,
+                   inference_ms=inference_s * 1000, total_ms=load_ms + elapsed_ms)
+
     def to_json(self) -> dict[str, float]:
         return {"load": round(self.load_ms, 2), "decode": round(self.decode_ms, 2),
                 "preprocess": round(self.preprocess_ms, 2), "inference": round(self.inference_ms, 2),
@@ -101,6 +114,11 @@ class ModelRef:
     path: Path
     recipe: InputRecipe | None = None  # how the clip was turned into this model's input
     labels_note: str = ""              # set when the model names no classes ("class N" shown)
+
+    @classmethod
+    def of(cls, bundle: ModelBundle, recipe: InputRecipe) -> ModelRef:
+        """The reference a result keeps to `bundle`, run with `recipe`."""
+        return cls(bundle.model_id, bundle.name, bundle.precision, bundle.source, recipe, bundle.labels_note)
 
 
 @dataclass(frozen=True)
