@@ -120,16 +120,11 @@ class ScanResult:
     timings: Timings
     clip_duration_s: float
     peak_rss_mb: float
-    class_labels: tuple[str, ...] = field(default=(), repr=False)
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        """The model's class names, in output order."""
-        return self.class_labels
+    labels: tuple[str, ...] = field(default=(), repr=False)   # the model's class names, in output order
 
     def with_rule(self, rule: SegmentRule) -> ScanResult:
         """The same scan with its segments redrawn by another rule."""
-        return replace(self, rule=rule, segments=segments_from(self.windows, self.class_labels, rule))
+        return replace(self, rule=rule, segments=segments_from(self.windows, self.labels, rule))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -287,7 +282,7 @@ def scan_clip(
         timings=timings,
         clip_duration_s=duration,
         peak_rss_mb=peak_rss_mb(),
-        class_labels=tuple(bundle.labels),
+        labels=tuple(bundle.labels),
     )
 
 
