@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from kinetoscope import __version__
+from kinetoscope.cli.arg_types import number_in
 from kinetoscope.cli.bench_cmd import add_bench_parser
 from kinetoscope.cli.models_cmd import add_models_parser
 from kinetoscope.cli.scan_cmd import add_scan_parser
@@ -33,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="installed model id, release zip or folder (default: I3D Kinetics-400)")
     p.add_argument("--precision", choices=("float", "w8a8", "w8a16"), help="default: float if installed")
     p.add_argument("--device", choices=("cpu", "npu"), default="cpu")
-    p.add_argument("--views", type=_positive_int, help="temporal views (default: the model's recipe, 5 for AI Hub's)")
+    p.add_argument("--views", type=number_in(int, 1, 64, "a whole number"),
+                   help="temporal views (default: the model's recipe, 5 for AI Hub's)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true",
                      help="print one JSON object instead of text (a list of them for several clips)")
@@ -52,16 +54,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_models_parser(sub)
     add_bench_parser(sub)
     return parser
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 64:
-        raise argparse.ArgumentTypeError("must be between 1 and 64")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

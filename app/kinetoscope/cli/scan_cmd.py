@@ -7,6 +7,7 @@ import json
 import sys
 from typing import TextIO
 
+from kinetoscope.cli.arg_types import number_in
 from kinetoscope.cli.progress import ProgressLine
 from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.inference.exports import write_scan_csv, write_srt
@@ -17,34 +18,10 @@ from kinetoscope.engine.modelfiles.model_store import default_model_id
 _DEFAULT_RULE = SegmentRule()
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0.01 <= value <= 3600:
-        raise argparse.ArgumentTypeError("must be between 0.01 and 3600 seconds")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError("must be between 0 and 1")
-    return value
-
-
-def _windows(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 1000:
-        raise argparse.ArgumentTypeError("must be between 1 and 1000")
-    return value
+# Spacing of windows, the segment threshold, and counts of windows.
+_seconds = number_in(float, 0.01, 3600, "a number of seconds", " seconds")
+_fraction = number_in(float, 0.0, 1.0, "a number")
+_windows = number_in(int, 1, 1000, "a whole number")
 
 
 def add_scan_parser(sub: argparse._SubParsersAction) -> None:
