@@ -21,6 +21,9 @@ class Prediction:
     index: int
     prob: float
 
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label, "index": self.index, "prob": round(self.prob, 6)}
+
 
 def top_k(probs: np.ndarray, labels: tuple[str, ...], k: int = 5) -> tuple[Prediction, ...]:
     """The k most probable classes, most probable first (ties keep class order)."""
@@ -101,7 +104,7 @@ class ViewResult:
             "index": self.index, "start_s": round(self.start_s, 4), "end_s": round(self.end_s, 4),
             "frame_times_s": [round(t, 4) for t in self.frame_times_s],
             "source_indices": list(self.source_indices),
-            "top5": [_pred_json(p) for p in self.top5],
+            "top5": [p.to_json() for p in self.top5],
             "inference_ms": round(self.inference_ms, 2),
         }
 
@@ -137,7 +140,7 @@ class ClipResult:
         return {
             "clip": str(self.clip),
             "clip_duration_s": round(self.clip_duration_s, 4),
-            "top5": [_pred_json(p) for p in self.top5],
+            "top5": [p.to_json() for p in self.top5],
             "views": [v.to_json() for v in self.views],
             "device": self.device.to_json(),
             "model": {"id": self.model.id, "name": self.model.name,
@@ -158,7 +161,3 @@ class ClipFailure:
 
     def to_json(self) -> dict[str, Any]:
         return {"clip": str(self.clip), "error": self.error}
-
-
-def _pred_json(p: Prediction) -> dict[str, Any]:
-    return {"label": p.label, "index": p.index, "prob": round(p.prob, 6)}

@@ -51,7 +51,7 @@ class ScanWindow:
 
     def to_json(self) -> dict[str, Any]:
         return {"start_s": round(self.start_s, 4), "end_s": round(self.end_s, 4),
-                "top5": [_pred_json(p) for p in self.top5]}
+                "top5": [p.to_json() for p in self.top5]}
 
 
 @dataclass(frozen=True)
@@ -284,7 +284,3 @@ def scan_clip(
         peak_rss_mb=peak_rss_mb(),
         labels=tuple(bundle.labels),
     )
-
-
-def _pred_json(p: Prediction) -> dict[str, Any]:
-    return {"label": p.label, "index": p.index, "prob": round(p.prob, 6)}
