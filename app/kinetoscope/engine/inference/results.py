@@ -123,6 +123,10 @@ class ModelRef:
         """The reference a result keeps to `bundle`, run with `recipe`."""
         return cls(bundle.model_id, bundle.name, bundle.precision, bundle.source, recipe, bundle.labels_note)
 
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "precision": self.precision, "path": str(self.path),
+                "input_recipe": self.recipe.to_json() if self.recipe else None, "labels_note": self.labels_note}
+
 
 @dataclass(frozen=True)
 class ClipResult:
@@ -143,10 +147,7 @@ class ClipResult:
             "top5": [p.to_json() for p in self.top5],
             "views": [v.to_json() for v in self.views],
             "device": self.device.to_json(),
-            "model": {"id": self.model.id, "name": self.model.name,
-                      "precision": self.model.precision, "path": str(self.model.path),
-                      "input_recipe": self.model.recipe.to_json() if self.model.recipe else None,
-                      "labels_note": self.model.labels_note},
+            "model": self.model.to_json(),
             "timings_ms": self.timings.to_json(),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
         }
