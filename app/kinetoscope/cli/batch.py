@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from kinetoscope.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from kinetoscope.cli.progress import ProgressLine
 from kinetoscope.engine.errors import BadInput
 from kinetoscope.engine.inference.classify import VideoClassifier
@@ -21,8 +22,6 @@ from kinetoscope.engine.inference.results import ClipFailure, ClipResult
 from kinetoscope.engine.media.video import probe
 from kinetoscope.engine.media.video_files import clips_from
 from kinetoscope.engine.modelfiles.model_store import default_model_id
-
-EXIT_OK, EXIT_BAD_INPUT = 0, 2  # as in cli.main
 
 
 def is_batch(args: argparse.Namespace) -> bool:

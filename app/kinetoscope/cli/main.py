@@ -10,14 +10,13 @@ from collections.abc import Sequence
 from kinetoscope import __version__
 from kinetoscope.cli.arg_types import number_in
 from kinetoscope.cli.bench_cmd import add_bench_parser
+from kinetoscope.cli.exit_codes import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_DEVICE, EXIT_FAILED, EXIT_OK
 from kinetoscope.cli.models_cmd import add_models_parser
 from kinetoscope.cli.scan_cmd import add_scan_parser
 from kinetoscope.engine.errors import BadInput, Cancelled, DeviceError, KinetoscopeError, NpuFailed
 from kinetoscope.engine.logs import setup_file_logging
 
 log = logging.getLogger("kinetoscope.cli")
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DEVICE, EXIT_CANCELLED = 0, 1, 2, 3, 130
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ import threading
 import time
 from typing import TextIO
 
+from kinetoscope.cli.exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.modelfiles.catalog import NO_FIGURE, CatalogEntry, load_catalog
 from kinetoscope.engine.modelfiles.download import DownloadProgress
@@ -17,8 +18,6 @@ from kinetoscope.engine.modelfiles.http_client import NetworkError
 from kinetoscope.engine.modelfiles.model_install import Manifest, import_model, installed_dir, remove_model, verify_model
 from kinetoscope.engine.modelfiles.model_library import (ModelRow, Status, check_removable, disk_space, download_and_install,
                                               list_models)
-
-EXIT_OK, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 130  # as in cli.main, which imports this module
 
 
 def add_models_parser(sub: argparse._SubParsersAction) -> None:
