@@ -10,6 +10,7 @@ import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from kinetoscope.engine.files import atomic_text_file
 from kinetoscope.engine.inference.results import ClipFailure, ClipResult, Prediction
@@ -20,10 +21,7 @@ TOP_K = 5
 
 def write_scan_json(result: ScanResult, path: str | Path) -> Path:
     """The whole scan (`ScanResult.to_json`) as one JSON object."""
-    with atomic_text_file(path) as out:
-        json.dump(result.to_json(), out, indent=1, ensure_ascii=False)
-        out.write("\n")
-    return Path(path)
+    return _write_json(result.to_json(), path)
 
 
 def write_scan_csv(result: ScanResult, path: str | Path) -> Path:
@@ -57,10 +55,7 @@ def srt_time(seconds: float) -> str:
 
 def write_results_json(results: Sequence[ClipResult | ClipFailure], path: str | Path) -> Path:
     """A JSON list: each clip's `ClipResult.to_json()`, or {"clip", "error"} for one that failed."""
-    with atomic_text_file(path) as out:
-        json.dump([r.to_json() for r in results], out, indent=1, ensure_ascii=False)
-        out.write("\n")
-    return Path(path)
+    return _write_json([r.to_json() for r in results], path)
 
 
 def results_csv_header() -> list[str]:
@@ -80,6 +75,13 @@ def write_results_csv(results: Sequence[ClipResult | ClipFailure], path: str | P
         writer = csv.writer(out)
         writer.writerow(results_csv_header())
         writer.writerows(results_csv_row(r) for r in results)
+    return Path(path)
+
+
+def _write_json(data: Any, path: str | Path) -> Path:
+    with atomic_text_file(path) as out:
+        json.dump(data, out, indent=1, ensure_ascii=False)
+        out.write("\n")
     return Path(path)
 
 
