@@ -24,6 +24,7 @@ from PySide6.QtGui import (QColor, QFont, QFontMetrics, QHelpEvent, QKeyEvent, Q
 from PySide6.QtWidgets import (QAbstractScrollArea, QFrame, QSizePolicy, QToolButton, QToolTip, QWidget)
 
 from kinetoscope.ui.widgets._look import begin_painting, blend, label_colour
+from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, draw_focus_frame
 from kinetoscope.ui.widgets.predictions import percent
 from kinetoscope.ui.widgets.scan_paint import (TimeScale, clock, paint_axis, paint_legend, paint_segments,
                                                paint_windows)
@@ -54,6 +55,8 @@ class ScanTimeline(QAbstractScrollArea):
         self.setAccessibleName("Whole-clip timeline")
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # The window's focus ring would ring only the part the viewport leaves (the scroll bar).
+        self.setProperty(DRAWS_OWN_FOCUS, True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # Always there, so the zoom buttons beside it are too.
@@ -380,10 +383,8 @@ class ScanTimeline(QAbstractScrollArea):
                 painter.drawLine(QPointF(x, bars.top() - _MARK_HEIGHT - 2), QPointF(x, segs.bottom() + 1))
         painter.setFont(self._small_font())
         paint_axis(painter, self.scale(), segs.bottom() + 4, muted, self.viewport().width())
-        if self.hasFocus():
-            painter.setPen(QPen(highlight, 1.5))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(bars.united(segs).adjusted(-4, -_MARK_HEIGHT - 4, 4, 2), 6, 6)
+        if self.hasFocus():  # around the rows the keys act on
+            draw_focus_frame(painter, bars.united(segs).adjusted(-5, -_MARK_HEIGHT - 5, 5, 3), self)
         painter.end()
         self.paint_ms.append((perf_counter() - started) * 1000)
         del self.paint_ms[:-200]
