@@ -18,12 +18,12 @@ from collections.abc import Iterable, Sequence
 from time import perf_counter
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (QColor, QFont, QFontMetrics, QHelpEvent, QKeyEvent, QMouseEvent, QPainter,
-                           QPaintEvent, QPen, QResizeEvent, QWheelEvent)
+                           QPaintEvent, QResizeEvent, QWheelEvent)
 from PySide6.QtWidgets import (QAbstractScrollArea, QFrame, QSizePolicy, QToolButton, QToolTip, QWidget)
 
-from kinetoscope.ui.widgets._look import begin_painting, blend, label_colour
+from kinetoscope.ui.widgets._look import begin_painting, blend, draw_playhead, label_colour
 from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, draw_focus_frame
 from kinetoscope.ui.widgets.predictions import percent
 from kinetoscope.ui.widgets.scan_paint import (TimeScale, clock, paint_axis, paint_legend, paint_segments,
@@ -355,7 +355,8 @@ class ScanTimeline(QAbstractScrollArea):
     # -- painting --------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
         started = perf_counter()
-        painter, (text, window, highlight) = begin_painting(self.viewport())
+        painter, colours = begin_painting(self.viewport())
+        text, window, highlight = colours
         muted = blend(text, window, 0.45)
         bars, segs = self.bars_rect(), self.segments_rect()
         painter.setPen(Qt.PenStyle.NoPen)
@@ -379,8 +380,7 @@ class ScanTimeline(QAbstractScrollArea):
         if self._position is not None and self._duration > 0:
             x = self.x_of(self._position)
             if _MARGIN <= x <= _MARGIN + self._track_width():
-                painter.setPen(QPen(text, 2))
-                painter.drawLine(QPointF(x, bars.top() - _MARK_HEIGHT - 2), QPointF(x, segs.bottom() + 1))
+                draw_playhead(painter, x, bars.top() - _MARK_HEIGHT - 2, segs.bottom() + 1, colours)
         painter.setFont(self._small_font())
         paint_axis(painter, self.scale(), segs.bottom() + 4, muted, self.viewport().width())
         if self.hasFocus():  # around the rows the keys act on
