@@ -95,13 +95,6 @@ def preprocess_view(frames: list[np.ndarray]) -> np.ndarray:
     return np.ascontiguousarray(clip.transpose(3, 0, 1, 2)[None])
 
 
-def reference_resized(path: str | Path, n_views: int = 5) -> list[np.ndarray]:
-    """Per view, the resized (uncropped) float32 frames [16, 128, 171, 3], for finer comparisons."""
-    frames, fps = decode_all(path)
-    views = view_source_indices(resampled_source_indices(len(frames), fps), n_views)
-    return [np.stack([torch_bilinear_resize(frames[i].astype(np.float32) / 255.0) for i in v]) for v in views]
-
-
 def reference_views(path: str | Path, n_views: int = 5) -> list[np.ndarray]:
     """The reference model inputs of a clip: one float32 [1, 3, 16, 112, 112] per view."""
     frames, fps = decode_all(path)

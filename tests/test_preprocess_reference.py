@@ -41,6 +41,7 @@ The bounds leave ~25 % headroom; for the unresized clips a floor of rounding (0.
 
 from __future__ import annotations
 
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,8 +49,9 @@ import pytest
 from locations import MEDIA
 
 from kinetoscope.engine.media.preprocess import center_crop, to_model_input
-from kinetoscope.engine.media.sampling import ClipSampler
+from kinetoscope.engine.media.sampling import ClipSampler, SamplingPlan
 from kinetoscope.engine.media.video import VideoReader, interpolation_for
+from kinetoscope.engine.modelfiles.recipe import InputRecipe
 from recipes import AIHUB_224, RESNET, recipe_for
 from reference_preprocessing import (
     mae_reference_indices,
@@ -80,41 +82,41 @@ MAE_BOUNDS = {
 }
 
 
+def _engine_views(path: Path, sampling: InputRecipe, recipe: InputRecipe) -> tuple[SamplingPlan, list[np.ndarray]]:
+    """The engine's plan of `path` under `sampling` and its model inputs, cropped per `recipe`."""
+    with VideoReader(path, resize=recipe.resize) as reader:
+        plan = ClipSampler(sampling).plan(reader.info)
+        ours = [to_model_input(center_crop(v.rgb, recipe.crop), recipe) for v in reader.read_views(plan.views)]
+    return plan, ours
+
+
+def _assert_close(ours: list[np.ndarray], ref: list[np.ndarray], side: int,
+                  bounds: tuple[float, float], max_bound: float) -> None:
+    """Five views of equal layout whose mean and p99 difference (in 1/255) stay under `bounds`."""
+    assert len(ours) == len(ref) == 5
+    for a, b in zip(ours, ref):
+        assert a.shape == b.shape == (1, 3, 16, side, side)
+        assert a.dtype == np.float32 and a.flags.c_contiguous
+    diff = np.abs(np.concatenate([a.ravel() for a in ours]) - np.concatenate([b.ravel() for b in ref])) * 255
+    mean_bound, p99_bound = bounds
+    assert diff.mean() < mean_bound, f"mean {diff.mean():.2f}/255"
+    assert np.percentile(diff, 99) < p99_bound, f"p99 {np.percentile(diff, 99):.1f}/255"
+    assert diff.max() < max_bound
+
+
 @pytest.mark.parametrize("name", sorted(BOUNDS))
 def test_tensors_match_reference(name: str) -> None:
     path = MEDIA / name
-    with VideoReader(path, resize=RESNET.resize) as reader:
-        plan = ClipSampler(recipe_for(views=5)).plan(reader.info)
-        ours = [to_model_input(center_crop(v.rgb, RESNET.crop), RESNET) for v in reader.read_views(plan.views)]
-    ref = reference_views(path, 5)
-    assert len(ours) == len(ref) == 5
-    for a, b in zip(ours, ref):
-        assert a.shape == b.shape == (1, 3, 16, 112, 112)
-        assert a.dtype == np.float32 and a.flags.c_contiguous
-    diff = np.abs(np.concatenate([a.ravel() for a in ours]) - np.concatenate([b.ravel() for b in ref])) * 255
-    mean_bound, p99_bound = BOUNDS[name]
-    assert diff.mean() < mean_bound, f"mean {diff.mean():.2f}/255"
-    assert np.percentile(diff, 99) < p99_bound, f"p99 {np.percentile(diff, 99):.1f}/255"
-    assert diff.max() < 160
+    _, ours = _engine_views(path, recipe_for(views=5), RESNET)
+    _assert_close(ours, reference_views(path, 5), 112, BOUNDS[name], max_bound=160)
 
 
 @pytest.mark.parametrize("name", sorted(MAE_BOUNDS))
 def test_video_mae_tensors_match_reference(name: str) -> None:
     path = MEDIA / name
-    with VideoReader(path, resize=AIHUB_224.resize) as reader:
-        plan = ClipSampler(AIHUB_224).plan(reader.info)
-        ours = [to_model_input(center_crop(v.rgb, AIHUB_224.crop), AIHUB_224) for v in reader.read_views(plan.views)]
+    plan, ours = _engine_views(path, AIHUB_224, AIHUB_224)
     assert [list(v.source_indices) for v in plan.views] == mae_reference_indices(path, 5)
-    ref = mae_reference_views(path, 5)
-    assert len(ours) == len(ref) == 5
-    for a, b in zip(ours, ref):
-        assert a.shape == b.shape == (1, 3, 16, 224, 224)
-        assert a.dtype == np.float32 and a.flags.c_contiguous
-    diff = np.abs(np.concatenate([a.ravel() for a in ours]) - np.concatenate([b.ravel() for b in ref])) * 255
-    mean_bound, p99_bound = MAE_BOUNDS[name]
-    assert diff.mean() < mean_bound, f"mean {diff.mean():.2f}/255"
-    assert np.percentile(diff, 99) < p99_bound, f"p99 {np.percentile(diff, 99):.1f}/255"
-    assert diff.max() < 100
+    _assert_close(ours, mae_reference_views(path, 5), 224, MAE_BOUNDS[name], max_bound=100)
 
 
 def test_center_crop_offsets() -> None:

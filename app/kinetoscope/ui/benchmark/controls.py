@@ -24,6 +24,7 @@ class BenchControls(QWidget):
         super().__init__(parent)
         self.clip: Path | None = None
         self._installed: set[str] = set()
+        self._models: dict[str, set[str]] = {}  # model id -> installed precisions, as last listed
         self.model_combo = QComboBox()
         self.model_combo.setAccessibleName("Model")
         self.precision_boxes = {p: QCheckBox(p) for p in PRECISIONS}
@@ -61,6 +62,9 @@ class BenchControls(QWidget):
         current = self.model_combo.currentData()
         locations = available_models()
         names = {m.model_id: model_name(m) for m in reversed(locations)}
+        self._models = {}
+        for m in locations:
+            self._models.setdefault(m.model_id, set()).add(m.precision)
         ids = sorted(names, key=lambda i: (i != DEFAULT_MODEL_ID, i != DEMO_MODEL_ID, i))
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
@@ -88,7 +92,8 @@ class BenchControls(QWidget):
 
     def _model_changed(self) -> None:
         model = self.model_combo.currentData()
-        installed = self._installed = {m.precision for m in available_models() if m.model_id == model}
+        # The precisions listed with the models: choosing a model does not scan the disk again.
+        installed = self._installed = self._models.get(model, set())
         for precision, box in self.precision_boxes.items():
             box.setEnabled(precision in installed)
             box.setChecked(precision in installed)

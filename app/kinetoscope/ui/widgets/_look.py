@@ -6,7 +6,8 @@ import zlib
 from typing import NamedTuple
 
 import numpy as np
-from PySide6.QtGui import QColor, QImage, QPainter, QPalette
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
 
@@ -30,6 +31,15 @@ def begin_painting(widget: QWidget) -> tuple[QPainter, PaintColours]:
     pal = widget.palette()
     return painter, PaintColours(pal.color(QPalette.ColorRole.WindowText), pal.color(QPalette.ColorRole.Window),
                                  pal.color(QPalette.ColorRole.Highlight))
+
+
+def draw_playhead(painter: QPainter, x: float, top: float, bottom: float, colours: PaintColours) -> None:
+    """The playhead of a timeline: a 2-px line in the text colour on the pixel column at `x`,
+    with a halo in the window's colour that keeps it visible over any label's colour."""
+    x = round(x) + 0.5
+    for colour, width in ((colours.window, 4.0), (colours.text, 2.0)):
+        painter.setPen(QPen(colour, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
+        painter.drawLine(QPointF(x, top), QPointF(x, bottom))
 
 
 def blend(a: QColor, b: QColor, t: float) -> QColor:

@@ -6,7 +6,7 @@ small overlay per window draws a 2-px ring in the palette's highlight colour jus
 focused control. It is masked to the ring itself, so the control under it repaints as if it
 were not there, and it ignores the mouse.
 
-Widgets that draw their own focus (the timeline, the frame strip) set the property named
+Widgets that draw their own focus (the timelines, the frame strip) set the property named
 `DRAWS_OWN_FOCUS` to True and get no ring.
 """
 

@@ -18,12 +18,13 @@ from collections.abc import Iterable, Sequence
 from time import perf_counter
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (QColor, QFont, QFontMetrics, QHelpEvent, QKeyEvent, QMouseEvent, QPainter,
-                           QPaintEvent, QPen, QResizeEvent, QWheelEvent)
+                           QPaintEvent, QResizeEvent, QWheelEvent)
 from PySide6.QtWidgets import (QAbstractScrollArea, QFrame, QSizePolicy, QToolButton, QToolTip, QWidget)
 
-from kinetoscope.ui.widgets._look import begin_painting, blend, label_colour
+from kinetoscope.ui.widgets._look import begin_painting, blend, draw_playhead, label_colour
+from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, draw_focus_frame
 from kinetoscope.ui.widgets.predictions import percent
 from kinetoscope.ui.widgets.scan_paint import (TimeScale, clock, paint_axis, paint_legend, paint_segments,
                                                paint_windows)
@@ -54,6 +55,8 @@ class ScanTimeline(QAbstractScrollArea):
         self.setAccessibleName("Whole-clip timeline")
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # The window's focus ring would ring only the part the viewport leaves (the scroll bar).
+        self.setProperty(DRAWS_OWN_FOCUS, True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # Always there, so the zoom buttons beside it are too.
@@ -352,7 +355,8 @@ class ScanTimeline(QAbstractScrollArea):
     # -- painting --------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
         started = perf_counter()
-        painter, (text, window, highlight) = begin_painting(self.viewport())
+        painter, colours = begin_painting(self.viewport())
+        text, window, highlight = colours
         muted = blend(text, window, 0.45)
         bars, segs = self.bars_rect(), self.segments_rect()
         painter.setPen(Qt.PenStyle.NoPen)
@@ -376,14 +380,11 @@ class ScanTimeline(QAbstractScrollArea):
         if self._position is not None and self._duration > 0:
             x = self.x_of(self._position)
             if _MARGIN <= x <= _MARGIN + self._track_width():
-                painter.setPen(QPen(text, 2))
-                painter.drawLine(QPointF(x, bars.top() - _MARK_HEIGHT - 2), QPointF(x, segs.bottom() + 1))
+                draw_playhead(painter, x, bars.top() - _MARK_HEIGHT - 2, segs.bottom() + 1, colours)
         painter.setFont(self._small_font())
         paint_axis(painter, self.scale(), segs.bottom() + 4, muted, self.viewport().width())
-        if self.hasFocus():
-            painter.setPen(QPen(highlight, 1.5))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(bars.united(segs).adjusted(-4, -_MARK_HEIGHT - 4, 4, 2), 6, 6)
+        if self.hasFocus():  # around the rows the keys act on
+            draw_focus_frame(painter, bars.united(segs).adjusted(-5, -_MARK_HEIGHT - 5, 5, 3), self)
         painter.end()
         self.paint_ms.append((perf_counter() - started) * 1000)
         del self.paint_ms[:-200]

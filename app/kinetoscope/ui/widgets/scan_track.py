@@ -164,13 +164,7 @@ class WindowTrack:
 
     def visible(self, t0: float, t1: float) -> tuple[int, int]:
         """The index range [first, stop) of windows that overlap [t0, t1]."""
-        if not self._n:
-            return 0, 0
-        # Window ends grow with their starts for equal-length windows; a running max keeps the
-        # search right when lengths differ.
-        first = int(np.searchsorted(np.maximum.accumulate(self.ends), t0, side="right"))
-        stop = int(np.searchsorted(self.starts, t1, side="right"))
-        return first, max(first, stop)
+        return _overlapping(self.starts, self.ends, t0, t1)
 
     def matches(self, class_index: int | None, threshold: float) -> np.ndarray:
         """Which windows have `class_index` among their top-5 with probability >= `threshold`."""
@@ -188,6 +182,17 @@ class WindowTrack:
         counts = np.bincount(top)
         order = np.argsort(-counts, kind="stable")
         return [(int(c), int(counts[c])) for c in order if counts[c] > 0]
+
+
+def _overlapping(starts: np.ndarray, ends: np.ndarray, t0: float, t1: float) -> tuple[int, int]:
+    """The index range [first, stop) of spans (sorted by start) that overlap [t0, t1]."""
+    if not len(starts):
+        return 0, 0
+    # Ends grow with the starts for equal-length spans; a running max keeps the search right
+    # when lengths differ.
+    first = int(np.searchsorted(np.maximum.accumulate(ends), t0, side="right"))
+    stop = int(np.searchsorted(starts, t1, side="right"))
+    return first, max(first, stop)
 
 
 def _grown(array: np.ndarray, capacity: int, fill: float) -> np.ndarray:
@@ -210,11 +215,7 @@ class SegmentTrack:
         return len(self.labels)
 
     def visible(self, t0: float, t1: float) -> range:
-        if not len(self):
-            return range(0)
-        first = int(np.searchsorted(np.maximum.accumulate(self.ends), t0, side="right"))
-        stop = int(np.searchsorted(self.starts, t1, side="right"))
-        return range(first, max(first, stop))
+        return range(*_overlapping(self.starts, self.ends, t0, t1))
 
     def at(self, t: float) -> int | None:
         for i in self.visible(t, t):

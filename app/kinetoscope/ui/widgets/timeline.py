@@ -14,7 +14,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from kinetoscope.ui.widgets._look import begin_painting, blend, label_colour, text_on
+from kinetoscope.ui.widgets._look import begin_painting, blend, draw_playhead, label_colour, text_on
 from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, draw_focus_frame
 from kinetoscope.ui.widgets.predictions import percent
 
@@ -212,7 +212,8 @@ class ViewTimeline(QWidget):
     # -- painting ---------------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        painter, (text, window, highlight) = begin_painting(self)
+        painter, colours = begin_painting(self)
+        text, window, highlight = colours
         pal = self.palette()
         muted = blend(text, window, 0.45)
         lanes_h = self._lane_count * self._lane_height() + (self._lane_count - 1) * _LANE_GAP
@@ -268,11 +269,7 @@ class ViewTimeline(QWidget):
                 painter.setPen(QPen(highlight, 1.5))
                 painter.drawRoundedRect(rect.adjusted(-2.5, -2.5, 2.5, 2.5), 6, 6)
         if self._playhead is not None and self._duration > 0:
-            # A halo in the window's colour keeps the line visible over any segment's colour.
-            x = round(self._x(self._playhead)) + 0.5
-            for colour, width in ((window, 4.0), (text, 2.0)):
-                painter.setPen(QPen(colour, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
-                painter.drawLine(QPointF(x, track.top() - 2), QPointF(x, track.bottom() + 2))
+            draw_playhead(painter, self._x(self._playhead), track.top() - 2, track.bottom() + 2, colours)
         if self.hasFocus():  # around the bar, where Left/Right move the chosen view
             draw_focus_frame(painter, track.adjusted(-_MARGIN + 1, -_MARGIN + 1, _MARGIN - 1, _MARGIN - 1), self)
         painter.setFont(small)
