@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QLabel, QMainWindow, QProgressBar, QSplitter, QVBoxLayout,
                                QWidget)
@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 # 800x560 keeps every pane readable (the side column scrolls); smaller would not.
 MIN_SIZE = (800, 560)
 DEFAULT_SIZE = (1360, 860)
+# The segment rule's boxes change it a step at a time (held arrows, typing "35"): it is written
+# once they have been still this long, not on every step; closing writes it at once.
+RULE_SAVE_SETTLE_MS = 1000
 
 
 class MainWindow(QMainWindow):
@@ -64,6 +67,8 @@ class MainWindow(QMainWindow):
         self.settings: Settings = self.store.load()
         self.current_clip: Path | None = None
         self.last_device: DeviceReport | None = None
+        self._save_rule_later = QTimer(self, singleShot=True, interval=RULE_SAVE_SETTLE_MS)
+        self._save_rule_later.timeout.connect(lambda: self.store.save(self.settings))
 
         # Serial: one classification at a time (they would compete for the NPU and the cores),
         # and the sessions it caches stay on its one thread.
@@ -289,7 +294,7 @@ class MainWindow(QMainWindow):
     def _save_rule(self, rule: SegmentRule) -> None:
         self.settings = replace(self.settings, segment_threshold=rule.threshold, segment_smoothing=rule.smoothing,
                                 segment_min_windows=rule.min_windows)
-        self.store.save(self.settings)
+        self._save_rule_later.start()
 
     def remove_selected_clips(self) -> None:
         self.removal.remove(self.queue.selected_clips())
@@ -389,6 +394,7 @@ class MainWindow(QMainWindow):
         self.settings = replace(self.settings,
                                 geometry=base64.b64encode(bytes(self.saveGeometry())).decode("ascii"),
                                 splitter_state=base64.b64encode(bytes(self.splitter.saveState())).decode("ascii"))
+        self._save_rule_later.stop()  # saved here, with the rest
         self.store.save(self.settings)
         self.graphs.stop_memory_sampling()
         self.tools.close_all()
