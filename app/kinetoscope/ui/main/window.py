@@ -21,7 +21,6 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplicat
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QLabel, QMainWindow, QProgressBar, QSplitter, QVBoxLayout,
                                QWidget)
 
-from kinetoscope.engine.modelfiles.model_store import available_models
 from kinetoscope.engine.inference.devices import device_statuses
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport
 from kinetoscope.engine.inference.scan import SegmentRule
@@ -99,7 +98,7 @@ class MainWindow(QMainWindow):
         self.models_watch = ModelsWatcher(self)
         self.models_watch.changed.connect(self._models_on_disk)
 
-        self.controls.set_models(available_models())
+        self.controls.set_models(self.models_watch.locations)  # listed once at start-up, by the watcher
         s = self.settings
         self.controls.apply(s.model_id, s.precision, s.device, s.views)
         self.engine.submit(lambda _ctx: device_statuses(), name="probe devices").succeeded.connect(
