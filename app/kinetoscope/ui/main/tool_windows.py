@@ -52,15 +52,11 @@ class ToolWindows(QObject):
             dialog.resize(1060, 460)
             self.models = ModelManagerPane(dialog)
             QVBoxLayout(dialog).addWidget(self.models)
-            self.models.models_changed.connect(self._models_changed)
+            self.models.models_changed.connect(self._on_models_changed)
             self.models.use_model.connect(self._use_model)
             self._models_dialog = dialog
             FocusRing(dialog)
         _show(self._models_dialog)
-
-    def _models_changed(self) -> None:
-        self._on_models_changed()
-        self._controls.set_models(available_models())
 
     def _use_model(self, model_id: str, precision: str) -> None:
         controls = self._controls

@@ -86,7 +86,7 @@ class MainWindow(QMainWindow):
         self.clip_view.add_page(self.scan_pane, "Whole-clip scan")
         self.exporter = Exporter(self)
         self.tools = ToolWindows(self, self.controls, current_clip=lambda: self.current_clip,
-                                 open_paths=self.open_paths, models_changed=self.runner.forget_results)
+                                 open_paths=self.open_paths, models_changed=self._models_changed_here)
         self.actions_ = WindowActions(self, self._commands(), self.queue)
         self.progress = QProgressBar(maximumWidth=220, textVisible=True, format="%v of %m views")
         self.status_text = QLabel()
@@ -159,6 +159,12 @@ class MainWindow(QMainWindow):
             open_camera=self.tools.open_camera, open_log_folder=self.open_log_folder, about=self.about,
             recent_files=lambda: self.settings.recent_files, clear_recent=self._clear_recent,
             scan_clip=self.scan_clip, export_timeline=self.export_timeline, export_results=self.export_results)
+
+    def _models_changed_here(self) -> None:
+        """The Models window installed or removed a model: kept results may describe an old one; the
+        picker learns of it at once, by the same look (and the same reaction) as a change made elsewhere."""
+        self.runner.forget_results()
+        self.models_watch.look()
 
     def _models_on_disk(self, locations: list) -> None:  # noqa: ANN001 - list[ModelLocation]
         before = self.controls.options()
