@@ -60,12 +60,15 @@ def list_results(clips: Sequence[Path],
                  options: RunOptions | None, failures: Mapping[Path, str]) -> list[ClipResult | ClipFailure]:
     """The rows of a results export, in list order: each clip's result with `options` (else its
     latest), or its failure; clips with neither (not classified yet, cancelled) are left out."""
+    kept = results_of(set(clips))  # one pass over the kept results, not one per clip
+    latest: dict[Path, ClipResult] = {}
+    for (clip, _options), result in kept.items():  # oldest first: the last one seen is the latest
+        latest[clip] = result
     rows: list[ClipResult | ClipFailure] = []
     for clip in clips:
-        kept = results_of([clip])
         result = kept.get((clip, options)) if options is not None else None
-        if result is None and kept:
-            result = list(kept.values())[-1]
+        if result is None:
+            result = latest.get(clip)
         if result is not None:
             rows.append(result)
         elif clip in failures:
