@@ -61,8 +61,9 @@ class ToolWindows(QObject):
     def _use_model(self, model_id: str, precision: str) -> None:
         controls = self._controls
         controls.set_models(available_models())
-        current = controls.options()
-        controls.apply(model_id, precision, current.device if current else "cpu", current.views if current else 5)
+        # The device and views stay as chosen, also when no model was installed before (then
+        # `options()` is None, but the boxes still hold the saved choice).
+        controls.apply(model_id, precision, controls.device_combo.currentData() or "cpu", controls.views_spin.value())
         controls.options_changed.emit()  # persist the choice and classify the current clip with it
         _show(self._window)
 
