@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from kinetoscope.engine import paths
+from kinetoscope.engine.errors import KinetoscopeError
+from kinetoscope.engine.files import atomic_text_file
 from kinetoscope.engine.modelfiles.model_store import DEFAULT_MODEL_ID
 
 log = logging.getLogger(__name__)
@@ -132,18 +132,12 @@ class SettingsStore:
         return Settings.from_json(data)
 
     def save(self, settings: Settings) -> bool:
-        """Write through a temporary file and rename, so a crash never leaves half a file."""
+        """Write atomically (`atomic_text_file`: a temporary file renamed), so a crash never leaves half a file."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(settings.to_json(), f, indent=2)
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
+            with atomic_text_file(self.path) as f:
+                json.dump(settings.to_json(), f, indent=2)
+        except (OSError, KinetoscopeError) as exc:
             log.warning("settings: cannot save %s (%s)", self.path, exc)
             return False
         return True
