@@ -94,9 +94,8 @@ class Settings:
 # Each migration turns version N's dict into version N+1's. Version 0 is a file without a version.
 _MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     0: lambda data: {**data, "version": 1},
-    # Version 2 added the segment rule; a version 1 file gets the engine's default rule.
-    1: lambda data: {**data, "version": 2, "segment_threshold": 0.25, "segment_smoothing": 3,
-                     "segment_min_windows": 1},
+    # Version 2 added the segment rule; a version 1 file has none, so its fields take their defaults.
+    1: lambda data: {**data, "version": 2},
 }
 
 
