@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from kinetoscope.engine import paths
+from kinetoscope.engine.errors import KinetoscopeError
+from kinetoscope.engine.files import atomic_text_file
 from kinetoscope.engine.modelfiles.model_store import DEFAULT_MODEL_ID
 
 log = logging.getLogger(__name__)
@@ -94,9 +94,8 @@ class Settings:
 # Each migration turns version N's dict into version N+1's. Version 0 is a file without a version.
 _MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     0: lambda data: {**data, "version": 1},
-    # Version 2 added the segment rule; a version 1 file gets the engine's default rule.
-    1: lambda data: {**data, "version": 2, "segment_threshold": 0.25, "segment_smoothing": 3,
-                     "segment_min_windows": 1},
+    # Version 2 added the segment rule; a version 1 file has none, so its fields take their defaults.
+    1: lambda data: {**data, "version": 2},
 }
 
 
@@ -132,18 +131,12 @@ class SettingsStore:
         return Settings.from_json(data)
 
     def save(self, settings: Settings) -> bool:
-        """Write through a temporary file and rename, so a crash never leaves half a file."""
+        """Write atomically (`atomic_text_file`: a temporary file renamed), so a crash never leaves half a file."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(settings.to_json(), f, indent=2)
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
+            with atomic_text_file(self.path) as f:
+                json.dump(settings.to_json(), f, indent=2)
+        except (OSError, KinetoscopeError) as exc:
             log.warning("settings: cannot save %s (%s)", self.path, exc)
             return False
         return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,20 @@ def test_a_model_imported_with_the_cli_appears_without_opening_models(qapp: QApp
     assert combo.itemText(combo.findData("cli_tiny")) == "Cli Tiny"  # its bundle's name
     assert window.tools.models is None  # Models was never opened
     assert window.controls.options().model_id == "motion_demo"  # the choice in use stays
+
+
+def test_removing_the_model_in_use_in_models_moves_on_and_remembers_the_next(qapp: QApplication, make_window,
+                                                                            home: Path) -> None:
+    # As a removal made elsewhere (the CLI) does: the Models window's change goes the same way.
+    window = make_window(views=1)
+    write_bundle_folder(home / "models" / "tiny_video" / "float", tiny_classifier(9), model_id="tiny_video",
+                        top_folder=False)
+    window.actions_.models.trigger()
+    pane = window.tools.models
+    pane.models_changed.emit()
+    pane.use_model.emit("tiny_video", "float")
+    wait_until(qapp, lambda: window.store.load().model_id == "tiny_video", what="the chosen model saved")
+    shutil.rmtree(home / "models" / "tiny_video")
+    pane.models_changed.emit()
+    assert window.controls.options().model_id != "tiny_video"
+    assert window.store.load().model_id == window.controls.options().model_id

@@ -147,6 +147,17 @@ class Task(QObject):
         self.ended.emit()
 
 
+def follow_while(task: Task, current: Callable[[], bool], *, progress: Callable[[Any], None],
+                 succeeded: Callable[[Any], None], failed: Callable[[Failure], None],
+                 cancelled: Callable[[], None]) -> None:
+    """Connect `task`'s reports to handlers that run only while `current()` holds: a runner that
+    stopped or replaced the job (its outcome still arrives later) ignores what it says."""
+    task.progress.connect(lambda event: progress(event) if current() else None)
+    task.succeeded.connect(lambda result: succeeded(result) if current() else None)
+    task.failed.connect(lambda failure: failed(failure) if current() else None)
+    task.cancelled.connect(lambda: cancelled() if current() else None)
+
+
 _STOP = object()
 
 

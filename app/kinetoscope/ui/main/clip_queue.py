@@ -93,9 +93,7 @@ class ClipQueue(QListWidget):
         for clip in clips:
             if clip in self._states:
                 continue
-            item = QListWidgetItem(clip.name)
-            item.setData(PATH_ROLE, clip)
-            item.setToolTip(str(clip))
+            item = _clip_item(clip)
             self.addItem(item)
             self._states[clip] = ClipState.PENDING
             self._show_state(item, ClipState.PENDING, "")
@@ -160,9 +158,7 @@ class ClipQueue(QListWidget):
             if entry.clip in self._states:
                 continue
             state = ClipState.PENDING if entry.state is ClipState.RUNNING else entry.state
-            item = QListWidgetItem(entry.clip.name)
-            item.setData(PATH_ROLE, entry.clip)
-            item.setToolTip(str(entry.clip))
+            item = _clip_item(entry.clip)
             self.insertItem(min(entry.row, self.count()), item)
             self._states[entry.clip] = state
             self._show_state(item, state, entry.summary if state is not ClipState.PENDING else "")
@@ -223,3 +219,10 @@ class ClipQueue(QListWidget):
                 ClipState.CANCELLED: QStyle.StandardPixmap.SP_MediaStop}.get(state)
         item.setIcon(self.style().standardIcon(icon) if icon is not None else QIcon())
 
+
+def _clip_item(clip: Path) -> QListWidgetItem:
+    """A row for `clip`: its name, its path kept and in the tooltip (the state is shown after)."""
+    item = QListWidgetItem(clip.name)
+    item.setData(PATH_ROLE, clip)
+    item.setToolTip(str(clip))
+    return item

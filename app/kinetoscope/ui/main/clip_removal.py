@@ -86,7 +86,8 @@ class ClipRemoval:
         listed, results = self._removed
         self._removed = None
         self.undo_action.setEnabled(False)
-        self.runner.keep({key: result for key, result in results.items() if key[0] not in self.queue.clips()})
+        listed_now = set(self.queue.clips())  # a clip added again since keeps its newer results
+        self.runner.keep({key: result for key, result in results.items() if key[0] not in listed_now})
         restored = self.queue.restore(listed)
         if not restored:
             return

@@ -19,7 +19,7 @@ from kinetoscope.engine.inference import exports
 from kinetoscope.engine.inference.results import ClipFailure, ClipResult
 from kinetoscope.engine.inference.scan import ScanResult
 from kinetoscope.ui.main.controls_pane import RunOptions
-from kinetoscope.ui.tasks import Failure, Lane, TaskContext
+from kinetoscope.ui.tasks import Lane, TaskContext
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,15 @@ def list_results(clips: Sequence[Path],
                  options: RunOptions | None, failures: Mapping[Path, str]) -> list[ClipResult | ClipFailure]:
     """The rows of a results export, in list order: each clip's result with `options` (else its
     latest), or its failure; clips with neither (not classified yet, cancelled) are left out."""
+    kept = results_of(set(clips))  # one pass over the kept results, not one per clip
+    latest: dict[Path, ClipResult] = {}
+    for (clip, _options), result in kept.items():  # oldest first: the last one seen is the latest
+        latest[clip] = result
     rows: list[ClipResult | ClipFailure] = []
     for clip in clips:
-        kept = results_of([clip])
         result = kept.get((clip, options)) if options is not None else None
-        if result is None and kept:
-            result = list(kept.values())[-1]
+        if result is None:
+            result = latest.get(clip)
         if result is not None:
             rows.append(result)
         elif clip in failures:
@@ -89,7 +92,7 @@ class Exporter(QObject):
     """Runs exports off the GUI thread; `saved(path, what)` or `failed(failure, path, what)` follows."""
 
     saved = Signal(Path, str)
-    failed = Signal(object, Path, str)
+    failed = Signal(object, Path, str)  # Failure, the path, what was being saved
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -132,7 +135,4 @@ class Exporter(QObject):
     def _run(self, job: Callable[[TaskContext], Path], path: Path, what: str) -> None:
         task = self.lane.submit(job, name=f"export {path.name}")
         task.succeeded.connect(lambda written: self.saved.emit(Path(written), what))
-        task.failed.connect(lambda failure: self._failed(failure, path, what))
-
-    def _failed(self, failure: Failure, path: Path, what: str) -> None:
-        self.failed.emit(failure, path, what)
+        task.failed.connect(lambda failure: self.failed.emit(failure, path, what))

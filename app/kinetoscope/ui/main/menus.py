@@ -110,38 +110,27 @@ class WindowActions(QObject):
         separator.setSeparator(True)
         clip_list.addActions([separator, self.clear_queue])
 
-        bar = window.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.open)
         self.recent_menu = QMenu("Open &Recent", window)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file_menu.addMenu(self.recent_menu)
-        file_menu.addSeparator()
-        file_menu.addAction(self.remove_clips)
-        file_menu.addAction(self.undo_remove)
-        file_menu.addAction(self.clear_queue)
-        file_menu.addSeparator()
-        file_menu.addAction(self.export_timeline)
-        file_menu.addAction(self.export_results)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit)
-        run_menu = bar.addMenu("&Run")
-        run_menu.addAction(self.rerun)
-        run_menu.addAction(self.scan)
-        run_menu.addAction(self.cancel)
-        run_menu.addSeparator()
-        run_menu.addAction(self.clear_graphs)
-        tools_menu = bar.addMenu("&Tools")
-        tools_menu.addAction(self.models)
-        tools_menu.addAction(self.benchmark)
-        tools_menu.addAction(self.camera)
-        view_menu = bar.addMenu("&View")
-        view_menu.addAction(self.whole_clip)
-        view_menu.addAction(self.focus_clips)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.open_log)
-        help_menu.addSeparator()
-        help_menu.addAction(self.about)
+        # Each menu's items in order; None is a separator.
+        menus: tuple[tuple[str, tuple[QAction | QMenu | None, ...]], ...] = (
+            ("&File", (self.open, self.recent_menu, None, self.remove_clips, self.undo_remove, self.clear_queue,
+                       None, self.export_timeline, self.export_results, None, self.quit)),
+            ("&Run", (self.rerun, self.scan, self.cancel, None, self.clear_graphs)),
+            ("&Tools", (self.models, self.benchmark, self.camera)),
+            ("&View", (self.whole_clip, self.focus_clips)),
+            ("&Help", (self.open_log, None, self.about)),
+        )
+        bar = window.menuBar()
+        for title, items in menus:
+            menu = bar.addMenu(title)
+            for item in items:
+                if item is None:
+                    menu.addSeparator()
+                elif isinstance(item, QMenu):
+                    menu.addMenu(item)
+                else:
+                    menu.addAction(item)
 
     def _fill_recent(self) -> None:
         menu, c = self.recent_menu, self._commands

@@ -24,13 +24,14 @@ SETTLE_MS = 300
 
 
 class ModelsWatcher(QObject):
-    """Emits `changed(locations)` when the usable models change on disk."""
+    """Emits `changed(locations)` when the usable models change on disk; `locations` is the last look's."""
 
     changed = Signal(list)
 
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
-        self._seen = self._key(available_models())
+        self.locations = available_models()
+        self._seen = self._key(self.locations)
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(lambda _path: self._settle.start())
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
@@ -41,11 +42,11 @@ class ModelsWatcher(QObject):
     def look(self) -> None:
         """List the models now; emit `changed` if they differ from the last look."""
         self._watch()
-        locations = available_models()
-        key = self._key(locations)
+        self.locations = available_models()
+        key = self._key(self.locations)
         if key != self._seen:
             self._seen = key
-            self.changed.emit(locations)
+            self.changed.emit(self.locations)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.WindowActivate:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -24,7 +25,7 @@ from kinetoscope.ui.main.classify_job import (ClassifyRequest, ClipProbed, Sessi
                                               ViewReady, ViewsDone, classify)
 from kinetoscope.ui.main.clip_queue import ClipQueue, ClipState
 from kinetoscope.ui.main.controls_pane import RunOptions
-from kinetoscope.ui.tasks import Failure, Lane, Task
+from kinetoscope.ui.tasks import Failure, Lane, Task, follow_while
 from kinetoscope.ui.widgets.predictions import percent
 
 # Results that keep the model's crops (16 thumbnails per view): the clips looked at lately.
@@ -143,11 +144,9 @@ class ClipRunner(QObject):
         sessions = self.sessions
         task = self.engine.submit(lambda ctx: classify(ctx, sessions, request), name=f"classify {clip.name}")
         job = self.running = RunningJob(task, clip, options)
-        # Reports of a job that is no longer the running one (stopped, superseded) are ignored.
-        task.progress.connect(lambda event: self._on_report(job, event) if self.running is job else None)
-        task.succeeded.connect(lambda result: self._on_finished(job, result) if self.running is job else None)
-        task.failed.connect(lambda failure: self._on_failed(job, failure) if self.running is job else None)
-        task.cancelled.connect(lambda: self._on_cancelled(job) if self.running is job else None)
+        follow_while(task, lambda: self.running is job, progress=partial(self._on_report, job),
+                     succeeded=partial(self._on_finished, job), failed=partial(self._on_failed, job),
+                     cancelled=partial(self._on_cancelled, job))
         self.queue.set_state(clip, ClipState.RUNNING)
         self.started.emit(clip)
 

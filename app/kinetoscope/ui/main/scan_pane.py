@@ -197,9 +197,6 @@ class ScanPane(QWidget):
         """The finished scan of the clip on show."""
         return self.runner.result_for(self.clip) if self.clip is not None else None
 
-    def set_scan_enabled(self, enabled: bool) -> None:
-        self.scan_button.setEnabled(enabled)
-
     # -- presenting ------------------------------------------------------------------------
     def _is_shown(self, clip: Path) -> bool:
         return clip == self.clip

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -21,7 +22,7 @@ from kinetoscope.engine.inference.scan import ScanResult, ScanWindow, SegmentRul
 from kinetoscope.ui.main.classify_job import SessionCache, StageChanged
 from kinetoscope.ui.main.controls_pane import RunOptions
 from kinetoscope.ui.main.scan_job import ScanPlanned, ScanRequest, WindowBatch, scan
-from kinetoscope.ui.tasks import Failure, Lane, Task
+from kinetoscope.ui.tasks import Failure, Lane, Task, follow_while
 
 # A scan keeps every window's probabilities (400 floats each for Kinetics: ~6 MB an hour at one
 # window a second); a few clips' worth covers going back and forth.
@@ -82,10 +83,9 @@ class ScanRunner(QObject):
         sessions = self.sessions
         task = self.engine.submit(lambda ctx: scan(ctx, sessions, request), name=f"scan {clip.name}")
         job = self.running = RunningScan(task, clip, every_s)
-        task.progress.connect(lambda event: self._on_report(job, event) if self.running is job else None)
-        task.succeeded.connect(lambda result: self._on_finished(job, result) if self.running is job else None)
-        task.failed.connect(lambda failure: self._on_failed(job, failure) if self.running is job else None)
-        task.cancelled.connect(lambda: self._on_cancelled(job) if self.running is job else None)
+        follow_while(task, lambda: self.running is job, progress=partial(self._on_report, job),
+                     succeeded=partial(self._on_finished, job), failed=partial(self._on_failed, job),
+                     cancelled=partial(self._on_cancelled, job))
         self.started.emit(clip)
 
     def cancel(self) -> bool:

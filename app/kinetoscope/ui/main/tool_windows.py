@@ -52,21 +52,18 @@ class ToolWindows(QObject):
             dialog.resize(1060, 460)
             self.models = ModelManagerPane(dialog)
             QVBoxLayout(dialog).addWidget(self.models)
-            self.models.models_changed.connect(self._models_changed)
+            self.models.models_changed.connect(self._on_models_changed)
             self.models.use_model.connect(self._use_model)
             self._models_dialog = dialog
             FocusRing(dialog)
         _show(self._models_dialog)
 
-    def _models_changed(self) -> None:
-        self._on_models_changed()
-        self._controls.set_models(available_models())
-
     def _use_model(self, model_id: str, precision: str) -> None:
         controls = self._controls
         controls.set_models(available_models())
-        current = controls.options()
-        controls.apply(model_id, precision, current.device if current else "cpu", current.views if current else 5)
+        # The device and views stay as chosen, also when no model was installed before (then
+        # `options()` is None, but the boxes still hold the saved choice).
+        controls.apply(model_id, precision, controls.device_combo.currentData() or "cpu", controls.views_spin.value())
         controls.options_changed.emit()  # persist the choice and classify the current clip with it
         _show(self._window)
 

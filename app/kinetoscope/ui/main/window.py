@@ -16,12 +16,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QLabel, QMainWindow, QProgressBar, QSplitter, QVBoxLayout,
                                QWidget)
 
-from kinetoscope.engine.modelfiles.model_store import available_models
 from kinetoscope.engine.inference.devices import device_statuses
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport
 from kinetoscope.engine.inference.scan import SegmentRule
@@ -52,6 +51,9 @@ log = logging.getLogger(__name__)
 # 800x560 keeps every pane readable (the side column scrolls); smaller would not.
 MIN_SIZE = (800, 560)
 DEFAULT_SIZE = (1360, 860)
+# The segment rule's boxes change it a step at a time (held arrows, typing "35"): it is written
+# once they have been still this long, not on every step; closing writes it at once.
+RULE_SAVE_SETTLE_MS = 1000
 
 
 class MainWindow(QMainWindow):
@@ -64,6 +66,8 @@ class MainWindow(QMainWindow):
         self.settings: Settings = self.store.load()
         self.current_clip: Path | None = None
         self.last_device: DeviceReport | None = None
+        self._save_rule_later = QTimer(self, singleShot=True, interval=RULE_SAVE_SETTLE_MS)
+        self._save_rule_later.timeout.connect(lambda: self.store.save(self.settings))
 
         # Serial: one classification at a time (they would compete for the NPU and the cores),
         # and the sessions it caches stay on its one thread.
@@ -82,7 +86,7 @@ class MainWindow(QMainWindow):
         self.clip_view.add_page(self.scan_pane, "Whole-clip scan")
         self.exporter = Exporter(self)
         self.tools = ToolWindows(self, self.controls, current_clip=lambda: self.current_clip,
-                                 open_paths=self.open_paths, models_changed=self.runner.forget_results)
+                                 open_paths=self.open_paths, models_changed=self._models_changed_here)
         self.actions_ = WindowActions(self, self._commands(), self.queue)
         self.progress = QProgressBar(maximumWidth=220, textVisible=True, format="%v of %m views")
         self.status_text = QLabel()
@@ -94,7 +98,7 @@ class MainWindow(QMainWindow):
         self.models_watch = ModelsWatcher(self)
         self.models_watch.changed.connect(self._models_on_disk)
 
-        self.controls.set_models(available_models())
+        self.controls.set_models(self.models_watch.locations)  # listed once at start-up, by the watcher
         s = self.settings
         self.controls.apply(s.model_id, s.precision, s.device, s.views)
         self.engine.submit(lambda _ctx: device_statuses(), name="probe devices").succeeded.connect(
@@ -155,6 +159,12 @@ class MainWindow(QMainWindow):
             open_camera=self.tools.open_camera, open_log_folder=self.open_log_folder, about=self.about,
             recent_files=lambda: self.settings.recent_files, clear_recent=self._clear_recent,
             scan_clip=self.scan_clip, export_timeline=self.export_timeline, export_results=self.export_results)
+
+    def _models_changed_here(self) -> None:
+        """The Models window installed or removed a model: kept results may describe an old one; the
+        picker learns of it at once, by the same look (and the same reaction) as a change made elsewhere."""
+        self.runner.forget_results()
+        self.models_watch.look()
 
     def _models_on_disk(self, locations: list) -> None:  # noqa: ANN001 - list[ModelLocation]
         before = self.controls.options()
@@ -289,7 +299,7 @@ class MainWindow(QMainWindow):
     def _save_rule(self, rule: SegmentRule) -> None:
         self.settings = replace(self.settings, segment_threshold=rule.threshold, segment_smoothing=rule.smoothing,
                                 segment_min_windows=rule.min_windows)
-        self.store.save(self.settings)
+        self._save_rule_later.start()
 
     def remove_selected_clips(self) -> None:
         self.removal.remove(self.queue.selected_clips())
@@ -389,6 +399,7 @@ class MainWindow(QMainWindow):
         self.settings = replace(self.settings,
                                 geometry=base64.b64encode(bytes(self.saveGeometry())).decode("ascii"),
                                 splitter_state=base64.b64encode(bytes(self.splitter.saveState())).decode("ascii"))
+        self._save_rule_later.stop()  # saved here, with the rest
         self.store.save(self.settings)
         self.graphs.stop_memory_sampling()
         self.tools.close_all()
