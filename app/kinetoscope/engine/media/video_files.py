@@ -18,10 +18,10 @@ def is_video_name(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_SUFFIXES
 
 
-def videos_in(folder: Path, limit: int | None = None) -> list[Path]:
-    """The video files under `folder` (recursively, hidden ones left out), sorted by path.
+def files_in(folder: Path, limit: int | None = None) -> list[Path]:
+    """Every file under `folder` (recursively, hidden ones left out), sorted by path.
 
-    `limit` stops the walk after that many files of any kind, so a whole disk cannot stall it.
+    `limit` stops the walk after that many files, so a whole disk cannot stall it.
     """
     found: list[Path] = []
     for root, dirs, files in os.walk(folder):
@@ -29,7 +29,12 @@ def videos_in(folder: Path, limit: int | None = None) -> list[Path]:
         found.extend(Path(root) / f for f in files if not f.startswith("."))
         if limit is not None and len(found) >= limit:
             break
-    return sorted(p for p in found if is_video_name(p))
+    return sorted(found)
+
+
+def videos_in(folder: Path, limit: int | None = None) -> list[Path]:
+    """The video files among `files_in(folder, limit)`."""
+    return [p for p in files_in(folder, limit) if is_video_name(p)]
 
 
 def clips_from(paths: Iterable[str | Path]) -> list[Path]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ from PySide6.QtGui import QIcon, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QStyle, QWidget
 
 # The window's file dialog takes VIDEO_SUFFIXES from here; the CLI's folders use the same list.
-from kinetoscope.engine.media.video_files import VIDEO_SUFFIXES, is_video_name  # noqa: F401
+from kinetoscope.engine.media.video_files import VIDEO_SUFFIXES, files_in, is_video_name  # noqa: F401
 
 # A dropped folder is walked, but a drop of a whole disk should not freeze the window.
 MAX_FILES_PER_FOLDER = 2000
@@ -28,13 +27,7 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found: list[Path] = []
-            for folder, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(Path(folder) / f for f in files if not f.startswith("."))
-                if len(found) >= MAX_FILES_PER_FOLDER:
-                    break
-            found.sort()
+            found = files_in(path, MAX_FILES_PER_FOLDER)
             videos.extend(p for p in found if is_video_name(p))
             skipped.extend(p for p in found if not is_video_name(p))
         elif is_video_name(path):
