@@ -7,6 +7,7 @@ import os
 import re
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -69,7 +70,33 @@ def test_two_locks_on_one_file_exclude_each_other_even_in_one_process(tmp_path):
     first.release()
     assert second.try_acquire()
     second.release()
-    assert path.is_file()  # left in place on purpose (see file_lock's docstring)
+    assert not path.exists()  # the holder deletes it as it lets go
+
+
+def test_a_taker_waiting_on_a_deleted_lock_file_locks_the_new_one(tmp_path):
+    """The holder deletes the file as it lets go; one waiting on that file must not hold an orphan."""
+    path = tmp_path / "x.zip.lock"
+    first = FileLock(path)
+    assert first.try_acquire()
+    waiter = FileLock(path)
+    got: list[bool] = []
+    thread = threading.Thread(target=lambda: got.append(waiter.try_acquire(wait_s=5)))
+    thread.start()
+    time.sleep(0.2)  # the waiter has opened the file and is retrying its lock
+    first.release()
+    thread.join()
+    assert got == [True] and path.is_file()
+    assert os.stat(path).st_ino == os.fstat(waiter._fd).st_ino  # it holds the file at the path
+    assert not FileLock(path).try_acquire() and held_elsewhere(path)  # which excludes others
+    waiter.release()
+    assert not path.exists()
+
+
+def test_a_failed_download_leaves_no_lock_file(entry):
+    """Offline (the server refuses the connection), as in the Models window's Download."""
+    with pytest.raises(NetworkError):
+        download_and_install(replace(entry, url="http://127.0.0.1:9/resnet_3d.zip"), timeouts=FAST)
+    assert not list(lock_path(entry).parent.glob("*.lock"))
 
 
 def test_another_process_holding_the_lock_refuses_at_once_and_its_death_frees_it(
@@ -95,8 +122,8 @@ def test_another_process_holding_the_lock_refuses_at_once_and_its_death_frees_it
     download_and_install(entry, timeouts=FAST)
     assert http_server.requests_for(zip_url_path("resnet_3d", "float"))[-1].headers["Range"] == \
         f"bytes={len(zip_bytes) // 3}-"
-    # The lock file stays, and is neither a model nor a paused download.
-    assert lock_path(entry).is_file() and not part_path(download_target(entry)).exists()
+    # The killed holder's lock file went with the next download, which is no paused download.
+    assert not lock_path(entry).exists() and not part_path(download_target(entry)).exists()
     assert [(m.model_id, m.precision) for m in available_models() if not m.bundled] == [entry.key]
     assert next(r for r in list_models(catalog) if r.key == entry.key).status is Status.INSTALLED
 

@@ -82,3 +82,58 @@ def test_the_cli_and_the_engine_never_import_qt() -> None:
             "sys.exit(f'Qt imported: {qt}' if qt else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_an_exception_in_a_qt_override_is_reported_and_qt_gets_the_default(qapp: QApplication) -> None:
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QWidget
+
+    from kinetoscope.ui.crash_guard import survives
+
+    class Filter(QObject):
+        @survives(default=False)
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+            if event.type() == QEvent.Type.Resize:
+                raise ValueError("filter broke")
+            return False
+
+    guard = CrashGuard()
+    shown: list[str] = []
+    guard.crashed.connect(lambda message, _detail: shown.append(message))
+    guard.install()
+    widget, spy = QWidget(), Filter()
+    widget.installEventFilter(spy)
+    try:
+        widget.resize(123, 45)
+        widget.show()
+        wait_until(qapp, lambda: shown, timeout_s=5, what="the report")
+    finally:
+        guard.uninstall()
+        widget.close()
+    assert widget.size().width() == 123  # the resize went through: Qt got False, "not filtered"
+    assert guard.count >= 1 and "filter broke" in shown[0]
+
+
+CRASHING_APP = """
+import ctypes, sys
+from pathlib import Path
+from kinetoscope.ui.crash_guard import CrashGuard
+CrashGuard().install(Path(sys.argv[1]))
+ctypes.string_at(0)  # a segfault, as a deleted C++ object touched from C++ would give
+"""
+
+
+def test_a_fatal_signal_leaves_its_stacks_for_the_next_start(tmp_path) -> None:
+    from kinetoscope.ui.crash_guard import CRASH_FILE, last_crash
+
+    proc = subprocess.run([sys.executable, "-c", CRASHING_APP, str(tmp_path)], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode != 0
+    report = last_crash(tmp_path)
+    assert "Segmentation fault" in report and "string_at" in report
+    assert not (tmp_path / CRASH_FILE).exists()  # said once: moved aside
+    assert last_crash(tmp_path) == ""
+    guard = CrashGuard()
+    guard.install(tmp_path)
+    guard.uninstall()
+    assert last_crash(tmp_path) == "" and not (tmp_path / CRASH_FILE).exists()  # a normal end leaves none

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from kinetoscope import __version__
 from kinetoscope.engine.logs import setup_file_logging
-from kinetoscope.ui.crash_guard import CrashGuard, route_qt_messages_to_log
+from kinetoscope.ui.crash_guard import CrashGuard, last_crash, route_qt_messages_to_log
 from kinetoscope.ui.main.window import MainWindow
 from kinetoscope.ui.single_instance import InstanceServer, hand_off
 
@@ -60,9 +60,14 @@ def run_app(clips: Sequence[str] = ()) -> int:
     server = InstanceServer()
     server.listen()
     guard = CrashGuard()
-    guard.install()
+    crashed_before = last_crash(log_file.parent) if log_file else ""
+    guard.install(log_file.parent if log_file else None)
     window = MainWindow()
     guard.crashed.connect(window.show_unexpected_error)
+    if crashed_before:
+        log.error("the previous run ended with a fatal error:\n%s", crashed_before)
+        window.show_unexpected_error("Kinetoscope stopped unexpectedly last time. What it was doing is in the log "
+                                     "(Help ▸ Open Log Folder).", crashed_before)
     server.clips_received.connect(window.open_paths)
     server.activation_requested.connect(lambda: bring_to_front(window))
     window.show()

@@ -3,19 +3,32 @@
 Like Friture's exception handler: every uncaught exception (any thread) is logged in full, and the
 window is told at most once per distinct error, so a failure in a paint handler cannot open a
 storm of dialogs.
+
+Two things no excepthook sees: an exception leaving a Python method that Qt calls from C++ (an
+`eventFilter`, a `paintEvent`) while Python itself is inside a Qt call can end the process in
+PySide's error handling, so such overrides are wrapped in `survives`, which hands the exception
+to the excepthook and returns a default; and a fatal signal (a segfault) is written, with every
+thread's Python stack, to `crash.txt` in the log folder, which the next start reports once.
 """
 
 from __future__ import annotations
 
+import faulthandler
+import functools
 import logging
 import sys
 import threading
 import traceback
+from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
+from typing import IO, Any, TypeVar
 
 from PySide6.QtCore import QMessageLogContext, QObject, QtMsgType, Signal, qInstallMessageHandler
 
 log = logging.getLogger("kinetoscope.crash")
+CRASH_FILE = "crash.txt"
+Override = TypeVar("Override", bound=Callable[..., Any])
 qt_log = logging.getLogger("qt")
 
 _QT_LEVELS = {
@@ -37,6 +50,34 @@ def route_qt_messages_to_log() -> None:
     qInstallMessageHandler(_qt_message)
 
 
+def survives(default: object) -> Callable[[Override], Override]:
+    """Wrap a Qt virtual override so an exception in it goes to `sys.excepthook` (the log, the
+    window's banner) and Qt gets `default`, instead of the exception crossing back into C++."""
+    def wrap(method: Override) -> Override:
+        @functools.wraps(method)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except Exception:  # noqa: BLE001 - every exception is reported, none may escape to Qt
+                sys.excepthook(*sys.exc_info())
+                return default
+        return guarded  # type: ignore[return-value]
+    return wrap
+
+
+def last_crash(log_folder: Path) -> str:
+    """What `CrashGuard.install` wrote when the process before this one died (moved aside, so it
+    is reported once); "" when it ended normally."""
+    crash = log_folder / CRASH_FILE
+    try:
+        text = crash.read_text(encoding="utf-8", errors="replace").strip()
+        if text:
+            crash.replace(log_folder / f"{CRASH_FILE}.previous")
+    except OSError:
+        return ""
+    return text
+
+
 class CrashGuard(QObject):
     """Installs sys.excepthook and threading.excepthook; `crashed` reaches the GUI thread once
     per distinct error with a sentence and the traceback."""
@@ -48,14 +89,30 @@ class CrashGuard(QObject):
         self._seen: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._previous = (sys.excepthook, threading.excepthook)
+        self._fatal_file: IO[str] | None = None
         self.count = 0
 
-    def install(self) -> None:
+    def install(self, log_folder: Path | None = None) -> None:
+        """Take over the excepthooks; with `log_folder`, also have a fatal signal's stacks written
+        to its `crash.txt` (see `last_crash`)."""
         sys.excepthook = self._on_exception
         threading.excepthook = self._on_thread_exception
+        if log_folder is not None:
+            try:
+                self._fatal_file = open(log_folder / CRASH_FILE, "w", encoding="utf-8")  # noqa: SIM115 - open for the process's life
+            except OSError as exc:
+                log.warning("no crash file in %s: %s", log_folder, exc)
+            else:
+                faulthandler.enable(self._fatal_file, all_threads=True)
 
     def uninstall(self) -> None:
         sys.excepthook, threading.excepthook = self._previous
+        if self._fatal_file is not None:
+            faulthandler.disable()
+            name = self._fatal_file.name
+            self._fatal_file.close()
+            self._fatal_file = None
+            Path(name).unlink(missing_ok=True)  # a normal end: nothing to report next time
 
     def _on_thread_exception(self, args: threading.ExceptHookArgs) -> None:
         if args.exc_type is SystemExit:

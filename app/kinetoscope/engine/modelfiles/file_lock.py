@@ -5,9 +5,12 @@ open file description, msvcrt to the handle), not to the process, so two `FileLo
 path exclude each other even inside one process (two threads, two panes). (Linux NFS turns flock
 into per-process locks; there only other processes are excluded.)
 
-The lock file is never deleted. Deleting it would let a process that opened the old file just
-before the deletion lock that orphan while another creates and locks a new file: two holders.
-An empty file left behind is harmless; a crashed holder leaves it unlocked.
+The holder deletes the lock file as it lets go, so no `*.lock` outlives its download. Deleting it
+alone would let a process that opened the old file just before the deletion lock that orphan
+while another creates and locks a new file: two holders. So a taker, once it has the lock,
+checks that the file it locked is still the one at the path (same device and inode) and starts
+again when it is not. A crashed holder leaves the file behind, unlocked; the next holder removes
+it. (On Windows an open file cannot be deleted; there the file stays, which is harmless.)
 
 Anyone may ask whether a download is running elsewhere with `held_elsewhere`, which takes the
 lock and lets go at once. That peek briefly holds the lock itself, so a real taker waits a little
@@ -88,24 +91,28 @@ class FileLock:
         """
         if self._fd is not None:
             raise RuntimeError(f"{self.path} is already locked by this FileLock")
-        # Python's descriptors are not inherited by the programs a holder starts (subprocess, exec),
-        # so they never keep its lock alive; the engine never forks without exec.
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
         deadline = time.monotonic() + wait_s
-        try:
-            locked = _try_lock(fd)
-            while not locked and time.monotonic() < deadline:
-                time.sleep(min(_RETRY_S, max(0.0, deadline - time.monotonic())))
+        while True:
+            # Python's descriptors are not inherited by the programs a holder starts (subprocess,
+            # exec), so they never keep its lock alive; the engine never forks without exec.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+            try:
                 locked = _try_lock(fd)
-        except OSError as exc:
-            if exc.errno not in _UNSUPPORTED:
+                while not locked and time.monotonic() < deadline:
+                    time.sleep(min(_RETRY_S, max(0.0, deadline - time.monotonic())))
+                    locked = _try_lock(fd)
+            except OSError as exc:
+                if exc.errno not in _UNSUPPORTED:
+                    os.close(fd)
+                    raise
+                log.warning("file locking is not supported for %s (%s); continuing without it", self.path, exc)
+                locked = True
+            if not locked:
                 os.close(fd)
-                raise
-            log.warning("file locking is not supported for %s (%s); continuing without it", self.path, exc)
-            locked = True
-        if not locked:
-            os.close(fd)
-            return False
+                return False
+            if self._still_at_path(fd):
+                break
+            os.close(fd)  # its holder deleted it as we waited: lock the file at the path now
         self._fd = fd
         with contextlib.suppress(OSError):  # only for people reading the file; not needed to lock
             os.ftruncate(fd, 0)
@@ -113,11 +120,22 @@ class FileLock:
             os.write(fd, str(os.getpid()).encode("ascii"))
         return True
 
+    def _still_at_path(self, fd: int) -> bool:
+        """Whether the locked file `fd` is the one at the path (not deleted or replaced since opened)."""
+        try:
+            opened, now = os.fstat(fd), os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        # Windows reports no inode numbers on some file systems (0): there, files are never deleted.
+        return (opened.st_dev, opened.st_ino) == (now.st_dev, now.st_ino) or not opened.st_ino
+
     def release(self) -> None:
-        """Let go of the lock (closing the file alone would do; unlocking first is explicit)."""
+        """Delete the lock file and let go of the lock (closing the file alone would let go)."""
         fd, self._fd = self._fd, None
         if fd is None:
             return
+        with contextlib.suppress(OSError):  # Windows: an open file cannot be deleted; it stays
+            self.path.unlink()
         try:
             with contextlib.suppress(OSError):
                 _unlock(fd)

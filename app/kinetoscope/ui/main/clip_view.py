@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScroll
                                QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
 from kinetoscope.engine.inference.results import ClipResult, Prediction, ViewResult
+from kinetoscope.ui.crash_guard import survives
 from kinetoscope.ui.widgets.clip_preview import ClipPreview
 from kinetoscope.ui.widgets.frame_strip import FrameStrip
 from kinetoscope.ui.widgets.predictions import TopPredictions
@@ -277,6 +278,7 @@ class ClipView(QWidget):
     def _split_by_user(self, _pos: int, _index: int) -> None:
         self._user_split = True
 
+    @survives(default=False)
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.Resize and watched is self.strip_scroll.viewport():
             self._auto_split()  # a wider strip has larger thumbnails: its rows are taller

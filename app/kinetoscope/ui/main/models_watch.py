@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from kinetoscope.engine import paths
 from kinetoscope.engine.modelfiles.model_store import ModelLocation, available_models
+from kinetoscope.ui.crash_guard import survives
 
 SETTLE_MS = 300
 
@@ -48,6 +49,7 @@ class ModelsWatcher(QObject):
             self._seen = key
             self.changed.emit(self.locations)
 
+    @survives(default=False)
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.WindowActivate:
             self._settle.start()

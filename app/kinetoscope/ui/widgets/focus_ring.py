@@ -8,13 +8,24 @@ were not there, and it ignores the mouse.
 
 Widgets that draw their own focus (the timelines, the frame strip) set the property named
 `DRAWS_OWN_FOCUS` to True and get no ring.
+
+The controls it follows come and go (a table's cell buttons are replaced when it is rebuilt), so
+it forgets each one on its `destroyed` signal and never touches a deleted one: a Python method
+that Qt calls from C++ (this `eventFilter`) and touches a deleted object ends the process.
+A focused control being deleted gives up the focus from its destructor, before `destroyed`: by
+then its Python side is already gone, which `isValid` tells.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRect, QRectF, Qt
+from functools import partial
+
+from PySide6.QtCore import QEvent, QMetaObject, QObject, QRect, QRectF, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen, QRegion
 from PySide6.QtWidgets import QApplication, QWidget
+from shiboken6 import isValid
+
+from kinetoscope.ui.crash_guard import survives
 
 DRAWS_OWN_FOCUS = "drawsOwnFocus"
 RING_WIDTH = 2
@@ -41,7 +52,8 @@ class FocusRing(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._target: QWidget | None = None
-        self._watched: list[QWidget] = []
+        # The focused control and the panes holding it, each with its `destroyed` connection.
+        self._watched: dict[int, tuple[QWidget, QMetaObject.Connection]] = {}
         self.hide()
         QApplication.instance().focusChanged.connect(self._focus_changed)
 
@@ -50,9 +62,7 @@ class FocusRing(QWidget):
         return self._target if self.isVisible() else None
 
     def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
-        for widget in self._watched:
-            widget.removeEventFilter(self)
-        self._watched = []
+        self._unwatch()
         window = self.parentWidget()
         if (new is None or new is self or new.window() is not window
                 or bool(new.property(DRAWS_OWN_FOCUS))):
@@ -64,10 +74,26 @@ class FocusRing(QWidget):
         widget: QWidget | None = new
         while widget is not None and widget is not window:
             widget.installEventFilter(self)
-            self._watched.append(widget)
+            self._watched[id(widget)] = (widget, widget.destroyed.connect(partial(self._forget, id(widget))))
             widget = widget.parentWidget()
         self._place()
 
+    def _unwatch(self) -> None:
+        """Stop following the control and its panes (all alive: a destroyed one was forgotten)."""
+        watched, self._watched = self._watched, {}
+        for widget, connection in watched.values():
+            if isValid(widget):  # else it is mid-destruction, and Qt drops its filter itself
+                QObject.disconnect(connection)
+                widget.removeEventFilter(self)
+
+    def _forget(self, key: int, _gone: QObject | None = None) -> None:
+        """A followed widget is being destroyed: drop every reference to it (Qt drops its filter)."""
+        gone = self._watched.pop(key, None)
+        if gone is not None and gone[0] is self._target:
+            self._target = None
+            self.hide()
+
+    @survives(default=False)
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() in (QEvent.Type.Move, QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Hide):
             self._place()
@@ -75,7 +101,7 @@ class FocusRing(QWidget):
 
     def _place(self) -> None:
         target, window = self._target, self.parentWidget()
-        if target is None or window is None or not target.isVisible():
+        if target is None or window is None or not isValid(target) or not target.isVisible():
             self.hide()
             return
         shown = target.visibleRegion().boundingRect()  # the part no scroll area or pane hides
