@@ -59,7 +59,9 @@ class WindowActions(QObject):
                 a.setShortcut(QKeySequence(shortcut))
             a.setToolTip(tip or text.replace("&", "").rstrip("…"))
             a.setStatusTip(tip)
-            a.triggered.connect(slot)
+            # `triggered` carries `checked`; a command with an optional first parameter (Export's
+            # `path`) would take it for that, so commands are called with nothing.
+            a.triggered.connect(lambda _checked=False, command=slot: command())
             if keys_on is None:
                 window.addAction(a)  # shortcuts work wherever the focus is
             else:
