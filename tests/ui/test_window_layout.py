@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from conftest import wait_until
 from kinetoscope.ui.main.clip_queue import ClipState
-from kinetoscope.ui.main.window import DEFAULT_SIZE
+from kinetoscope.ui.main.window import DEFAULT_SIZE, MIN_SIZE
 
 
 def _settle(qapp: QApplication, seconds: float = 0.15) -> None:
@@ -59,6 +59,36 @@ def test_at_900x600_the_top5_and_the_graph_figures_are_readable(qapp: QApplicati
     assert strip.height() >= strip.heightForWidth(strip.width())
     # A long clip name is elided in the narrow list, not scrolled sideways under a scroll bar.
     assert not window.queue.horizontalScrollBar().isVisible()
+    wait_until(qapp, lambda: not window.engine.busy(), what="the engine")
+
+
+def test_at_the_minimum_size_the_side_column_fits_and_scrolls_to_the_top5_and_graphs(
+        qapp: QApplication, make_window, sample_clip) -> None:
+    """At 800x560 the side column was cut off at the window's edge, its scroll bar with it."""
+    window = _classified(qapp, make_window, sample_clip, MIN_SIZE)
+    assert window.size().toTuple() == MIN_SIZE
+    assert window.centralWidget().minimumSizeHint().width() <= MIN_SIZE[0]  # nothing laid out past the edge
+    view = window.clip_view
+    side = view.side_scroll
+    right_edge = side.mapTo(window, side.rect().topRight()).x()
+    assert right_edge < window.width() and _shown_whole(side), (right_edge, window.width())
+    # Whatever does not fit is one scroll away: the top-5's percentages and both graphs.
+    for widget in (view.predictions, window.graphs._latency_plot, window.graphs._memory_plot,
+                   window.graphs._memory_text):
+        # (Not ensureWidgetVisible: a plot's input-method rectangle is not the plot.)
+        centre = widget.mapTo(side.widget(), widget.rect().center())
+        side.ensureVisible(centre.x(), centre.y(), widget.width() // 2 + 1, widget.height() // 2 + 1)
+        _settle(qapp, 0.05)
+        side.horizontalScrollBar().setValue(side.horizontalScrollBar().maximum())  # to the percentages
+        _settle(qapp, 0.05)
+        on_screen = QRect(widget.mapTo(side.viewport(), widget.rect().topLeft()), widget.size())
+        assert side.viewport().rect().contains(on_screen.topRight()), (widget, on_screen)
+        assert side.viewport().rect().contains(on_screen.bottomRight()), (widget, on_screen)
+    # And so is the scan page's row of controls.
+    view.show_page(window.scan_pane)
+    _settle(qapp, 0.05)
+    page = window.scan_pane.parentWidget().parentWidget()
+    assert page.mapTo(window, page.rect().topRight()).x() < window.width()
     wait_until(qapp, lambda: not window.engine.busy(), what="the engine")
 
 

@@ -67,7 +67,7 @@ def test_a_scan_streams_its_windows_reaches_100_percent_and_shows_the_motions_in
     with LagProbe() as lag:
         window.clip_view.scan_hint_button.click()  # the hint's button starts it
         assert window.actions_.cancel.isEnabled()
-        assert window.clip_view.pages.currentWidget() is window.scan_pane
+        assert window.clip_view.page_on_show() is window.scan_pane
         wait_until(qapp, lambda: window.scans.running is None, what="the scan")
     print(f"\n{lag.report()}")
     result = window.scan_pane.result()

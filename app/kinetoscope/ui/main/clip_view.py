@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
                                QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
@@ -20,6 +21,9 @@ from kinetoscope.ui.widgets.clip_preview import ClipPreview
 from kinetoscope.ui.widgets.frame_strip import FrameStrip
 from kinetoscope.ui.widgets.predictions import TopPredictions
 from kinetoscope.ui.widgets.timeline import ViewTimeline
+
+
+SIDE_MIN_WIDTH = 250  # the top-5's labels, bars and percentages, and a scroll bar
 
 
 def _heading(text: str) -> QLabel:
@@ -75,18 +79,20 @@ class ClipView(QWidget):
             side_layout.addWidget(side_extra, 1)  # the graphs take the height a tall window has
         else:
             side_layout.addStretch(1)
-        # A short window scrolls the side column rather than squeezing the top-5 or the graphs'
-        # figures out of sight; it is never narrower than they need.
+        # A short or narrow window scrolls the side column rather than squeezing the top-5 or the
+        # graphs' figures out of sight. It is as wide as they need where the window has the room
+        # (`_fit_side`), and never narrower than SIDE_MIN_WIDTH, so at the window's minimum size it
+        # still fits beside the preview, with its scroll bars on screen.
         self.side_scroll = QScrollArea()
         self.side_scroll.setWidgetResizable(True)
         self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.side_scroll.setWidget(side)
         self.side_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls in it, not the frame
-        self.side_scroll.setMinimumWidth(side.minimumSizeHint().width()
-                                         + self.side_scroll.verticalScrollBar().sizeHint().width())
+        self.side_scroll.setMinimumWidth(SIDE_MIN_WIDTH)
+        side.installEventFilter(self)
 
-        top = QSplitter(Qt.Orientation.Horizontal)
+        self.top = top = QSplitter(Qt.Orientation.Horizontal)
         top.setChildrenCollapsible(False)
         # Only the preview swaps with the "drop clips here" placeholder; the other panes are laid
         # out and painted from the start, so the first clip does not stall the window.
@@ -183,11 +189,22 @@ class ClipView(QWidget):
         self._auto_split()
 
     def add_page(self, page: QWidget, title: str) -> None:
-        """Another page beside "Views" under the preview (the whole-clip scan)."""
-        self.pages.addTab(page, title)
+        """Another page beside "Views" under the preview (the whole-clip scan). A window too narrow
+        for its row of controls scrolls it sideways rather than cutting it off."""
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls in it, not the frame
+        scroll.setWidget(page)
+        self.pages.addTab(scroll, title)
 
     def show_page(self, page: QWidget) -> None:
-        self.pages.setCurrentWidget(page)
+        self.pages.setCurrentWidget(page.parentWidget().parentWidget())  # its scroll area (page ▸ viewport ▸ area)
+
+    def page_on_show(self) -> QWidget:
+        """The page under the preview on show now (the views' page, or one given to `add_page`)."""
+        current = self.pages.currentWidget()
+        return current.widget() if isinstance(current, QScrollArea) else current
 
     def set_scan_hint(self, text: str) -> None:
         """Offer a whole-clip scan, saying why (`text`); its button emits `scan_hint_clicked`. Empty: none."""
@@ -275,6 +292,22 @@ class ClipView(QWidget):
         if abs(self.splitter.sizes()[1] - bottom) > 1:
             self.splitter.setSizes([total - bottom, bottom])
 
+    def _fit_side(self) -> None:
+        """The side column's minimum: what its contents need, as far as the preview leaves room."""
+        side = self.side_scroll.widget()
+        # The scroll area sizes a column holding wrapped text by its height-for-width, which here
+        # falls short of the graphs' minimum height: their lower part would be past the scrolling.
+        side.setMinimumHeight(side.minimumSizeHint().height())
+        needs = side.minimumSizeHint().width() + self.side_scroll.verticalScrollBar().sizeHint().width()
+        room = self.width() - self.preview_stack.minimumSizeHint().width() - self.top.handleWidth()
+        width = max(SIDE_MIN_WIDTH, min(needs, room))
+        if width != self.side_scroll.minimumWidth():
+            self.side_scroll.setMinimumWidth(width)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        self._fit_side()
+        super().resizeEvent(event)
+
     def _split_by_user(self, _pos: int, _index: int) -> None:
         self._user_split = True
 
@@ -282,6 +315,8 @@ class ClipView(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.Resize and watched is self.strip_scroll.viewport():
             self._auto_split()  # a wider strip has larger thumbnails: its rows are taller
+        elif event.type() == QEvent.Type.LayoutRequest and watched is self.side_scroll.widget():
+            self._fit_side()  # its contents changed (a result arrived): they may need more width
         return super().eventFilter(watched, event)
 
     def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's QResizeEvent
