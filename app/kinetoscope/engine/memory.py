@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import sys
 
 import psutil
@@ -23,3 +25,21 @@ def peak_rss_mb() -> float:
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Linux reports KiB, macOS bytes.
     return maxrss / 1e6 if sys.platform == "darwin" else maxrss * 1024 / 1e6
+
+
+def return_freed_memory() -> None:
+    """Hand memory the process has freed back to the system where the allocator keeps it.
+
+    glibc keeps freed blocks (an inference session's graph and buffers are hundreds of MB) in
+    its arenas for reuse, so the resident size stays at its high-water mark; `malloc_trim` gives
+    the unused pages back. Elsewhere this does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        if libc is not None and hasattr(libc, "malloc_trim"):
+            libc.malloc_trim(0)
+    except OSError:
+        pass

@@ -8,6 +8,7 @@ cleared on that same thread when the lane shuts down.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -18,15 +19,17 @@ import numpy as np
 from kinetoscope.engine.inference.classify import Progress, VideoClassifier
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport, Prediction, ViewResult, top_k
 from kinetoscope.engine.media.video import VideoInfo, probe
+from kinetoscope.engine.memory import return_freed_memory
 from kinetoscope.engine.modelfiles.bundle import ModelBundle, open_bundle
 from kinetoscope.engine.modelfiles.recipe import InputRecipe
 from kinetoscope.ui.tasks import TaskContext
 
 log = logging.getLogger(__name__)
 
-# Sessions hold the graph (and, on the NPU, a compiled context); a few cover switching back and
-# forth between models and devices without holding every one ever used.
-MAX_CACHED_SESSIONS = 4
+# Sessions hold the graph (and, on the NPU, a compiled context): hundreds of MB each for the
+# Kinetics-400 models. The one in use and the one before it cover switching back and forth
+# between two models or devices without holding every one ever used.
+MAX_CACHED_SESSIONS = 2
 
 
 @dataclass(frozen=True)
@@ -88,15 +91,29 @@ class SessionCache:
         ctx.raise_if_cancelled()
         where = "the NPU (first use compiles the model; this can take a while)" if device == "npu" else "the CPU"
         ctx.report(StageChanged(f"Preparing {bundle.name} for {where}…"))
+        if len(self._classifiers) >= MAX_CACHED_SESSIONS:
+            # Let the oldest go before opening the new one: its memory is reused, not added to.
+            self.keep_only(list(self._classifiers)[-(MAX_CACHED_SESSIONS - 1):] + [key])
         classifier = VideoClassifier.open(bundle, device)
         self._classifiers[key] = classifier
-        while len(self._classifiers) > MAX_CACHED_SESSIONS:
-            self._classifiers.popitem(last=False)
         return classifier
 
+    def cached(self) -> list[tuple[Path, str]]:
+        """The (model path, device) of each cached session, least recently used first."""
+        return list(self._classifiers)
+
+    def keep_only(self, keys: list[tuple[Path, str]]) -> None:
+        """Release every session but those of `keys`, and the bundles none of them uses."""
+        for key in [k for k in self._classifiers if k not in keys]:
+            del self._classifiers[key]
+        used = {path for path, _device in self._classifiers} | {path for path, _device in keys}
+        for path in [p for p in self._bundles if p not in used]:
+            del self._bundles[path]
+        gc.collect()  # a session and its bundle may sit in a reference cycle
+        return_freed_memory()
+
     def clear(self) -> None:
-        self._classifiers.clear()
-        self._bundles.clear()
+        self.keep_only([])
 
 
 def classify(ctx: TaskContext, sessions: SessionCache, request: ClassifyRequest) -> ClipResult:

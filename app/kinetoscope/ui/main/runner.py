@@ -86,6 +86,12 @@ class ClipRunner(QObject):
         """Cancel the running job and release the sessions on the engine lane's own thread."""
         self.engine.shutdown(timeout_s, last=self.sessions.clear)
 
+    def release_sessions(self, keep: RunOptions | None) -> None:
+        """Release the cached sessions other than `keep`'s (on the engine lane, after what runs)."""
+        sessions = self.sessions
+        kept = [(Path(keep.model_path), keep.device)] if keep is not None else []
+        self.engine.submit(lambda _ctx: sessions.keep_only(kept), name="release sessions")
+
     def run(self, clip: Path, options: RunOptions, *, fresh: bool = False) -> None:
         """Classify `clip` now, stopping whatever else runs; `fresh` ignores a cached result."""
         self.paused = False

@@ -313,8 +313,10 @@ class MainWindow(QMainWindow):
         self.removal.undo()
 
     def clear_clips(self) -> None:
-        """Stop, forget every queued clip and go back to the empty window."""
+        """Stop, forget every queued clip and go back to the empty window; release the sessions of
+        models and devices other than the chosen one."""
         self.removal.remove(self.queue.clips())
+        self.runner.release_sessions(self.controls.options())
 
     def _show_nothing(self) -> None:
         self.current_clip = None
