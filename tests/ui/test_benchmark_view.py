@@ -48,8 +48,21 @@ def test_a_short_run_fills_the_grid_and_exports(qtbot, installed, tmp_path, samp
     assert "NPU (HTP simulator)" in npu.title.text() and "not NPU speed" in npu.note.text()
     assert "cold" in npu.values["load"].text() and "cached" in npu.values["load"].text()
     assert len(npu.samples) == 2 and npu.values["median"].text() != "–"
-    assert ("speed-up" in view.comparison.text() or "slower" in view.comparison.text()) and "top-1 agreement" in view.comparison.text()
+    comparison = view.comparison.text()
+    assert any(w in comparison for w in ("speed-up", "slower", "no clear difference")) and "top-1 agreement" in comparison
+    # On the simulator the headline says so first, and each NPU figure is named as the simulator's.
+    assert comparison.startswith("<b>NPU times are from Qualcomm's x86 simulator")
+    assert "<b>NPU simulator w8a8</b>" in comparison and "<b>NPU w8a8</b>" not in comparison
+    assert npu.values["memory"].text().startswith("+") and npu.values["process"].text().endswith("MB peak")
     assert view.run_button.isEnabled() and view.export_json_button.isEnabled()
+    # Another model chosen: the run stays, exportable, and says whose it is.
+    other = next(i for i in range(controls.model_combo.count()) if controls.model_combo.itemData(i) != MODEL)
+    controls.model_combo.setCurrentIndex(other)
+    assert view.result is not None and set(view.cells) == {CellKey(p, d) for p in ("float", "w8a8")
+                                                           for d in ("cpu", "npu")}
+    assert "still" in view.status.text() and "from the last run" in view.status.text()
+    assert view.comparison.text().startswith("<b>These figures are from the last run")
+    controls.model_combo.setCurrentIndex(controls.model_combo.findData(MODEL))
 
     data = json.loads(view.export_json(tmp_path / "run.json").read_text())
     assert set(data["results"]) == {"float", "w8a8"} and set(data["results"]["w8a8"]) == {"cpu", "npu"}
@@ -77,3 +90,22 @@ def test_cancel_stops_the_run_and_closing_the_dialog_waits_for_it(qtbot, install
     view.start(request)
     dialog.close()  # cancels and waits: no thread left running
     assert not view.running
+
+
+def test_speeds_are_said_in_words_and_an_interval_holding_1_is_no_clear_difference() -> None:
+    from kinetoscope.ui.benchmark.view import _speed
+
+    assert _speed(2.0, 1.5, 2.5) == "speed-up <b>2×</b> (95 % interval 1.5–2.5×)"
+    assert _speed(0.5, 0.4, 0.6).startswith("<b>2× slower</b>")
+    # The case: "CPU w8a8 1.88x slower (95 % interval 0.909–3.77x)" is no clear difference.
+    text = _speed(1 / 1.88, 1 / 3.77, 1 / 0.909)
+    assert text.startswith("<b>no clear difference</b>") and "1.88× slower" in text and "includes 1" in text
+    assert "slower</b>" not in text
+
+
+def test_the_npu_box_says_simulator_before_any_run(qtbot, installed) -> None:
+    dialog = BenchmarkDialog()
+    qtbot.addWidget(dialog)
+    dialog.open_for(None, MODEL, npu_label="NPU (HTP simulator)")
+    assert dialog.view.controls.device_boxes["npu"].text() == "NPU (HTP simulator)"
+    dialog.close()

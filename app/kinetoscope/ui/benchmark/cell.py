@@ -20,7 +20,12 @@ from kinetoscope.engine.inference.results import DeviceReport
 
 DEVICE_COLOURS = {"cpu": "#4a90d9", "npu": "#e0803a"}
 _FIGURES = (("load", "Load"), ("first", "First inference"), ("median", "Median"), ("p90", "p90"),
-            ("p99", "p99"), ("mean", "Mean ± sd"), ("rate", "Views / s"), ("memory", "Peak RSS"))
+            ("p99", "p99"), ("mean", "Mean ± sd"), ("rate", "Views / s"), ("memory", "Session memory"),
+            ("process", "Process RSS"))
+_TIPS = {"memory": "How much the process's resident memory grew as this cell's session loaded: the "
+                   "session's own share",
+         "process": "The whole process's resident memory (the app, every session and the other cells), "
+                    "the highest sampled after each of this cell's runs: not this cell's own"}
 
 
 def fmt_ms(x: float | None) -> str:
@@ -44,6 +49,7 @@ class BenchCellPanel(QFrame):
         self.load: LoadFigures | None = None
         self.load_kind = ""
         self.peak_rss = 0.0
+        self.simulated = False  # the NPU cell runs on Qualcomm's x86 simulator
         self._stale = True
 
         self.title = QLabel(f"<b>{key.device.upper()}</b> · {key.precision}")
@@ -62,8 +68,8 @@ class BenchCellPanel(QFrame):
             value = QLabel("–")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setAccessibleName(f"{caption} {key.name}")
-            if name == "memory":
-                value.setToolTip("Highest resident memory of the whole process, sampled after each run")
+            label.setToolTip(_TIPS.get(name, ""))
+            value.setToolTip(_TIPS.get(name, ""))
             row, col = divmod(i, 2)
             figures.addWidget(label, row, col * 2)
             figures.addWidget(value, row, col * 2 + 1)
@@ -111,6 +117,7 @@ class BenchCellPanel(QFrame):
     # -- data in ----------------------------------------------------------------------------
     def set_ready(self, report: DeviceReport, load: LoadFigures, load_kind: str) -> None:
         self.load, self.load_kind = load, load_kind
+        self.simulated = report.simulated
         self.title.setText(f"<b>{report.label}</b> · {self.key.precision}")
         notes = []
         if report.simulated:
@@ -139,7 +146,9 @@ class BenchCellPanel(QFrame):
         self._stale = False
         self.values["load"].setText(self._load_text())
         self.values["first"].setText(fmt_ms(self.first_ms))
-        self.values["memory"].setText(f"{self.peak_rss:.0f} MB" if self.peak_rss else "–")
+        growth = self.load.rss_growth_mb if self.load is not None else None
+        self.values["memory"].setText(f"+{max(growth, 0.0):.0f} MB" if growth is not None else "–")
+        self.values["process"].setText(f"{self.peak_rss:.0f} MB peak" if self.peak_rss else "–")
         if not self.samples:
             return
         stats = LatencyStats.of(self.samples)

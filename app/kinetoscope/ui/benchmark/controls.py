@@ -77,6 +77,14 @@ class BenchControls(QWidget):
         self.model_combo.blockSignals(False)
         self._model_changed()
 
+    def set_npu_label(self, label: str) -> None:
+        """Name the NPU box as the main window's device list does ("NPU (HTP simulator)" on a
+        machine without an NPU), so a run is known to be simulated before it starts."""
+        box = self.device_boxes["npu"]
+        box.setText(label)
+        box.setToolTip("Qualcomm's x86 simulator of the NPU: correct results, not NPU speed"
+                       if "simulator" in label.lower() else "")
+
     def model_name(self) -> str:
         """The chosen model's name, as the list shows it."""
         return self.model_combo.currentText()

@@ -36,6 +36,7 @@ class BenchmarkView(QWidget):
         self.result: BenchResult | None = None
         self.cells: dict[CellKey, BenchCellPanel] = {}
         self._shown_model: str | None = None  # the model whose run the grid shows
+        self._shown_name = ""
         self.controls = BenchControls()
         self.controls.set_clip(clip)
         self.lane = Lane("benchmark", parent=self)
@@ -105,6 +106,8 @@ class BenchmarkView(QWidget):
         self.result = None
         self._build_grid(request)
         self._shown_model = request.model
+        self._shown_name = self.controls.model_name() if request.model == self.controls.model_combo.currentData() \
+            else request.model
         self.comparison.setText("")
         self.progress.setRange(0, 0)
         name = self.controls.model_name() if request.model == self.controls.model_combo.currentData() else request.model
@@ -220,36 +223,39 @@ class BenchmarkView(QWidget):
         """Speed-ups and agreement: the final figures with intervals, or running medians."""
         lines = []
         if final and self.result is not None:
+            simulated = {c.key for c in self.result.cells if c.report.simulated}
+            if simulated:  # first, and as plainly as the figures: they are not the NPU's
+                lines.append("<b>NPU times are from Qualcomm's x86 simulator of the NPU, not from an NPU</b>: "
+                             "they say nothing about NPU speed; the agreement figures hold.")
             for s, a in zip(self.result.speedups, self.result.agreements):
-                lines.append(f"<b>{_cell_name(s.candidate)}</b> vs {_cell_name(s.baseline)}: "
+                lines.append(f"<b>{_cell_name(s.candidate, s.candidate in simulated)}</b> vs "
+                             f"{_cell_name(s.baseline, s.baseline in simulated)}: "
                              f"{_speed(s.ratio, s.low, s.high)} · "
                              f"top-1 agreement {a.top1 * 100:.0f} %, top-5 overlap {a.top5_overlap * 100:.0f} % "
                              f"over {a.inputs} inputs, max |Δp| {a.max_abs_diff:.3f}")
-            if any(c.report.simulated for c in self.result.cells):
-                lines.append("<i>NPU (HTP simulator): Qualcomm's x86 simulator — its times are not NPU speed.</i>")
         else:
             for precision in dict.fromkeys(k.precision for k in self.cells):
                 cpu, npu = self.cells.get(CellKey(precision, "cpu")), self.cells.get(CellKey(precision, "npu"))
                 if cpu and npu and cpu.samples and npu.samples:
                     ratio = cpu.median() / npu.median()
-                    lines.append(f"{precision}: NPU vs CPU so far {_speed(ratio)} (running medians)")
+                    name = "NPU simulator" if npu.simulated else "NPU"
+                    lines.append(f"{precision}: {name} vs CPU so far {_speed(ratio)} (running medians)")
+        if self._shown_model is not None and self.controls.model_combo.currentData() != self._shown_model:
+            lines.insert(0, f"<b>These figures are from the last run, of {self._shown_name}</b>; run the "
+                            f"benchmark to measure {self.controls.model_name()}.")
         return "<br>".join(lines)
 
     def _forget_other_model(self) -> None:
-        """Another model chosen: the grid of the last one's run would read as this one's."""
-        if self.running or self._shown_model is None or self.controls.model_combo.currentData() == self._shown_model:
+        """Another model chosen: the last run stays (and can still be exported), and says whose it is,
+        so its grid does not read as this model's."""
+        if self.running or self._shown_model is None:
             return
-        for panel in self.cells.values():
-            self.grid.removeWidget(panel)
-            panel.deleteLater()
-        self.cells.clear()
-        self.result = None
-        self._shown_model = None
-        self.comparison.setText("")
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self._set_status(f"Run the benchmark to measure {self.controls.model_name()}.")
-        self._update_buttons()
+        if self.controls.model_combo.currentData() == self._shown_model:
+            self._set_status(f"The figures below are from the last run of {self._shown_name}.")
+        else:
+            self._set_status(f"The figures below are still {self._shown_name}'s, from the last run; run the "
+                             f"benchmark to measure {self.controls.model_name()}.")
+        self.comparison.setText(self._comparison_html(final=self.result is not None))
 
     # -- helpers ----------------------------------------------------------------------------
     def _update_buttons(self) -> None:
@@ -292,8 +298,9 @@ class BenchmarkView(QWidget):
         super().showEvent(event)
 
 
-def _cell_name(key: CellKey) -> str:
-    return f"{key.device.upper()} {key.precision}"
+def _cell_name(key: CellKey, simulated: bool = False) -> str:
+    device = "NPU simulator" if simulated and key.device == "npu" else key.device.upper()
+    return f"{device} {key.precision}"
 
 
 def _times(ratio: float) -> str:
@@ -302,9 +309,15 @@ def _times(ratio: float) -> str:
 
 def _speed(ratio: float, low: float | None = None, high: float | None = None) -> str:
     """A speed ratio (baseline time / candidate time) in words: a ratio under 1 is a slowdown,
-    said as one ("2.23× slower"), not as a "speed-up 0.448×"."""
+    said as one ("2.23× slower"), not as a "speed-up 0.448×"; an interval that holds 1 is "no
+    clear difference"."""
     if not np.isfinite(ratio) or ratio <= 0:
         return "speed-up –"
+    if low is not None and high is not None and low <= 1 <= high:
+        # The interval holds 1: the run cannot tell which is faster, whatever the median says.
+        median = f"{_times(ratio)} faster" if ratio >= 1 else f"{_times(1 / ratio)} slower"
+        return (f"<b>no clear difference</b> (median {median}; 95 % interval of the speed-up "
+                f"{low:.3g}–{high:.3g}× includes 1)")
     interval = ""
     if ratio >= 1:
         if low is not None and high is not None:
@@ -325,9 +338,11 @@ class BenchmarkDialog(QDialog):
         self.view = BenchmarkView(self)
         QVBoxLayout(self).addWidget(self.view)
 
-    def open_for(self, clip: Path | None, model_id: str | None = None) -> None:
+    def open_for(self, clip: Path | None, model_id: str | None = None, *, npu_label: str | None = None) -> None:
         """Show the window, offering `clip` as input and choosing `model_id` (the model in use in
-        the main window); a run under way keeps its choices."""
+        the main window; `npu_label`: its name for the NPU); a run under way keeps its choices."""
+        if npu_label:
+            self.view.controls.set_npu_label(npu_label)
         if not self.view.running:
             self.view.controls.reload_models(select=model_id)
         self.view.set_clip(clip)

@@ -75,7 +75,10 @@ class ToolWindows(QObject):
             self.benchmark = BenchmarkDialog(self._window)
             FocusRing(self.benchmark)
         options = self._controls.options()
-        self.benchmark.open_for(self._current_clip(), options.model_id if options else None)
+        devices = self._controls.device_combo
+        npu = devices.itemText(devices.findData("npu"))
+        self.benchmark.open_for(self._current_clip(), options.model_id if options else None,
+                                npu_label=npu or None)
 
     # -- camera ---------------------------------------------------------------------------
     def open_camera(self) -> None:
