@@ -18,7 +18,7 @@ def test_start_live_needs_a_camera(qapp: QApplication, make_window) -> None:
     window = make_window(views=1)
     window.actions_.camera.trigger()
     view = window.tools.camera.view
-    assert view.camera_combo.currentText() == "No camera found"
+    assert view.camera_combo.currentText() == "None connected"
     start = view.live.start_button
     assert not start.isEnabled()  # a model is chosen, but there are no frames to classify
     assert "camera" in start.toolTip().lower()

@@ -123,8 +123,9 @@ def test_trouble_mid_recording_keeps_what_was_recorded_as_a_playable_file(qapp, 
 def test_no_camera_says_so(qapp, view):
     assert QMediaDevices.videoInputs() == []  # this machine has none
     assert view.open_default_camera() is False
-    assert view.errors.message == NO_CAMERA
-    assert view.camera_combo.currentText() == "No camera found" and not view.camera_combo.isEnabled()
+    # A state, not an error: the preview says it, the banner stays away.
+    assert view.preview.accessibleDescription() == NO_CAMERA and view.errors.message == ""
+    assert view.camera_combo.currentText() == "None connected" and not view.camera_combo.isEnabled()
     assert not view.record_button.isEnabled()
     view.toggle_recording()  # even if pressed somehow: a message, not a crash
     assert not view.capture.recording
@@ -213,7 +214,7 @@ def test_the_camera_window_opens_the_default_camera_and_closes_cleanly(qapp):
     window = CameraWindow()
     window.show()
     qapp.processEvents()
-    assert window.view.errors.message == NO_CAMERA  # none here: said at once
+    assert window.view.preview.accessibleDescription() == NO_CAMERA  # none here: said at once
     window.view.use_source(SyntheticSource("still", width=160, height=120, fps=30), 30)
     feeder = window.view.capture.feeder
     window.close()

@@ -102,7 +102,7 @@ class LivePane(QWidget):
 
     def _say_idle(self) -> None:
         if not self._has_input:
-            self.status.setText("No camera to classify: connect or choose one.")
+            self.status.setText("Live classification starts from a camera's pictures.")
         elif self._model_path is None:
             self.status.setText("Choose a model to classify live.")
         else:

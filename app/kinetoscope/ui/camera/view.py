@@ -154,7 +154,7 @@ class CameraView(QWidget):
         if self._synthetic:
             combo.addItem(self._synthetic, "synthetic")
         if combo.count() == 0:
-            combo.addItem("No camera found", None)
+            combo.addItem("None connected", None)  # the preview says what to do
             combo.setEnabled(False)
             if not self.capture.has_input:
                 self.preview.show_text(NO_CAMERA)
@@ -185,7 +185,9 @@ class CameraView(QWidget):
         self.live.push(frame)
 
     def _show_message(self, text: str) -> None:
-        if text:
+        # No camera is a state, not an error: the preview says so, once and calmly; the banner is
+        # for what went wrong.
+        if text and text != NO_CAMERA:
             self.errors.show_message(text)
         else:
             self.errors.dismiss()

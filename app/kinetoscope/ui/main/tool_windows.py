@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 from kinetoscope.engine.modelfiles.model_store import available_models
 from kinetoscope.ui.main.controls_pane import ControlsPane
 from kinetoscope.ui.widgets.focus_ring import FocusRing
+from kinetoscope.ui.widgets.placement import place_within_screen
 
 if TYPE_CHECKING:  # imported on first use: each window costs start-up time
     from kinetoscope.ui.benchmark.view import BenchmarkDialog
@@ -56,7 +57,7 @@ class ToolWindows(QObject):
             self.models.use_model.connect(self._use_model)
             self._models_dialog = dialog
             FocusRing(dialog)
-        _show(self._models_dialog)
+        _show(self._models_dialog, self._window)
 
     def _use_model(self, model_id: str, precision: str) -> None:
         controls = self._controls
@@ -74,11 +75,14 @@ class ToolWindows(QObject):
 
             self.benchmark = BenchmarkDialog(self._window)
             FocusRing(self.benchmark)
+        was_visible = self.benchmark.isVisible()
         options = self._controls.options()
         devices = self._controls.device_combo
         npu = devices.itemText(devices.findData("npu"))
         self.benchmark.open_for(self._current_clip(), options.model_id if options else None,
                                 npu_label=npu or None)
+        if not was_visible:  # placed once shown: its controls' row sets how wide it is
+            place_within_screen(self.benchmark, self._window)
 
     # -- camera ---------------------------------------------------------------------------
     def open_camera(self) -> None:
@@ -89,7 +93,7 @@ class ToolWindows(QObject):
             FocusRing(self.camera)
             self.camera.view.recorded.connect(lambda path: self._open_paths([path]))
         self._sync_camera_model()
-        _show(self.camera)
+        _show(self.camera, self._window)
 
     def _sync_camera_model(self) -> None:
         if self.camera is not None:
@@ -110,7 +114,10 @@ class ToolWindows(QObject):
             self._models_dialog.close()
 
 
-def _show(widget: QWidget) -> None:
+def _show(widget: QWidget, over: QWidget | None = None) -> None:
+    """Show `widget`; coming out of hiding, it is placed within the screen that holds `over`."""
+    if over is not None and not widget.isVisible():
+        place_within_screen(widget, over)
     widget.show()
     widget.raise_()
     widget.activateWindow()
