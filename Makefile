@@ -21,8 +21,9 @@ QT_DEBS := libpulse0 libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 lib
            libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-util1 libxcb-image0 libxcb-keysyms1 \
            libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 \
            libxcb-xfixes0 libxcb-xkb1 libxcb-glx0
-# Only for `make test`: a virtual X display, so the real window is tested on the xcb platform.
-TEST_DEBS := xvfb x11-utils
+# Only for `make test`: a virtual X display, so the real window is tested on the xcb platform, and a
+# window manager with a driver for the real mouse and keyboard (tests/ui/test_wm_window.py).
+TEST_DEBS := xvfb x11-utils openbox xdotool
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Kinetoscope needs Python 3.11 or newer")'
