@@ -109,7 +109,7 @@ class SessionCache:
         used = {path for path, _device in self._classifiers} | {path for path, _device in keys}
         for path in [p for p in self._bundles if p not in used]:
             del self._bundles[path]
-        gc.collect()  # a session and its bundle may sit in a reference cycle
+        gc.collect()  # now, not at some later collection, should a released session sit in a cycle
         return_freed_memory()
 
     def clear(self) -> None:
