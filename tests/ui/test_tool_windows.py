@@ -58,3 +58,23 @@ def test_a_recording_opens_like_any_clip(qapp, make_window, tmp_path):
     wait_until(qapp, lambda: window.current_clip is not None and window.current_clip.name == "kinetoscope-recording.mp4",
                what="the recording to open")
     window.tools.camera.close()
+
+
+def test_a_failed_download_keeps_the_windows_results(qapp, make_window, sample_clip, tmp_path, monkeypatch):
+    """A download that fails changes no model: File ▸ Export Results… still has the clip's result."""
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text('{"format": 1, "release": "v0.47.0", "url_template": '
+                       '"http://127.0.0.1:9/{id}/{release}/{id}-onnx-{precision}.zip", '
+                       '"models": [{"id": "resnet_3d", "name": "ResNet 3D", "precisions": {"float": {}}}]}')
+    monkeypatch.setenv("KINETOSCOPE_CATALOG", str(catalog))
+    window = make_window(views=1)
+    window.open_paths([sample_clip])
+    wait_until(qapp, lambda: "Ran on CPU" in window.status_text.text(), what="the run")
+    window.actions_.models.trigger()
+    pane = window.tools.models
+    wait_until(qapp, pane.is_ready, what="the models list")
+    pane.action_button(("resnet_3d", "float"), "Download").click()
+    wait_until(qapp, lambda: pane.row_message(("resnet_3d", "float")), what="the failed download")
+    assert window.runner.result_for(sample_clip, window.controls.options()) is not None
+    assert window._result_rows()  # what Export Results… writes
+    window.tools._models_dialog.close()

@@ -332,7 +332,8 @@ class ModelManagerPane(QWidget):
         self._failed.pop(key, None)
         task = self._downloads_lane.submit(job, name=f"download {entry.model_id} {entry.precision}")
         task.progress.connect(lambda p: self._on_stage(key, p) if isinstance(p, str) else self._on_progress(key, p))
-        task.succeeded.connect(lambda _m: self._download_done(key, f"Installed {entry.name} ({entry.precision})."))
+        task.succeeded.connect(lambda _m: self._download_done(key, f"Installed {entry.name} ({entry.precision}).",
+                                                              installed=True))
         task.failed.connect(lambda failure: self._download_done(key, failure=failure))
         task.cancelled.connect(lambda: self._download_done(key, f"Paused {entry.name} ({entry.precision})."))
         self._downloads[key] = task
@@ -397,7 +398,8 @@ class ModelManagerPane(QWidget):
             bar.setRange(0, 0)  # unpacking and checking have no byte count
             bar.setFormat(text)
 
-    def _download_done(self, key: Key, text: str = "", *, failure: Failure | None = None) -> None:
+    def _download_done(self, key: Key, text: str = "", *, failure: Failure | None = None,
+                       installed: bool = False) -> None:
         self._downloads.pop(key, None)  # its outcome is here: the job has returned
         self._last_progress.pop(key, None)
         if not self._downloads:
@@ -410,7 +412,8 @@ class ModelManagerPane(QWidget):
             self._failed.pop(key, None)
             self._show_message(text)
         self.refresh()
-        self.models_changed.emit()
+        if installed:  # a failed or paused download changed no model: the window's results stand
+            self.models_changed.emit()
 
     def remove(self, key: Key) -> None:
         if not self._confirm(f"Remove {key[0]} ({key[1]}) from this computer?"):
