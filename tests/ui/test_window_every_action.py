@@ -219,6 +219,7 @@ def test_every_menu_command_with_clips(qapp: QApplication, make_window, guard: C
     assert sorted(window.queue.clips()) == sorted(CLIPS)
     _trigger(qapp, window, a.clear_queue, guard)
     assert window.queue.count() == 0 and window.current_clip is None
+    assert not window.clip_view.scan_hint.isVisibleTo(window)  # no offer to scan a clip that is gone
 
     # File ▸ Quit.
     _idle(qapp, window)
@@ -315,3 +316,15 @@ def test_every_shortcut_triggers_its_command(qapp: QApplication, make_window, gu
     assert not window.isVisible()
     with_keys = {x.text() for x in menu_actions(window) if not x.shortcut().isEmpty()}
     assert with_keys <= set(fired), with_keys - set(fired)
+
+
+def test_clear_clip_list_takes_the_scan_offer_with_the_clip(qapp: QApplication, make_window,
+                                                             guard: CrashGuard) -> None:
+    clip = SAMPLES / "sample_arm_wrestling.mp4"  # 10 s: one view leaves most of it unseen
+    window = make_window(views=1)
+    window.open_paths([clip])
+    wait_until(qapp, lambda: window.queue.state(clip) is ClipState.DONE, what="the classification")
+    assert window.clip_view.scan_hint.isVisibleTo(window)
+    _trigger(qapp, window, window.actions_.clear_queue, guard)
+    assert not window.clip_view.scan_hint.isVisibleTo(window)
+    _idle(qapp, window)

@@ -171,6 +171,7 @@ class ClipView(QWidget):
         self.clip = None
         self.preview.clear()
         self.preview_stack.setCurrentIndex(0)
+        self.set_scan_hint("")  # an offer to scan a clip that is gone
         self.reset()
 
     def reset(self) -> None:
