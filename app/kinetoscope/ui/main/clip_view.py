@@ -298,7 +298,9 @@ class ClipView(QWidget):
         side = self.side_scroll.widget()
         # The scroll area sizes a column holding wrapped text by its height-for-width, which here
         # falls short of the graphs' minimum height: their lower part would be past the scrolling.
-        side.setMinimumHeight(side.minimumSizeHint().height())
+        height = side.minimumSizeHint().height()
+        if height != side.minimumHeight():  # called on every relayout of the column: mostly a no-op
+            side.setMinimumHeight(height)
         needs = side.minimumSizeHint().width() + self.side_scroll.verticalScrollBar().sizeHint().width()
         room = self.width() - self.preview_stack.minimumSizeHint().width() - self.top.handleWidth()
         width = max(SIDE_MIN_WIDTH, min(needs, room))
