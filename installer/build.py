@@ -172,6 +172,10 @@ def required_files() -> dict[str, list[str]]:
         "onnxruntime-qnn": qnn,
         "Qt plugins": qt,
         "PyAV's FFmpeg": ["**/*avcodec*", "**/*avformat*"],
+        "licence texts and third-party notices": ["kinetoscope/data/THIRD_PARTY_NOTICES.txt",
+                                                  "kinetoscope/data/licences/Apache-2.0.txt",
+                                                  "kinetoscope/data/licences/LGPL-3.0.txt",
+                                                  "onnxruntime_qnn/Qualcomm_LICENSE.pdf"],
     }
 
 
@@ -235,6 +239,15 @@ def smoke_test(app_dir: Path, home: Path) -> tuple[float, float]:
     print(f"({self_test_s:.1f} s wall, including start-up)")
     # The self-test loads the QNN libraries (NPU check): their native output must not reach stdout.
     require_only_own_lines(proc.stdout, SELF_TEST_LINES, "--self-test")
+
+    step("Frozen app: --licences prints the notices written at freeze time")
+    proc, seconds = run_timed([cli, "--licences"], env, 120)
+    wanted = ("Apache License, Version 2.0", "PySide6", "onnxruntime-qnn", "Qualcomm_LICENSE.pdf", "\nPython 3.")
+    if proc.returncode != 0 or not proc.stdout.startswith("Kinetoscope ") or not all(w in proc.stdout for w in wanted):
+        fail(f"--licences failed or lacks {[w for w in wanted if w not in proc.stdout]} "
+             f"(exit code {proc.returncode}):\n{proc.stderr[-2000:]}")
+    print(f"{len(proc.stdout.encode()) / 1e3:.0f} kB of notices, {proc.stdout.count(chr(10) + '=' * 100)} sections "
+          f"({seconds:.1f} s)")
 
     step("Frozen app: classify on the CPU (stdout holds only Kinetoscope's lines)")
     cpu_only_classify(app_dir, env, home)
