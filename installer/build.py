@@ -99,6 +99,15 @@ def freeze(dist: Path) -> float:
     return time.perf_counter() - started
 
 
+def add_command(app_dir: Path) -> None:
+    """`kinetoscope.com`, a copy of the console executable: with the app folder on PATH (the
+    installer's option), typing `kinetoscope` runs it, because Windows tries .COM before .EXE in a
+    folder and `Kinetoscope.exe` (the window) has the same name otherwise. A PE file runs whatever
+    its extension; the PyInstaller bootloader finds its archive and `_internal` by its own path."""
+    step("The `kinetoscope` command: kinetoscope.com beside Kinetoscope.exe")
+    shutil.copy2(app_dir / "kinetoscope-cli.exe", app_dir / "kinetoscope.com")
+
+
 def check_bundled_data() -> None:
     """Fail before the slow freeze when a bundled file is missing (run `make models` first)."""
     missing = [name for name in BUNDLED_FILES if not (PACKAGE_DATA / name).is_file()]
@@ -183,7 +192,7 @@ def verify_tree(app_dir: Path) -> None:
     step("Checking the frozen tree")
     internal = app_dir / "_internal"
     problems = []
-    for exe in (f"{APP_NAME}{EXE}", f"kinetoscope-cli{EXE}"):
+    for exe in (f"{APP_NAME}{EXE}", f"kinetoscope-cli{EXE}", *(("kinetoscope.com",) if WINDOWS else ())):
         if not (app_dir / exe).is_file():
             problems.append(f"executable {exe}")
     if WINDOWS:
@@ -229,6 +238,10 @@ def smoke_test(app_dir: Path, home: Path) -> tuple[float, float]:
     print(proc.stdout.strip() or proc.stderr.strip(), f"({version_s:.2f} s)")
     if proc.returncode != 0:
         fail(f"--version failed with exit code {proc.returncode}:\n{proc.stderr}")
+    if WINDOWS:  # the copy that `kinetoscope` on PATH runs
+        proc, _ = run_timed([str(app_dir / "kinetoscope.com"), "--version"], env, 120)
+        if proc.returncode != 0 or not proc.stdout.startswith("kinetoscope "):
+            fail(f"kinetoscope.com --version failed with exit code {proc.returncode}:\n{proc.stderr}")
 
     cold = evict_from_page_cache(app_dir)
     step(f"Frozen app: --self-test{' (cold file cache)' if cold else ''}")
@@ -367,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     app_dir = dist / APP_NAME
     check_bundled_data()
     freeze_s = freeze(dist)
+    if WINDOWS:
+        add_command(app_dir)
     if WINDOWS and not check_only:
         add_vc_runtime(app_dir, find_vc_runtime(args.vc_runtime))
     verify_tree(app_dir)
