@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -69,7 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if hasattr(sys.stdout, "reconfigure"):  # a Windows console or pipe in a legacy code page
             sys.stdout.reconfigure(errors="replace")
-        sys.stdout.write(notices_text())
+        try:
+            sys.stdout.write(notices_text())
+            sys.stdout.flush()
+        except BrokenPipeError:  # `kinetoscope --licences | head`: the reader had enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     if args.command is None:
         parser.print_help()
