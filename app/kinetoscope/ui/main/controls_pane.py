@@ -17,7 +17,7 @@ MAX_VIEWS = 32
 # Spin boxes and combo boxes change in bursts (arrow keys, wheel); one re-run per burst.
 CHANGE_SETTLE_MS = 250
 MISSING_DEFAULT_IN_WINDOW = ("The Kinetics-400 model (I3D) is not in this installation, so the list starts with "
-                             "another model. From a checkout, run `make models`; otherwise reinstall Kinetoscope.")
+                             "another model. From a checkout, run “make models”; otherwise reinstall Kinetoscope.")
 
 
 @dataclass(frozen=True)
