@@ -186,10 +186,14 @@ Function AddToPath
     DetailPrint "$INSTDIR is on your PATH already."
     Return
   ${EndIf}
-  ; Always with its own separator (even after a trailing ";"), so removing the element gives back
-  ; exactly the value it was added to.
+  ; After a trailing ";" no second one (an empty element ends some programs' PATH search); the
+  ; uninstaller puts that ";" back (PathKeptSeparator), so it restores the value exactly.
+  StrCpy $1 $0 1 -1
   ${If} $0 == ""
     StrCpy $0 "$INSTDIR"
+  ${ElseIf} $1 == ";"
+    StrCpy $0 "$0$INSTDIR"
+    WriteRegDWORD HKCU "${UNINSTALL_KEY}" "PathKeptSeparator" 1
   ${Else}
     StrCpy $0 "$0;$INSTDIR"
   ${EndIf}
@@ -219,6 +223,16 @@ Function ${UN}RemoveFromPath
   Push $1
   Call ${UN}PathWithout
   Pop $2
+  ; The ";" the PATH ended with before the install, if the entry is still the last one.
+  ReadRegDWORD $3 HKCU "${UNINSTALL_KEY}" "PathKeptSeparator"
+  StrLen $4 $1
+  IntOp $4 0 - $4
+  StrCpy $5 $0 "" $4
+  ${If} $3 == 1
+  ${AndIf} $5 == $1
+  ${AndIf} $2 != ""
+    StrCpy $2 "$2;"
+  ${EndIf}
   ${If} $2 != $0
     ${If} $2 == ""
       DeleteRegValue HKCU "${ENVIRONMENT}" "Path"
@@ -228,6 +242,7 @@ Function ${UN}RemoveFromPath
     !insertmacro BROADCAST_ENVIRONMENT
   ${EndIf}
   DeleteRegValue HKCU "${UNINSTALL_KEY}" "PathEntry"
+  DeleteRegValue HKCU "${UNINSTALL_KEY}" "PathKeptSeparator"
 FunctionEnd
 !macroend
 !insertmacro REMOVE_FROM_PATH ""
@@ -250,6 +265,7 @@ Section "${APP_NAME} (required)" SecApp
   SectionIn RO
   ; An upgrade replaces the app folder wholesale, so no file of the old version lingers.
   RMDir /r "$INSTDIR\_internal"
+  Delete "$INSTDIR\kinetoscope-cli.exe"  ; the command's earlier name: kinetoscope.com replaces it
   SetOutPath "$INSTDIR"
   File /r "${SOURCE_DIR}/*"
   WriteUninstaller "$INSTDIR\Uninstall ${APP_NAME}.exe"
@@ -339,8 +355,8 @@ Section "un.${APP_NAME}" SecUnApp
   ; Only what the installer put there: the folder itself goes only if nothing else is left in it.
   RMDir /r "$INSTDIR\_internal"
   Delete "$INSTDIR\${APP_EXE}"
-  Delete "$INSTDIR\kinetoscope-cli.exe"
   Delete "$INSTDIR\kinetoscope.com"
+  Delete "$INSTDIR\kinetoscope-cli.exe"  ; its name before kinetoscope.com (an upgraded install)
   Delete "$INSTDIR\vcruntime140*.dll"
   Delete "$INSTDIR\msvcp140*.dll"
   Delete "$INSTDIR\concrt140.dll"

@@ -47,12 +47,15 @@ CLASSES_KEY = r"HKEY_CURRENT_USER\Software\Classes"
 UNINSTALLER = f"Uninstall {APP_NAME}.exe"
 # The stand-in app folder: the Windows names the installer and uninstaller handle, and the real
 # bundled data under _internal (a few MB), so nested folders and binary files are copied too.
-STAND_IN_FILES = ("Kinetoscope.exe", "kinetoscope-cli.exe", "kinetoscope.com", "vcruntime140.dll", "vcruntime140_1.dll",
+# No kinetoscope-cli.exe: the Windows build renames it kinetoscope.com.
+STAND_IN_FILES = ("Kinetoscope.exe", "kinetoscope.com", "vcruntime140.dll", "vcruntime140_1.dll",
                   "msvcp140.dll", "msvcp140_1.dll", "concrt140.dll", "_internal/python312.dll",
                   "_internal/onnxruntime_qnn/QnnHtp.dll", "_internal/onnxruntime_qnn/libQnnHtpV73Skel.so")
 PACKAGE_DATA = REPO / "app" / "kinetoscope" / "data"
 # The user's own PATH entries before the install; REG_EXPAND_SZ, with a variable, as Windows keeps it.
-USER_PATH = r"C:\Tools;%USERPROFILE%\bin;"  # a trailing ";", as many have
+# A trailing ";", as many have: the install must not leave an empty element (Wine's cmd stops its
+# PATH search at one), and the uninstall must put the ";" back.
+USER_PATH = r"C:\Tools;%USERPROFILE%\bin;"
 COMMAND_MARKER = "kinetoscope-command.txt"
 # A real (tiny) program for kinetoscope.com, so `kinetoscope` can be run: it writes its command line
 # to %TEMP%. NSIS can build it (no other Windows compiler here); a silent NSIS program exits at once.
@@ -284,7 +287,8 @@ def check_removed(wine: Wine, at: Layout, registry_before: RegKeys) -> None:
 def check_path_after_install(wine: Wine, at: Layout, before: str) -> str:
     """The app folder was appended to the user's PATH, once, and `kinetoscope` runs kinetoscope.com."""
     after = wine.user_path()
-    expect(after == f"{before};{at.install_dir_win}",
+    appended = f"{before}{at.install_dir_win}" if before.endswith(";") else f"{before};{at.install_dir_win}"
+    expect(after == appended,
            f"after the install the user's PATH is {after!r}, not {before!r} plus the app folder")
     for old in wine.user_dir().rglob(COMMAND_MARKER):  # in %TEMP%, wherever the prefix keeps it
         old.unlink()

@@ -96,7 +96,7 @@ def test_nsis_has_the_required_sections():
 def test_nsis_script_compiles_against_a_stand_in_tree(tmp_path):
     app = tmp_path / "Kinetoscope"
     (app / "_internal").mkdir(parents=True)
-    for name in ("Kinetoscope.exe", "kinetoscope-cli.exe", "_internal/placeholder.txt"):
+    for name in ("Kinetoscope.exe", "kinetoscope.com", "_internal/placeholder.txt"):
         (app / name).write_bytes(b"stand-in")
     out = tmp_path / "setup.exe"
     proc = subprocess.run(["makensis", "-V2", "-INPUTCHARSET", "UTF8", "-DVERSION=0.1.0", f"-DSOURCE_DIR={app}",
@@ -187,4 +187,4 @@ def test_nsis_puts_the_app_folder_on_the_users_path_and_takes_back_only_that():
     assert "Call un.RemoveFromPath" in uninstall and 'Delete "$INSTDIR\\kinetoscope.com"' in uninstall
     # The command `kinetoscope` on PATH: kinetoscope.com, made by the Windows build.
     build = (INSTALLER / "build.py").read_text(encoding="utf-8")
-    assert 'app_dir / "kinetoscope.com"' in build
+    assert '(app_dir / "kinetoscope-cli.exe").replace(app_dir / "kinetoscope.com")' in build

@@ -71,7 +71,7 @@ def test_silent_uninstall_keeps_data_unless_removedata():
 def test_wine_variants_compile(tmp_path, define):
     wine_check = load("wine_check")
     files = wine_check.make_stand_in(tmp_path / "Kinetoscope")
-    assert {"Kinetoscope.exe", "kinetoscope-cli.exe", "kinetoscope.com", "vcruntime140.dll",
+    assert {"Kinetoscope.exe", "kinetoscope.com", "vcruntime140.dll",
             "_internal/kinetoscope/data/catalog.json"} <= set(files)
     assert (tmp_path / "Kinetoscope" / "kinetoscope.com").read_bytes()[:2] == b"MZ"  # runnable: `kinetoscope`
     out = tmp_path / "wine-test.exe"
