@@ -80,7 +80,7 @@ NOT_PUBLISHED = "not published"
 
 
 def accuracies_text(accuracies: tuple[Accuracy, ...]) -> str:
-    """"75 % video, 57.5 % clip", or "not published"."""
+    """"75.0 % video, 57.5 % clip", or "not published"."""
     return ", ".join(a.label() for a in accuracies) if accuracies else NOT_PUBLISHED
 
 
@@ -117,7 +117,7 @@ class CatalogEntry:
         return self.accuracies[0] if self.accuracies else None
 
     def accuracy_text(self) -> str:
-        """"75 % video, 57.5 % clip", or "not published"."""
+        """"75.0 % video, 57.5 % clip", or "not published"."""
         return accuracies_text(self.accuracies)
 
     def estimated_size_mb(self) -> float | None:
