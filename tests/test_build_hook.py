@@ -44,6 +44,6 @@ def test_the_hook_is_what_setuptools_runs():
     assert hook.I3D_BUILD.is_file() and hook.I3D_ZIPS == ("i3d_kinetics-onnx-float.zip", "i3d_kinetics-onnx-w8a8.zip")
     pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     # The build environment can run models/i3d_kinetics/build.py.
-    for requirement in ("numpy", "onnx>=", "onnxruntime>=", "av>="):
+    for requirement in ("numpy", "onnx>=", "onnxruntime>=", "av>=", '"pip"'):
         assert requirement in pyproject.split("[project]")[0]
     assert "graft models/i3d_kinetics" in (REPO / "MANIFEST.in").read_text(encoding="utf-8")
