@@ -99,6 +99,19 @@ def freeze(dist: Path) -> float:
     return time.perf_counter() - started
 
 
+# The console executable's name in the Windows app folder (PyInstaller writes kinetoscope-cli.exe).
+CLI_NAME = "kinetoscope.com" if WINDOWS else "kinetoscope-cli"
+
+
+def add_command(app_dir: Path) -> None:
+    """Rename the console executable to `kinetoscope.com`: with the app folder on PATH (the
+    installer's option), typing `kinetoscope` runs it, because Windows tries .COM before .EXE in a
+    folder and `Kinetoscope.exe` (the window) has the same name otherwise. A PE file runs whatever
+    its extension; the PyInstaller bootloader finds its archive and `_internal` by its own path."""
+    step("The `kinetoscope` command: kinetoscope.com beside Kinetoscope.exe")
+    (app_dir / "kinetoscope-cli.exe").replace(app_dir / "kinetoscope.com")
+
+
 def check_bundled_data() -> None:
     """Fail before the slow freeze when a bundled file is missing (run `make models` first)."""
     missing = [name for name in BUNDLED_FILES if not (PACKAGE_DATA / name).is_file()]
@@ -172,6 +185,10 @@ def required_files() -> dict[str, list[str]]:
         "onnxruntime-qnn": qnn,
         "Qt plugins": qt,
         "PyAV's FFmpeg": ["**/*avcodec*", "**/*avformat*"],
+        "licence texts and third-party notices": ["kinetoscope/data/THIRD_PARTY_NOTICES.txt",
+                                                  "kinetoscope/data/licences/Apache-2.0.txt",
+                                                  "kinetoscope/data/licences/LGPL-3.0.txt",
+                                                  "onnxruntime_qnn/Qualcomm_LICENSE.pdf"],
     }
 
 
@@ -179,7 +196,7 @@ def verify_tree(app_dir: Path) -> None:
     step("Checking the frozen tree")
     internal = app_dir / "_internal"
     problems = []
-    for exe in (f"{APP_NAME}{EXE}", f"kinetoscope-cli{EXE}"):
+    for exe in (f"{APP_NAME}{EXE}", CLI_NAME):
         if not (app_dir / exe).is_file():
             problems.append(f"executable {exe}")
     if WINDOWS:
@@ -218,7 +235,7 @@ def smoke_test(app_dir: Path, home: Path) -> tuple[float, float]:
     """Run the frozen CLI's --version and --self-test from a cold file cache where possible, then
     start the window briefly."""
     env = dict(os.environ, KINETOSCOPE_HOME=str(home), QT_QPA_PLATFORM="offscreen")
-    cli = str(app_dir / f"kinetoscope-cli{EXE}")
+    cli = str(app_dir / CLI_NAME)
     cold = evict_from_page_cache(app_dir)
     step(f"Frozen app: --version ({'cold file cache' if cold else 'first start after the build'})")
     proc, version_s = run_timed([cli, "--version"], env, 120)
@@ -235,6 +252,15 @@ def smoke_test(app_dir: Path, home: Path) -> tuple[float, float]:
     print(f"({self_test_s:.1f} s wall, including start-up)")
     # The self-test loads the QNN libraries (NPU check): their native output must not reach stdout.
     require_only_own_lines(proc.stdout, SELF_TEST_LINES, "--self-test")
+
+    step("Frozen app: --licences prints the notices written at freeze time")
+    proc, seconds = run_timed([cli, "--licences"], env, 120)
+    wanted = ("Apache License, Version 2.0", "PySide6", "onnxruntime-qnn", "Qualcomm_LICENSE.pdf", "\nPython 3.")
+    if proc.returncode != 0 or not proc.stdout.startswith("Kinetoscope ") or not all(w in proc.stdout for w in wanted):
+        fail(f"--licences failed or lacks {[w for w in wanted if w not in proc.stdout]} "
+             f"(exit code {proc.returncode}):\n{proc.stderr[-2000:]}")
+    print(f"{len(proc.stdout.encode()) / 1e3:.0f} kB of notices, {proc.stdout.count(chr(10) + '=' * 100)} sections "
+          f"({seconds:.1f} s)")
 
     step("Frozen app: classify on the CPU (stdout holds only Kinetoscope's lines)")
     cpu_only_classify(app_dir, env, home)
@@ -264,7 +290,7 @@ def cpu_only_classify(app_dir: Path, env: dict[str, str], home: Path) -> None:
     trace = home / "ld-debug"
     linux = sys.platform.startswith("linux")
     run_env = dict(env, LD_DEBUG="files", LD_DEBUG_OUTPUT=str(trace)) if linux else env
-    proc, seconds = run_timed([str(app_dir / f"kinetoscope-cli{EXE}"), "classify", str(clip), "--device", "cpu"],
+    proc, seconds = run_timed([str(app_dir / CLI_NAME), "classify", str(clip), "--device", "cpu"],
                               run_env, 300)
     if proc.returncode != 0:
         fail(f"classify on the CPU failed (exit code {proc.returncode}):\n{proc.stderr[-4000:]}")
@@ -354,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     app_dir = dist / APP_NAME
     check_bundled_data()
     freeze_s = freeze(dist)
+    if WINDOWS:
+        add_command(app_dir)
     if WINDOWS and not check_only:
         add_vc_runtime(app_dir, find_vc_runtime(args.vc_runtime))
     verify_tree(app_dir)

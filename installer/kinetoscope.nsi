@@ -17,6 +17,13 @@
 ;
 ; Silent use: `setup.exe /S` installs with the default options; `"Uninstall Kinetoscope.exe" /S`
 ; uninstalls and keeps the user's data, `... /S /REMOVEDATA` removes that too.
+;
+; The `kinetoscope` command: the build puts kinetoscope.com (the console executable) beside
+; Kinetoscope.exe; with the app folder on the user's PATH (an option, on by default) `kinetoscope`
+; runs it, as Windows tries .COM before .EXE. The installer appends exactly one entry, the app
+; folder, to HKCU\Environment's Path, records it in the Apps & features key (PathEntry), and tells
+; running programs (WM_SETTINGCHANGE "Environment"); the uninstaller removes that entry and leaves
+; every other one, their order and separators as they are.
 
 !ifdef WINE_TEST | WINE_TEST_GUARD
   ; Debian's wine64 runs amd64 stubs only (the x86 stub needs wine32; see wine-notes.md).
@@ -57,6 +64,7 @@ RequestExecutionLevel user
 !include "x64.nsh"
 !include "FileFunc.nsh"
 !include "Sections.nsh"
+!include "WinMessages.nsh"
 
 Name "${APP_NAME}"
 OutFile "${OUTFILE}"
@@ -100,6 +108,146 @@ VIAddVersionKey "LegalCopyright" "${PUBLISHER}"
   DeleteRegKey /ifempty HKCU "${CLASSES}\${EXT}"
 !macroend
 
+; --- The user's PATH: one entry, the app folder --------------------------------------------------
+!define ENVIRONMENT "Environment"
+; Longer values could be truncated by ReadRegStr (NSIS_MAX_STRLEN); such a PATH is left alone.
+!define PATH_LIMIT ${NSIS_MAX_STRLEN}
+
+; PathWithout <path> <entry> -> <path without every element equal to entry (case-insensitive, with
+; or without a trailing backslash)>. Other elements, empty ones included, keep their text and order.
+!macro PATH_WITHOUT UN
+Function ${UN}PathWithout
+  Exch $R1 ; entry
+  Exch
+  Exch $R0 ; path
+  Push $R2 ; result
+  Push $R3 ; current element
+  Push $R4 ; index
+  Push $R5 ; character
+  Push $R6 ; whether the result has an element yet
+  StrCpy $R2 ""
+  StrCpy $R3 ""
+  StrCpy $R4 0
+  StrCpy $R6 0
+  loop:
+    StrCpy $R5 $R0 1 $R4
+    ${If} $R5 == ";"
+    ${OrIf} $R5 == ""
+      ${If} $R3 != $R1
+      ${AndIf} $R3 != "$R1\"
+        ${If} $R6 == 1
+          StrCpy $R2 "$R2;$R3"
+        ${Else}
+          StrCpy $R2 $R3
+          StrCpy $R6 1
+        ${EndIf}
+      ${EndIf}
+      StrCpy $R3 ""
+      StrCmp $R5 "" done
+    ${Else}
+      StrCpy $R3 "$R3$R5"
+    ${EndIf}
+    IntOp $R4 $R4 + 1
+    Goto loop
+  done:
+  StrCpy $R0 $R2
+  Pop $R6
+  Pop $R5
+  Pop $R4
+  Pop $R3
+  Pop $R2
+  Pop $R1
+  Exch $R0
+FunctionEnd
+!macroend
+!insertmacro PATH_WITHOUT ""
+!insertmacro PATH_WITHOUT "un."
+
+!macro BROADCAST_ENVIRONMENT
+  ; Explorer and new terminals reread the user's environment; a terminal already open keeps its own.
+  SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=5000
+!macroend
+
+; Append $INSTDIR to the user's Path unless it is there; remember that it was added.
+Function AddToPath
+  ClearErrors
+  ReadRegStr $0 HKCU "${ENVIRONMENT}" "Path"
+  StrLen $1 $0
+  IntOp $2 ${PATH_LIMIT} - 1
+  ${If} $1 >= $2
+    DetailPrint "Your PATH is too long to change safely; add $INSTDIR to it yourself to type kinetoscope."
+    Return
+  ${EndIf}
+  Push $0
+  Push $INSTDIR
+  Call PathWithout
+  Pop $3
+  ${If} $3 != $0
+    DetailPrint "$INSTDIR is on your PATH already."
+    Return
+  ${EndIf}
+  ; After a trailing ";" no second one (an empty element ends some programs' PATH search); the
+  ; uninstaller puts that ";" back (PathKeptSeparator), so it restores the value exactly.
+  StrCpy $1 $0 1 -1
+  ${If} $0 == ""
+    StrCpy $0 "$INSTDIR"
+  ${ElseIf} $1 == ";"
+    StrCpy $0 "$0$INSTDIR"
+    WriteRegDWORD HKCU "${UNINSTALL_KEY}" "PathKeptSeparator" 1
+  ${Else}
+    StrCpy $0 "$0;$INSTDIR"
+  ${EndIf}
+  WriteRegExpandStr HKCU "${ENVIRONMENT}" "Path" $0
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "PathEntry" "$INSTDIR"
+  !insertmacro BROADCAST_ENVIRONMENT
+  DetailPrint "Added $INSTDIR to your PATH: new terminals know the kinetoscope command."
+FunctionEnd
+
+; Remove the entry the installer added (PathEntry), nothing else; a Path left empty is deleted.
+!macro REMOVE_FROM_PATH UN
+Function ${UN}RemoveFromPath
+  ClearErrors
+  ReadRegStr $1 HKCU "${UNINSTALL_KEY}" "PathEntry"
+  ${If} ${Errors}
+  ${OrIf} $1 == ""
+    Return
+  ${EndIf}
+  ReadRegStr $0 HKCU "${ENVIRONMENT}" "Path"
+  StrLen $2 $0
+  IntOp $3 ${PATH_LIMIT} - 1
+  ${If} $2 >= $3
+    DetailPrint "Your PATH is too long to change safely; remove $1 from it yourself."
+    Return
+  ${EndIf}
+  Push $0
+  Push $1
+  Call ${UN}PathWithout
+  Pop $2
+  ; The ";" the PATH ended with before the install, if the entry is still the last one.
+  ReadRegDWORD $3 HKCU "${UNINSTALL_KEY}" "PathKeptSeparator"
+  StrLen $4 $1
+  IntOp $4 0 - $4
+  StrCpy $5 $0 "" $4
+  ${If} $3 == 1
+  ${AndIf} $5 == $1
+  ${AndIf} $2 != ""
+    StrCpy $2 "$2;"
+  ${EndIf}
+  ${If} $2 != $0
+    ${If} $2 == ""
+      DeleteRegValue HKCU "${ENVIRONMENT}" "Path"
+    ${Else}
+      WriteRegExpandStr HKCU "${ENVIRONMENT}" "Path" $2
+    ${EndIf}
+    !insertmacro BROADCAST_ENVIRONMENT
+  ${EndIf}
+  DeleteRegValue HKCU "${UNINSTALL_KEY}" "PathEntry"
+  DeleteRegValue HKCU "${UNINSTALL_KEY}" "PathKeptSeparator"
+FunctionEnd
+!macroend
+!insertmacro REMOVE_FROM_PATH ""
+!insertmacro REMOVE_FROM_PATH "un."
+
 Function .onInit
 !ifndef WINE_TEST
   ; The frozen app is native ARM64 code: refuse clearly anywhere else (x64 and x86 Windows).
@@ -117,6 +265,7 @@ Section "${APP_NAME} (required)" SecApp
   SectionIn RO
   ; An upgrade replaces the app folder wholesale, so no file of the old version lingers.
   RMDir /r "$INSTDIR\_internal"
+  Delete "$INSTDIR\kinetoscope-cli.exe"  ; the command's earlier name: kinetoscope.com replaces it
   SetOutPath "$INSTDIR"
   File /r "${SOURCE_DIR}/*"
   WriteUninstaller "$INSTDIR\Uninstall ${APP_NAME}.exe"
@@ -172,6 +321,18 @@ Section "Open video files with ${APP_NAME}" SecOpenWith
   System::Call 'shell32::SHChangeNotify(i 0x08000000, i 0, p 0, p 0)'
 SectionEnd
 
+Section "Add the kinetoscope command to PATH" SecPath
+  ; For the user only (HKCU); the app folder holds kinetoscope.com, which `kinetoscope` runs.
+  Call AddToPath
+SectionEnd
+
+Section "-Path option off" SecNoPath
+  ; An upgrade with the PATH box cleared takes back the entry an earlier install added.
+  ${IfNot} ${SectionIsSelected} ${SecPath}
+    Call RemoveFromPath
+  ${EndIf}
+SectionEnd
+
 Section /o "Desktop shortcut" SecDesktop
   CreateShortcut "$DESKTOP\${APP_NAME}.lnk" "$INSTDIR\${APP_EXE}" "" "$INSTDIR\${APP_EXE}" 0
 SectionEnd
@@ -180,6 +341,7 @@ Section "un.${APP_NAME}" SecUnApp
   SectionIn RO
   Delete "$SMPROGRAMS\${APP_NAME}.lnk"
   Delete "$DESKTOP\${APP_NAME}.lnk"
+  Call un.RemoveFromPath
 
   !insertmacro UnOpenWith ".mp4"
   !insertmacro UnOpenWith ".mov"
@@ -193,7 +355,8 @@ Section "un.${APP_NAME}" SecUnApp
   ; Only what the installer put there: the folder itself goes only if nothing else is left in it.
   RMDir /r "$INSTDIR\_internal"
   Delete "$INSTDIR\${APP_EXE}"
-  Delete "$INSTDIR\kinetoscope-cli.exe"
+  Delete "$INSTDIR\kinetoscope.com"
+  Delete "$INSTDIR\kinetoscope-cli.exe"  ; its name before kinetoscope.com (an upgraded install)
   Delete "$INSTDIR\vcruntime140*.dll"
   Delete "$INSTDIR\msvcp140*.dll"
   Delete "$INSTDIR\concrt140.dll"

@@ -15,6 +15,10 @@ In a fresh WINEPREFIX (a temporary folder, WINEDEBUG=-all):
  4. the registry's UninstallString with /S: the app, shortcut and registry entries are gone, the
     data folder stays;
  5. install again, uninstall with /S /REMOVEDATA: the data folder is gone too.
+Around every install and uninstall, the user's PATH (HKCU\\Environment, set beforehand to two entries
+of the user's own): the install appends exactly the app folder, a new `cmd /c kinetoscope --version`
+then runs the app folder's kinetoscope.com (a stand-in that records its command line; Kinetoscope.exe
+beside it is a text file, so picking it would fail), and the uninstall gives back the exact value.
 
 The NSIS uninstaller copies itself to %TEMP% and returns at once (so it can delete itself); every
 step waits for the prefix's Wine processes to end (`wineserver -w`) before checking anything.
@@ -43,10 +47,28 @@ CLASSES_KEY = r"HKEY_CURRENT_USER\Software\Classes"
 UNINSTALLER = f"Uninstall {APP_NAME}.exe"
 # The stand-in app folder: the Windows names the installer and uninstaller handle, and the real
 # bundled data under _internal (a few MB), so nested folders and binary files are copied too.
-STAND_IN_FILES = ("Kinetoscope.exe", "kinetoscope-cli.exe", "vcruntime140.dll", "vcruntime140_1.dll",
+# No kinetoscope-cli.exe: the Windows build renames it kinetoscope.com.
+STAND_IN_FILES = ("Kinetoscope.exe", "kinetoscope.com", "vcruntime140.dll", "vcruntime140_1.dll",
                   "msvcp140.dll", "msvcp140_1.dll", "concrt140.dll", "_internal/python312.dll",
                   "_internal/onnxruntime_qnn/QnnHtp.dll", "_internal/onnxruntime_qnn/libQnnHtpV73Skel.so")
 PACKAGE_DATA = REPO / "app" / "kinetoscope" / "data"
+# The user's own PATH entries before the install; REG_EXPAND_SZ, with a variable, as Windows keeps it.
+# A trailing ";", as many have: the install must not leave an empty element (Wine's cmd stops its
+# PATH search at one), and the uninstall must put the ";" back.
+USER_PATH = r"C:\Tools;%USERPROFILE%\bin;"
+COMMAND_MARKER = "kinetoscope-command.txt"
+# A real (tiny) program for kinetoscope.com, so `kinetoscope` can be run: it writes its command line
+# to %TEMP%. NSIS can build it (no other Windows compiler here); a silent NSIS program exits at once.
+COMMAND_STAND_IN = f"""Target amd64-unicode
+SilentInstall silent
+RequestExecutionLevel user
+Name "kinetoscope command stand-in"
+Section
+  FileOpen $0 "$TEMP\\{COMMAND_MARKER}" w
+  FileWrite $0 "$CMDLINE"
+  FileClose $0
+SectionEnd
+"""
 # Abort in .onInit: NSIS's exit code for "installation aborted by script".
 NSIS_ABORTED = 2
 
@@ -110,6 +132,20 @@ class Wine:
             raise CheckFailed(f"reg query failed: {proc.stdout}{proc.stderr}")
         return parse_reg_query(proc.stdout)
 
+    def user_path(self) -> str | None:
+        """The user's Path (HKCU\\Environment) as stored, variables unexpanded; None when absent."""
+        self.start_server()
+        proc = subprocess.run([self.wine, "reg", "query", r"HKCU\Environment", "/v", "Path"], env=self.env,
+                              capture_output=True, text=True, errors="replace", timeout=120)
+        values = parse_reg_query(proc.stdout).get(r"HKEY_CURRENT_USER\Environment", {})
+        return values.get("Path")
+
+    def set_user_path(self, value: str) -> None:
+        self.start_server()
+        subprocess.run([self.wine, "reg", "add", r"HKCU\Environment", "/v", "Path", "/t", "REG_EXPAND_SZ",
+                        "/d", value, "/f"], env=self.env, capture_output=True, check=True, timeout=120)
+        subprocess.run([self.wineserver, "-w"], env=self.env, check=True, timeout=120)
+
     def user_dir(self) -> Path:
         users = [p for p in (self.prefix / "drive_c" / "users").iterdir() if p.name != "Public" and p.is_dir()]
         if len(users) != 1:
@@ -156,9 +192,22 @@ def make_stand_in(folder: Path) -> list[str]:
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(f"stand-in for {name}\n".encode())
+    compile_command_stand_in(folder / "kinetoscope.com")
     shutil.copytree(PACKAGE_DATA, folder / "_internal" / "kinetoscope" / "data",
                     ignore=shutil.ignore_patterns("*.part", "*.lock", "__pycache__"))
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def compile_command_stand_in(out: Path) -> None:
+    makensis = shutil.which("makensis")
+    if makensis is None:
+        raise CheckFailed("makensis is not installed (Debian: apt-get install nsis)")
+    script = out.with_name("command-stand-in.nsi")
+    script.write_text(COMMAND_STAND_IN + f'OutFile "{out}"\n', encoding="utf-8")
+    proc = subprocess.run([makensis, "-V2", str(script)], capture_output=True, text=True, timeout=120)
+    script.unlink()
+    if proc.returncode != 0:
+        raise CheckFailed(f"makensis failed on the command stand-in:\n{proc.stdout}{proc.stderr}")
 
 
 def compile_variant(source_dir: Path, out: Path, version: str, define: str) -> None:
@@ -235,6 +284,31 @@ def check_removed(wine: Wine, at: Layout, registry_before: RegKeys) -> None:
     expect(not new, f"registry keys left: {sorted(new)}")
 
 
+def check_path_after_install(wine: Wine, at: Layout, before: str) -> str:
+    """The app folder was appended to the user's PATH, once, and `kinetoscope` runs kinetoscope.com."""
+    after = wine.user_path()
+    appended = f"{before}{at.install_dir_win}" if before.endswith(";") else f"{before};{at.install_dir_win}"
+    expect(after == appended,
+           f"after the install the user's PATH is {after!r}, not {before!r} plus the app folder")
+    for old in wine.user_dir().rglob(COMMAND_MARKER):  # in %TEMP%, wherever the prefix keeps it
+        old.unlink()
+    # A new process reads the user's PATH from the registry, as a new terminal on Windows does.
+    proc = wine.run("cmd", "/c", "kinetoscope --version")
+    marker = next(wine.user_dir().rglob(COMMAND_MARKER), None)
+    ran = marker.read_text(encoding="utf-8", errors="replace") if marker else ""
+    expect(proc.returncode == 0 and ran.startswith("kinetoscope") and ran.endswith("--version"),
+           f"`kinetoscope --version` in a new cmd did not run the app folder's kinetoscope.com "
+           f"(exit {proc.returncode}, recorded {ran!r}): {proc.stdout[-500:]}{proc.stderr[-500:]}")
+    if marker:
+        marker.unlink()
+    return after
+
+
+def check_path_restored(wine: Wine, before: str) -> None:
+    after = wine.user_path()
+    expect(after == before, f"after the uninstall the user's PATH is {after!r}, not {before!r} as before the install")
+
+
 def write_user_data(folder: Path) -> list[Path]:
     files = [folder / "models" / "r2plus1d_18-onnx-w8a8" / "model.onnx", folder / "settings.json"]
     for path in files:
@@ -269,27 +343,39 @@ def run_checks(work: Path, version: str) -> str:
         proc = wine.run(str(guarded), "/S")
         expect(proc.returncode == NSIS_ABORTED, f"the ARM64 guard let an x64 install run (exit {proc.returncode})")
         at = Layout.of(wine)
+        expect(wine.user_path() is None, "the ARM64 guard refused but the user's PATH was set")
+        wine.set_user_path(USER_PATH)
+        path_before = wine.user_path()
+        expect(path_before == USER_PATH, f"could not set the user's PATH ({path_before!r})")
         registry_before = wine.registry()
         expect(not at.install_dir.exists() and UNINSTALL_KEY not in registry_before,
                "the ARM64 guard refused but something was installed")
 
         install(wine, setup)
         keys, uninstall_string = check_installed(wine, at, source, files, version)
+        path_installed = check_path_after_install(wine, at, path_before)
         data = write_user_data(at.user_data)
         uninstall(wine, uninstall_string)
         check_removed(wine, at, registry_before)
+        check_path_restored(wine, path_before)
+        path_uninstalled = wine.user_path()
         expect(all(p.is_file() for p in data), f"a plain uninstall removed the user's data in {at.user_data}")
 
         install(wine, setup)
         _, uninstall_string = check_installed(wine, at, source, files, version)
+        check_path_after_install(wine, at, path_before)
         uninstall(wine, uninstall_string, "/REMOVEDATA")
         check_removed(wine, at, registry_before)
+        check_path_restored(wine, path_before)
         expect(not at.user_data.exists(), f"/REMOVEDATA left {at.user_data}")
     finally:
         wine.shutdown()
     return (f"wine: installed {len(files) + 1} files, Start-menu shortcut, {keys} registry keys (x64 refused "
             f"by the ARM64 guard); uninstalled all, data kept; with /REMOVEDATA data removed "
-            f"({time.perf_counter() - started:.0f} s)")
+            f"({time.perf_counter() - started:.0f} s)\n"
+            f"wine: user PATH before install:  {path_before}\n"
+            f"wine: user PATH after install:   {path_installed}  (`kinetoscope --version` ran kinetoscope.com)\n"
+            f"wine: user PATH after uninstall: {path_uninstalled}  (twice: plain and /REMOVEDATA)")
 
 
 def app_version() -> str:

@@ -95,20 +95,35 @@ def test_model_list_shows_the_bundled_demo_as_installed_and_not_removable(tmp_pa
         check_removable(demo)
 
 
-def test_published_accuracy_with_its_source_and_a_dash_where_none_is_published():
+def test_every_catalog_model_has_a_published_accuracy_with_its_source_and_its_measure():
     catalog = load_catalog(default_catalog_path())
     for precision in ("float", "w8a8"):
         r2 = catalog.find("resnet_2plus1d", precision)
-        assert r2.accuracy.top1 == 75.0 and r2.accuracy_text() == "75.0 %"
-        assert "AI Hub" in r2.accuracy.source and r2.accuracy.dataset == "Kinetics-400"
+        video, clip = r2.accuracies
+        assert (video.top1, video.measure, clip.top1, clip.top5, clip.measure) == (75.0, "video", 57.5, 78.81, "clip")
+        assert "AI Hub" in video.source and "torchvision" in clip.source and r2.accuracy is video
+        assert r2.accuracy_text() == "75.0 % video, 57.5 % clip"
+    clips = {e.model_id: e.accuracies[-1] for e in catalog.entries if e.model_id in ("resnet_mixed", "resnet_3d")}
+    assert {(m, a.top1, a.top5, a.measure) for m, a in clips.items()} == {
+        ("resnet_mixed", 53.9, 76.29, "clip"), ("resnet_3d", 52.75, 75.45, "clip")}
     mae = catalog.find("video_mae", "w8a16")
-    assert mae.accuracy.top1 == 81.5 and "77.5 %" in mae.accuracy.note and mae.accuracy.source
-    for model_id in ("resnet_mixed", "resnet_3d"):  # nothing published in the reference: no number
-        assert all(e.accuracy is None and e.accuracy_text() == "–" for e in catalog.entries if e.model_id == model_id)
+    assert mae.accuracy.top1 == 81.5 and "77.5 %" in mae.accuracy.note and mae.accuracy.measure == "video"
+    assert all(e.accuracies and all(a.source for a in e.accuracies) for e in catalog.entries)
+    i3d, = catalog.accuracies("i3d_kinetics")  # the bundled model: DeepMind's published figure
+    assert (i3d.top1, i3d.measure) == (71.1, "video") and "DeepMind" in i3d.source
+
+
+def test_sizes_are_estimated_from_the_parameter_count_where_the_catalog_gives_none():
+    catalog = load_catalog(default_catalog_path())
+    assert catalog.find("resnet_mixed", "float").estimated_size_mb() == 47
+    assert catalog.find("resnet_3d", "w8a8").estimated_size_mb() == 33
+    # The estimate agrees with the one published size it can be checked against (~30.8 MB).
+    assert abs(catalog.find("resnet_2plus1d", "w8a8").estimated_size_mb() - 30.8) < 2
 
 
 @pytest.mark.parametrize("accuracy", [{"top1": 75.0}, {"top1": 175.0, "source": "x"}, {"top1": "high", "source": "x"},
-                                      "75 %"])
+                                      "75 %", {"top1": 75.0, "source": "x", "measure": "views"},
+                                      [{"top1": 75.0, "source": "x"}, {"top1": 57.5}]])
 def test_an_accuracy_needs_a_percentage_and_a_source(accuracy):
     data = {"release": "v1", "url_template": "https://example.com/{id}-{precision}.zip",
             "models": [{"id": "m", "accuracy": accuracy, "precisions": {"float": {}}}]}

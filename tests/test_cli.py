@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from kinetoscope.engine.modelfiles import bundled_data
+from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID
 from locations import SAMPLES
 from model_factory import tiny_classifier, write_bundle_folder, zip_folder
 
@@ -143,3 +146,25 @@ def test_bad_views_value_is_a_usage_error(media):
 def test_module_entry_point_and_version():
     proc = subprocess.run([sys.executable, "-m", "kinetoscope", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("kinetoscope ")
+
+
+def test_without_the_kinetics_model_classify_and_scan_fail_naming_the_fix(tmp_path):
+    """A build that lacks I3D never quietly classifies people's clips with the moving-shapes demo."""
+    only_demo = tmp_path / "bundled"
+    only_demo.mkdir()
+    for zip_path in bundled_data.models_dir().glob(f"{DEMO_MODEL_ID}-onnx-*.zip"):
+        shutil.copy(zip_path, only_demo)
+    code = ("import sys\nfrom pathlib import Path\nfrom kinetoscope.engine.modelfiles import bundled_data\n"
+            f"bundled_data.models_dir = lambda: Path({str(only_demo)!r})\n"
+            "from kinetoscope.cli.main import main\nsys.exit(main(sys.argv[1:]))")
+    clip = str(SAMPLES / "sample_arm_wrestling.mp4")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
+
+    for args in (("classify", clip), ("classify", clip, str(SAMPLES)), ("scan", clip)):
+        proc = run(*args)
+        _assert_clean_failure(proc, 2, "default model, I3D (Kinetics-400, `i3d_kinetics`), is not in this installation")
+        assert "run `make models`" in proc.stderr and "--model" in proc.stderr
+    named = run("classify", str(SAMPLES / "sample_rotating_clockwise.mp4"), "--model", DEMO_MODEL_ID, "--views", "1")
+    assert named.returncode == 0 and "rotating clockwise" in named.stdout, named.stderr  # asked for: used

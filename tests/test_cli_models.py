@@ -71,7 +71,7 @@ def test_download_list_verify_classify_remove(tmp_path, http_server, catalog, me
 
     proc = cli("models", "list")
     assert proc.returncode == 0 and "resnet_3d        float     installed" in proc.stdout
-    assert "Models use 1.2 MB" in proc.stdout
+    assert "Downloaded models use 1.2 MB" in proc.stdout
     assert cli("models", "verify").stdout.startswith("resnet_3d        float     ok")
 
     proc = cli("classify", str(media / "clip_340x256_30fps.mp4"), "--model", "resnet_3d", "--precision", "float",
@@ -201,13 +201,20 @@ def test_list_shows_published_accuracy_beside_npu_latency_with_sources():
     proc = cli("models", "list")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].split()[-2:] == ["TOP-1", "NAME"]
+    assert lines[0].endswith("TOP-1 (video, clip)   NAME")
     row = next(line for line in lines if line.startswith("resnet_2plus1d   w8a8"))
-    assert "4.2–4.5 ms     75.0 %  ResNet-2Plus1D" in row
-    assert re.search(r"resnet_3d +float .*13\.1 ms +–  ResNet-3D", proc.stdout)
-    assert "ResNet-2Plus1D: 75.0 % top-1, Qualcomm AI Hub" in proc.stdout
+    assert "4.2–4.5 ms     75.0 % video, 57.5 % clip ResNet-2Plus1D" in row
+    assert re.search(r"resnet_3d +float .*13\.1 ms +63\.2 % video, 52\.75 % clip ResNet-3D", proc.stdout)
+    assert re.search(r"i3d_kinetics +float +bundled .* – +71\.1 % video +I3D", proc.stdout)
+    assert "ResNet-2Plus1D: 75.0 % top-1, video accuracy on Kinetics-400: Qualcomm AI Hub" in proc.stdout
+    assert "ResNet-3D: 52.75 % top-1, top-5 75.45 %, clip accuracy on Kinetics-400: torchvision" in proc.stdout
     assert "Video-MAE: 81.5 % top-1" in proc.stdout and "77.5 % on AI Hub's 200-clip" in proc.stdout
-    listed = {(m["id"], m["precision"]): m for m in json.loads(cli("models", "list", "--json").stdout)["models"]}
+    assert "A clip accuracy scores one clip" in proc.stdout
+    assert "Downloaded models use 0.0 MB; the bundled ones" in proc.stdout
+    data = json.loads(cli("models", "list", "--json").stdout)
+    listed = {(m["id"], m["precision"]): m for m in data["models"]}
     assert listed[("resnet_2plus1d", "float")]["accuracy"]["top1"] == 75.0
-    assert listed[("resnet_2plus1d", "float")]["accuracy"]["source"]
-    assert listed[("resnet_3d", "w8a8")]["accuracy"] is None
+    assert [a["measure"] for a in listed[("resnet_2plus1d", "float")]["accuracies"]] == ["video", "clip"]
+    assert listed[("resnet_3d", "w8a8")]["accuracies"][1]["top1"] == 52.75
+    assert listed[("i3d_kinetics", "w8a8")]["accuracy"]["top1"] == 71.1
+    assert data["disk"]["bundled_bytes"] > 50e6

@@ -96,7 +96,7 @@ def test_nsis_has_the_required_sections():
 def test_nsis_script_compiles_against_a_stand_in_tree(tmp_path):
     app = tmp_path / "Kinetoscope"
     (app / "_internal").mkdir(parents=True)
-    for name in ("Kinetoscope.exe", "kinetoscope-cli.exe", "_internal/placeholder.txt"):
+    for name in ("Kinetoscope.exe", "kinetoscope.com", "_internal/placeholder.txt"):
         (app / name).write_bytes(b"stand-in")
     out = tmp_path / "setup.exe"
     proc = subprocess.run(["makensis", "-V2", "-INPUTCHARSET", "UTF8", "-DVERSION=0.1.0", f"-DSOURCE_DIR={app}",
@@ -172,3 +172,19 @@ def test_check_multimedia_fails_when_no_backend_loads():
                           env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
     assert proc.returncode == 1 and proc.stdout == ""
     assert "Qt Multimedia: no backend loaded (no multimedia plugin was loaded)" in proc.stderr
+
+
+def test_nsis_puts_the_app_folder_on_the_users_path_and_takes_back_only_that():
+    text = nsis()
+    section = text.split('Section "Add the kinetoscope command to PATH" SecPath', 1)[1].split("SectionEnd", 1)[0]
+    assert "Call AddToPath" in section  # no /o: on by default, and in a silent install
+    add = text.split("Function AddToPath", 1)[1].split("FunctionEnd", 1)[0]
+    assert 'ReadRegStr $0 HKCU "${ENVIRONMENT}" "Path"' in add and "WriteRegExpandStr HKCU" in add
+    assert '"PathEntry" "$INSTDIR"' in add and "BROADCAST_ENVIRONMENT" in add
+    assert '!define ENVIRONMENT "Environment"' in text and "HKLM" not in add
+    assert 'SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=5000' in text
+    uninstall = text.split('Section "un.${APP_NAME}" SecUnApp', 1)[1].split("SectionEnd", 1)[0]
+    assert "Call un.RemoveFromPath" in uninstall and 'Delete "$INSTDIR\\kinetoscope.com"' in uninstall
+    # The command `kinetoscope` on PATH: kinetoscope.com, made by the Windows build.
+    build = (INSTALLER / "build.py").read_text(encoding="utf-8")
+    assert '(app_dir / "kinetoscope-cli.exe").replace(app_dir / "kinetoscope.com")' in build

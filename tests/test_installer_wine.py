@@ -71,8 +71,9 @@ def test_silent_uninstall_keeps_data_unless_removedata():
 def test_wine_variants_compile(tmp_path, define):
     wine_check = load("wine_check")
     files = wine_check.make_stand_in(tmp_path / "Kinetoscope")
-    assert {"Kinetoscope.exe", "kinetoscope-cli.exe", "vcruntime140.dll",
+    assert {"Kinetoscope.exe", "kinetoscope.com", "vcruntime140.dll",
             "_internal/kinetoscope/data/catalog.json"} <= set(files)
+    assert (tmp_path / "Kinetoscope" / "kinetoscope.com").read_bytes()[:2] == b"MZ"  # runnable: `kinetoscope`
     out = tmp_path / "wine-test.exe"
     wine_check.compile_variant(tmp_path / "Kinetoscope", out, "0.1.0", define)
     assert out.read_bytes()[:2] == b"MZ" and out.stat().st_size > 30_000

@@ -256,12 +256,21 @@ def test_rows_show_published_accuracy_beside_npu_latency(make_pane, monkeypatch)
 
     assert table.horizontalHeaderItem(3).text() == "NPU latency · accuracy"
     text, tip = cell(("resnet_2plus1d", "w8a8"))
-    assert text == "4.2–4.5 ms · 75.0 % top-1"
+    assert text == "4.2–4.5 ms · top-1 75.0 % video, 57.5 % clip"
     assert "Snapdragon X Elite" in tip and "Qualcomm AI Hub's ResNet-2Plus1D model card" in tip
-    assert cell(("video_mae", "float"))[0] == "564 ms · 81.5 % top-1"
-    text, tip = cell(("resnet_3d", "float"))
-    assert text == "13.1 ms · – top-1" and "no accuracy is published" in tip
-    assert cell(("resnet_mixed", "w8a16"))[0] == "– · – top-1"
+    assert "torchvision" in tip and "A clip accuracy scores one clip" in tip
+    assert cell(("video_mae", "float"))[0] == "564 ms · top-1 81.5 % video"
+    assert cell(("resnet_3d", "float"))[0] == "13.1 ms · top-1 63.2 % video, 52.75 % clip"
+    text, tip = cell(("resnet_mixed", "w8a16"))
+    assert text == "Latency not published · top-1 63.96 % video, 53.9 % clip" and "none is published" in tip
+    text, tip = cell(("i3d_kinetics", "float"))  # bundled: DeepMind's figure
+    assert text == "Latency not published · top-1 71.1 % video" and "DeepMind" in tip
+    assert cell(("motion_demo", "float"))[0] == "Not published"
+    cells = [table.item(i, 3).text() for i in range(table.rowCount())]
+    assert not [c for c in cells if c.startswith("–") or "· –" in c]  # no bare dashes: words say what is missing
+    disk = pane._disk.text()
+    assert disk.startswith("Downloaded models use 0 kB · bundled models ") and "(inside the app)" in disk
+    assert "bundled models 0 kB" not in disk
 
 
 def test_sizes_the_catalog_does_not_give_say_when_they_will_be_known(qtbot, make_pane, served):

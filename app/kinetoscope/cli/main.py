@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -23,7 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kinetoscope", description="Recognise actions in video clips.")
     parser.add_argument("--version", action="version", version=f"kinetoscope {__version__}")
     parser.add_argument("--self-test", action="store_true",
-                        help="check this installation on the bundled demo model and sample clip, then exit")
+                        help="check this installation on the bundled models and sample clips, then exit")
+    parser.add_argument("--licences", "--licenses", action="store_true",
+                        help="print Kinetoscope's licence and the third-party notices, then exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("classify", help="classify clips and print the top-5 actions",
@@ -62,6 +65,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kinetoscope.cli.self_test import run_self_test
 
         return run_self_test(sys.stdout)
+    if args.licences:
+        from kinetoscope.engine.notices import notices_text
+
+        if hasattr(sys.stdout, "reconfigure"):  # a Windows console or pipe in a legacy code page
+            sys.stdout.reconfigure(errors="replace")
+        try:
+            sys.stdout.write(notices_text())
+            sys.stdout.flush()
+        except BrokenPipeError:  # `kinetoscope --licences | head`: the reader had enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     if args.command is None:
         parser.print_help()
         return EXIT_OK

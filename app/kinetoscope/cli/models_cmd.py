@@ -11,7 +11,8 @@ from typing import TextIO
 
 from kinetoscope.cli.exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.modelfiles.catalog import NO_FIGURE, CatalogEntry, load_catalog
+from kinetoscope.engine.modelfiles.catalog import (MEASURES_EXPLAINED, NO_FIGURE, Accuracy, accuracies_text,
+                                                  load_catalog)
 from kinetoscope.engine.modelfiles.download import DownloadProgress
 from kinetoscope.engine.errors import BadInput, Cancelled
 from kinetoscope.engine.modelfiles.http_client import NetworkError
@@ -53,6 +54,8 @@ def _size(row: ModelRow) -> str:
         return _mb(row.disk_bytes)
     if row.entry and row.entry.approx_size_mb:
         return f"~{row.entry.approx_size_mb:g} MB"
+    if row.entry and row.entry.estimated_size_mb():
+        return f"≈{row.entry.estimated_size_mb():g} MB"
     return "–"
 
 
@@ -66,37 +69,42 @@ def _status(row: ModelRow) -> str:
 
 
 def _list(args: argparse.Namespace, out: TextIO) -> int:
-    rows = list_models(load_catalog())
-    used, free = disk_space()
+    catalog = load_catalog()
+    rows = list_models(catalog)
+    disk = disk_space()
     if args.json:
         out.write(json.dumps({"models": [r.to_json() for r in rows],
-                              "disk": {"used_bytes": used, "free_bytes": free}}, indent=2) + "\n")
+                              "disk": {"used_bytes": disk.downloaded, "bundled_bytes": disk.bundled,
+                                       "free_bytes": disk.free}}, indent=2) + "\n")
         return EXIT_OK
     width = max([17, *(len(_status(r)) for r in rows)])
     out.write(f"{'MODEL':<16} {'PRECISION':<9} {'STATUS':<{width}} {'SIZE':>9}  {'NPU (X Elite)':<14} "
-              f"{'TOP-1':>6}  NAME\n")
+              f"{'TOP-1 (video, clip)':<21} NAME\n")
     for r in rows:
         latency = (r.entry.latency_text() if r.entry else "") or NO_FIGURE
-        accuracy = r.entry.accuracy_text() if r.entry else NO_FIGURE
+        accuracy = accuracies_text(r.accuracies) if r.accuracies else NO_FIGURE
         out.write(f"{r.model_id:<16} {r.precision:<9} {_status(r):<{width}} {_size(r):>9}  {latency:<14} "
-                  f"{accuracy:>6}  {r.name}\n")
+                  f"{accuracy:<21} {r.name}\n")
         for problem in r.problems:
             out.write(f"{'':<16} ! {problem}\n")
-    out.write(f"\nModels use {_mb(used)}; {_mb(free)} free.\n")
-    out.write("NPU latency and top-1 (Kinetics-400) are published figures, not measured here:\n")
-    for entry in _sources(rows):
-        note = f"; {entry.accuracy.note}" if entry.accuracy.note else ""
-        out.write(f"  {entry.name}: {entry.accuracy.text()} top-1, {entry.accuracy.source}{note}\n")
-    out.write("  NPU latency: Qualcomm AI Hub, Snapdragon X Elite, ONNX Runtime; – where none is published\n")
+    out.write(f"\nDownloaded models use {_mb(disk.downloaded)}; the bundled ones {_mb(disk.bundled)} (inside the "
+              f"app); {_mb(disk.free)} free.\n")
+    out.write("Sizes: ~ the catalog's figure, ≈ estimated from the parameter count, else measured on disk.\n")
+    out.write("NPU latency and top-1 are published figures, not measured here:\n")
+    for name, accuracies in _sources(rows):
+        for accuracy in accuracies:
+            out.write(f"  {name}: {accuracy.sentence()}\n")
+    out.write("  NPU latency: Qualcomm AI Hub, Snapdragon X Elite, ONNX Runtime; – where none is published.\n")
+    out.write(f"  {MEASURES_EXPLAINED}\n")
     return EXIT_OK
 
 
-def _sources(rows: list[ModelRow]) -> list[CatalogEntry]:
-    """One entry per model that has a published accuracy, in list order."""
-    seen: dict[str, CatalogEntry] = {}
+def _sources(rows: list[ModelRow]) -> list[tuple[str, tuple[Accuracy, ...]]]:
+    """(name, accuracies) once per model that has published accuracies, in list order."""
+    seen: dict[str, tuple[str, tuple[Accuracy, ...]]] = {}
     for r in rows:
-        if r.entry and r.entry.accuracy and r.model_id not in seen:
-            seen[r.model_id] = r.entry
+        if r.accuracies and r.model_id not in seen:
+            seen[r.model_id] = (r.name, r.accuracies)
     return list(seen.values())
 
 

@@ -32,6 +32,14 @@ class UnknownModel(BadInput):
     """The user named a model or precision the catalog does not have."""
 
 
+MEASURES = ("clip", "video")
+# Why two figures for one network differ; shown wherever they are, so people compare like with like.
+MEASURES_EXPLAINED = ("A clip accuracy scores one clip (one view of 16 or so frames) per test video; a video "
+                      "accuracy combines several views of each video (AI Hub's and torchvision's: 5 clips; "
+                      "DeepMind's I3D: the whole video), which scores higher for the same network. Compare a "
+                      "clip figure only with clip figures, a video figure only with video figures.")
+
+
 @dataclass(frozen=True)
 class Accuracy:
     """A model's published accuracy, with where the figure comes from (never measured here)."""
@@ -40,15 +48,40 @@ class Accuracy:
     source: str
     dataset: str = "Kinetics-400"
     note: str = ""                # e.g. another published figure on a different sample
+    measure: str = "video"        # "clip": one clip per video; "video": several views of each video
+    top5: float | None = None     # percent, where published
 
     def text(self) -> str:
-        return f"{self.top1:.1f} %"
+        return f"{_percent(self.top1)} %"
+
+    def label(self) -> str:
+        """"57.5 % clip": the figure and what it measures."""
+        return f"{self.text()} {self.measure}"
+
+    def sentence(self) -> str:
+        """One line for a tooltip or a footnote: figure, measure, dataset, source (and note)."""
+        top5 = f", top-5 {_percent(self.top5)} %" if self.top5 is not None else ""
+        note = f" ({self.note})" if self.note else ""
+        return f"{self.text()} top-1{top5}, {self.measure} accuracy on {self.dataset}: {self.source}{note}."
 
     def to_json(self) -> dict[str, Any]:
-        return {"top1": self.top1, "dataset": self.dataset, "source": self.source, "note": self.note}
+        return {"top1": self.top1, "top5": self.top5, "measure": self.measure, "dataset": self.dataset,
+                "source": self.source, "note": self.note}
 
 
-NO_FIGURE = "–"  # shown where nothing is published: never an invented number
+def _percent(value: float) -> str:
+    """As published: 75.0, 57.5, 52.75 (at least one decimal, at most two)."""
+    text = f"{value:.2f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+NO_FIGURE = "–"  # a table cell where nothing is published: never an invented number
+NOT_PUBLISHED = "not published"
+
+
+def accuracies_text(accuracies: tuple[Accuracy, ...]) -> str:
+    """"75.0 % video, 57.5 % clip", or "not published"."""
+    return ", ".join(a.label() for a in accuracies) if accuracies else NOT_PUBLISHED
 
 
 @dataclass(frozen=True)
@@ -62,7 +95,9 @@ class CatalogEntry:
     release: str
     npu_latency_ms: tuple[float, float] | None = None  # Snapdragon X Elite, as published by AI Hub
     approx_size_mb: float | None = None
-    accuracy: Accuracy | None = None  # published top-1, the same for every precision of a model
+    # Published figures, the same for every precision of a model, in the order they are shown.
+    accuracies: tuple[Accuracy, ...] = ()
+    params_m: float | None = None  # millions of parameters: an estimate of the zip's size where none is given
     notes: str = ""
     sha256: str | None = None  # pins the zip when the catalog knows it (AI Hub publishes none)
     # The model's input recipe as JSON (see recipe.py); checked when a bundle is opened.
@@ -76,9 +111,21 @@ class CatalogEntry:
     def file_name(self) -> str:
         return f"{self.model_id}-onnx-{self.precision}.zip"
 
+    @property
+    def accuracy(self) -> Accuracy | None:
+        """The first published accuracy (the one a one-figure table shows), if any."""
+        return self.accuracies[0] if self.accuracies else None
+
     def accuracy_text(self) -> str:
-        """"75.0 %", or "–" when no accuracy is published for this model."""
-        return self.accuracy.text() if self.accuracy else NO_FIGURE
+        """"75.0 % video, 57.5 % clip", or "not published"."""
+        return accuracies_text(self.accuracies)
+
+    def estimated_size_mb(self) -> float | None:
+        """The zip's size estimated from the parameter count: 4 bytes a weight in float, 1 quantized
+        (zip compression of weights gains little); None without a count."""
+        if self.params_m is None:
+            return None
+        return round(self.params_m * (4 if self.precision == "float" else 1), 0)
 
     def latency_text(self) -> str:
         if self.npu_latency_ms is None:
@@ -92,6 +139,13 @@ class Catalog:
     release: str
     entries: tuple[CatalogEntry, ...]
     source: str
+    # Published accuracies of the models that ship with the app (they have no entry: nothing to download).
+    bundled_accuracies: dict[str, tuple[Accuracy, ...]] = field(default_factory=dict, compare=False, hash=False)
+
+    def accuracies(self, model_id: str) -> tuple[Accuracy, ...]:
+        """A model's published accuracies, from its entry or the bundled section; () when none."""
+        entry = next((e for e in self.entries if e.model_id == model_id), None)
+        return entry.accuracies if entry else self.bundled_accuracies.get(model_id, ())
 
     def find(self, model_id: str, precision: str) -> CatalogEntry:
         """The entry for a model and precision, or UnknownModel naming what exists."""
@@ -148,7 +202,8 @@ def parse_catalog(data: Any, *, source: str = "<memory>") -> Catalog:
             if not MODEL_ID.match(model_id):
                 raise ValueError(f"bad model id {model_id!r}")
             release = str(model.get("release") or default_release)
-            accuracy = _accuracy(model.get("accuracy"))
+            accuracies = _accuracies(model.get("accuracy"))
+            params = float(model["params_m"]) if model.get("params_m") else None
             recipe = model.get("recipe")
             if recipe is not None and not isinstance(recipe, dict):
                 raise ValueError(f"the recipe of {model_id} is not an object")
@@ -167,27 +222,40 @@ def parse_catalog(data: Any, *, source: str = "<memory>") -> Catalog:
                     release=release,
                     npu_latency_ms=(float(latency[0]), float(latency[-1])) if latency else None,
                     approx_size_mb=float(spec["approx_size_mb"]) if spec.get("approx_size_mb") else None,
-                    accuracy=accuracy,
+                    accuracies=accuracies, params_m=params,
                     notes=" ".join(n for n in (str(model.get("notes") or ""), str(spec.get("notes") or "")) if n),
                     sha256=str(spec["sha256"]).lower() if spec.get("sha256") else None,
                     recipe=recipe,
                 ))
+        bundled = {str(model_id): _accuracies(dict(spec).get("accuracy"))
+                   for model_id, spec in dict(data.get("bundled") or {}).items()}
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise CatalogError(f"The model catalog {source} is not in the expected format.", detail=repr(exc)) from exc
-    return Catalog(release=default_release, entries=tuple(entries), source=source)
+    return Catalog(release=default_release, entries=tuple(entries), source=source, bundled_accuracies=bundled)
 
 
-def _accuracy(data: Any) -> Accuracy | None:
-    """{"top1": 75.0, "source": "...", "dataset"?, "note"?} -> Accuracy; a figure needs its source."""
+def _accuracies(data: Any) -> tuple[Accuracy, ...]:
+    """One accuracy object or a list of them -> Accuracy tuple (see `_accuracy`)."""
     if data is None:
-        return None
+        return ()
+    return tuple(_accuracy(item) for item in (data if isinstance(data, list) else [data]))
+
+
+def _accuracy(data: Any) -> Accuracy:
+    """{"top1": 75.0, "source": "...", "measure"?, "top5"?, "dataset"?, "note"?} -> Accuracy; a figure
+    needs its source and says whether it scores one clip or a whole video."""
     if not isinstance(data, dict) or not str(data.get("source") or "").strip():
         raise ValueError("an accuracy needs a top1 figure and its source")
     top1 = float(data["top1"])
-    if not 0 < top1 <= 100:
-        raise ValueError(f"top-1 accuracy {top1} is not a percentage")
+    top5 = float(data["top5"]) if data.get("top5") is not None else None
+    for figure in (top1, top5):
+        if figure is not None and not 0 < figure <= 100:
+            raise ValueError(f"accuracy {figure} is not a percentage")
+    measure = str(data.get("measure") or "video")
+    if measure not in MEASURES:
+        raise ValueError(f"an accuracy measures a clip or a video, not {measure!r}")
     return Accuracy(top1=top1, source=str(data["source"]), dataset=str(data.get("dataset") or "Kinetics-400"),
-                    note=str(data.get("note") or ""))
+                    note=str(data.get("note") or ""), measure=measure, top5=top5)
 
 
 def known_recipe(model_id: str) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kinetoscope.engine import paths
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.modelfiles.catalog import Catalog, CatalogEntry
+from kinetoscope.engine.modelfiles.catalog import Accuracy, Catalog, CatalogEntry
 from kinetoscope.engine.modelfiles.download import (MAX_DOWNLOAD_BYTES, DownloadProgress, PartialDownload, discard_partial,
                                          download_file, partial_download)
 from kinetoscope.engine.errors import BadInput, Busy, KinetoscopeError, ModelError
@@ -54,6 +54,7 @@ class ModelRow:
     problems: tuple[str, ...] = ()
     installed_release: str | None = None
     downloading_elsewhere: bool = False  # its lock is held by another process (or task) right now
+    accuracies: tuple[Accuracy, ...] = ()  # published figures (from its entry, or the catalog's bundled section)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -73,7 +74,8 @@ class ModelRow:
             "path": str(self.path) if self.path else None, "disk_bytes": self.disk_bytes,
             "url": self.entry.url if self.entry else None,
             "npu_latency_ms": list(self.entry.npu_latency_ms) if self.entry and self.entry.npu_latency_ms else None,
-            "accuracy": self.entry.accuracy.to_json() if self.entry and self.entry.accuracy else None,
+            "accuracy": self.accuracies[0].to_json() if self.accuracies else None,
+            "accuracies": [a.to_json() for a in self.accuracies],
             "installed_release": self.installed_release, "problems": list(self.problems),
             "partial_bytes": self.partial.done if self.partial else None,
             "downloading_elsewhere": self.downloading_elsewhere,
@@ -151,7 +153,7 @@ def _installed_row(model_id: str, precision: str, folder: Path, entry: CatalogEn
         status = Status.INSTALLED
     name = entry.name if entry else (manifest.name if manifest and manifest.name else model_id)
     return ModelRow(model_id, precision, name, status, entry, folder, folder_bytes(folder), problems=problems,
-                    installed_release=release)
+                    installed_release=release, accuracies=entry.accuracies if entry else ())
 
 
 def list_models(catalog: Catalog) -> list[ModelRow]:
@@ -171,14 +173,15 @@ def list_models(catalog: Catalog) -> list[ModelRow]:
         partial = paused_download(entry)
         rows.append(ModelRow(entry.model_id, entry.precision, entry.name,
                              Status.PARTIAL if partial else Status.NOT_INSTALLED, entry, None, partial=partial,
-                             downloading_elsewhere=elsewhere))
+                             downloading_elsewhere=elsewhere, accuracies=entry.accuracies))
     for loc in available_models():
         if (loc.model_id, loc.precision) in seen:
             continue
         seen.add((loc.model_id, loc.precision))
         if loc.bundled:
             size = loc.path.stat().st_size if loc.path.is_file() else folder_bytes(loc.path)
-            rows.append(ModelRow(loc.model_id, loc.precision, model_name(loc), Status.BUNDLED, None, loc.path, size))
+            rows.append(ModelRow(loc.model_id, loc.precision, model_name(loc), Status.BUNDLED, None, loc.path, size,
+                                 accuracies=catalog.accuracies(loc.model_id)))
         else:
             rows.append(_installed_row(loc.model_id, loc.precision, loc.path, None))
     return rows
@@ -221,11 +224,22 @@ def check_removable(row: ModelRow) -> None:
         raise BadInput(f"{row.model_id} ships with Kinetoscope and cannot be removed.")
 
 
-def disk_space() -> tuple[int, int]:
-    """(bytes used by installed models, bytes free on the disk that holds them)."""
+@dataclass(frozen=True)
+class DiskUse:
+    """What the models take: those downloaded or imported into the data folder, those inside the app."""
+
+    downloaded: int   # bytes in <data>/models
+    bundled: int      # bytes of the zips that ship inside the app (they cannot be removed)
+    free: int         # bytes free on the disk that holds <data>/models
+
+
+def disk_space() -> DiskUse:
+    """How many bytes the models use, downloaded and bundled, and how many are free."""
     models = paths.models_dir()
     used = folder_bytes(models) if models.is_dir() else 0
+    bundled = sum(loc.path.stat().st_size if loc.path.is_file() else folder_bytes(loc.path)
+                  for loc in available_models() if loc.bundled)
     probe = models
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
-    return used, shutil.disk_usage(probe).free
+    return DiskUse(used, bundled, shutil.disk_usage(probe).free)

