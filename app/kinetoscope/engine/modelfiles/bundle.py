@@ -62,6 +62,14 @@ class ModelBundle:
     recipe: InputRecipe
     # Set when the bundle names no classes and Kinetoscope shows "class N" instead.
     labels_note: str = ""
+    # The same model laid out for onnxruntime's CPU kernels, when the bundle has one
+    # ("kinetoscope": {"cpu_graph": FILE} in metadata.json); the NPU always gets `onnx_path`.
+    cpu_graph: Path | None = None
+
+    @property
+    def cpu_onnx_path(self) -> Path:
+        """The graph a CPU session opens."""
+        return self.cpu_graph or self.onnx_path
 
     @property
     def frames(self) -> int:
@@ -122,7 +130,9 @@ def _load_folder(root: Path, *, source: Path, onnx_hint: Path | None = None) -> 
     meta_dir = meta_path.parent if meta_path else root
     model_files = meta.get("model_files") if isinstance(meta.get("model_files"), dict) else {}
 
-    onnx_path, summary = _pick_graph(root, meta_dir, model_files, onnx_hint, source)
+    ours = _kinetoscope_key(meta, source)
+    cpu_graph = _cpu_graph(meta_dir, ours, source)
+    onnx_path, summary = _pick_graph(root, meta_dir, model_files, onnx_hint, source, cpu_graph)
     spec = model_files.get(onnx_path.relative_to(meta_dir).as_posix(), {}) if model_files else {}
     if not spec and model_files:
         spec = next(iter(model_files.values()), {})
@@ -132,7 +142,8 @@ def _load_folder(root: Path, *, source: Path, onnx_hint: Path | None = None) -> 
     out = summary.outputs[0]
     in_spec = _spec_for(spec, "inputs", video_in.name)
     out_spec = _spec_for(spec, "outputs", out.name)
-    ours = _kinetoscope_key(meta, source)
+    if cpu_graph is not None:
+        _check_same_io(cpu_graph, summary, source)
     model_id = str(meta.get("model_id") or _guess_id(source, onnx_path))
     graph_input = GraphInput.from_shape(video_in.shape)
     assert graph_input is not None
@@ -154,6 +165,7 @@ def _load_folder(root: Path, *, source: Path, onnx_hint: Path | None = None) -> 
         output_quant=_quant(out_spec, out, summary, consumer=False),
         recipe=recipe,
         labels_note=labels_note,
+        cpu_graph=cpu_graph,
     )
 
 
@@ -164,10 +176,10 @@ def _kinetoscope_key(meta: dict[str, Any], source: Path) -> dict[str, Any]:
         return {}
     if not isinstance(ours, dict):
         raise ModelError(f"{source.name}: \"{RECIPE_KEY}\" in metadata.json must be an object.")
-    unknown = set(ours) - {"format", "recipe", "labels"}
+    unknown = set(ours) - {"format", "recipe", "labels", "cpu_graph"}
     if unknown:
         raise ModelError(f"{source.name}: unknown key {sorted(unknown)[0]!r} under \"{RECIPE_KEY}\" in metadata.json "
-                         "(known: format, recipe, labels).")
+                         "(known: format, recipe, labels, cpu_graph).")
     fmt = ours.get("format", RECIPE_FORMAT)
     if fmt != RECIPE_FORMAT or isinstance(fmt, bool):
         newer = isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > RECIPE_FORMAT
@@ -182,13 +194,33 @@ def _kinetoscope_key(meta: dict[str, Any], source: Path) -> dict[str, Any]:
     return ours
 
 
+def _cpu_graph(meta_dir: Path, ours: dict[str, Any], source: Path) -> Path | None:
+    """The file "cpu_graph" names, checked to be a file inside the bundle; None when not named."""
+    named = ours.get("cpu_graph")
+    if named is None:
+        return None
+    path = meta_dir / str(named)
+    if not isinstance(named, str) or not named.endswith(".onnx") or ".." in Path(named).parts or not path.is_file():
+        raise ModelError(f"{source.name}: \"{RECIPE_KEY}\".cpu_graph in metadata.json must name an .onnx file "
+                         f"of the bundle, not {named!r}.")
+    return path
+
+
+def _check_same_io(cpu_graph: Path, main: GraphSummary, source: Path) -> None:
+    """The CPU graph stands in for the main one: it must take and give the same tensors."""
+    summary = read_graph_summary(cpu_graph)
+    if (summary.inputs, summary.outputs) != (main.inputs, main.outputs):
+        raise ModelError(f"{source.name}: its CPU graph {cpu_graph.name} has other inputs or outputs than its "
+                         "model; the bundle is inconsistent.")
+
+
 def _pick_graph(root: Path, meta_dir: Path, model_files: dict[str, Any], hint: Path | None,
-                source: Path) -> tuple[Path, GraphSummary]:
+                source: Path, cpu_graph: Path | None = None) -> tuple[Path, GraphSummary]:
     if hint is not None:
         candidates = [hint]
     else:
         listed = [meta_dir / rel for rel in model_files if str(rel).endswith(".onnx")]
-        candidates = [p for p in listed if p.is_file()] or _graph_files(root)
+        candidates = [p for p in listed if p.is_file()] or [p for p in _graph_files(root) if p != cpu_graph]
     if not candidates:
         raise ModelError(f"{source.name} holds no ONNX model (.onnx file).")
     videos = []
