@@ -156,3 +156,22 @@ def test_a_cpu_graph_with_other_inputs_or_outputs_is_refused(tmp_path):
     folder = _with_cpu_graph(tmp_path, tiny_classifier(7))  # 7 classes against the main graph's 5
     with pytest.raises(ModelError, match="other inputs or outputs"):
         open_bundle(folder)
+
+
+def test_an_unchanged_zip_is_hashed_once_and_a_changed_one_again(tmp_path, monkeypatch):
+    import os
+
+    import kinetoscope.engine.modelfiles.bundle as bundle_module
+
+    hashed = []
+    real_hash = bundle_module.sha256_file
+    monkeypatch.setattr(bundle_module, "sha256_file", lambda p: hashed.append(p) or real_hash(p))
+    z = zip_folder(write_bundle_folder(tmp_path / "a", tiny_classifier(4), model_id="tiny"), tmp_path / "tiny-onnx-float.zip")
+    first = open_bundle(z)
+    again = open_bundle(z)
+    assert len(hashed) == 1 and again.root == first.root  # the second start reads the memo
+    # Another model in the same file (a reinstall): new size or time, so it is hashed and unpacked anew.
+    zip_folder(write_bundle_folder(tmp_path / "b", tiny_classifier(6), model_id="tiny"), z)
+    os.utime(z, ns=(z.stat().st_atime_ns, z.stat().st_mtime_ns + 1_000_000))
+    changed = open_bundle(z)
+    assert len(hashed) == 2 and changed.root != first.root and changed.num_classes == 6

@@ -6,6 +6,7 @@ file names are all optional, as long as the bundle holds exactly one ONNX graph 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -16,10 +17,10 @@ import numpy as np
 
 from kinetoscope.engine import paths
 from kinetoscope.engine.modelfiles import bundled_data
-from kinetoscope.engine.files import sha256_file
+from kinetoscope.engine.files import atomic_text_file, sha256_file
 from kinetoscope.engine.modelfiles.archive import extract_zip_atomically
 from kinetoscope.engine.modelfiles.catalog import known_recipe
-from kinetoscope.engine.errors import ModelError
+from kinetoscope.engine.errors import KinetoscopeError, ModelError
 from kinetoscope.engine.modelfiles.onnx_graph import GraphSummary, TensorInfo, read_graph_summary
 from kinetoscope.engine.modelfiles.recipe import RECIPE_FORMAT, RECIPE_KEY, GraphInput, InputRecipe, resolve_recipe
 
@@ -85,7 +86,8 @@ class ModelBundle:
 
 
 def open_bundle(path: str | Path) -> ModelBundle:
-    """Open a release zip (unpacked once into the cache) or a folder. Raises ModelError."""
+    """Open a release zip (unpacked once into the cache, hashed once while it stays unchanged) or a
+    folder. Raises ModelError."""
     path = Path(path)
     if not path.exists():
         raise ModelError(f"No model at {path}.")
@@ -93,12 +95,50 @@ def open_bundle(path: str | Path) -> ModelBundle:
         return _load_folder(path, source=path)
     if path.suffix.lower() == ".onnx":
         return _load_folder(path.parent, source=path, onnx_hint=path)
-    digest = sha256_file(path)
-    unpacked = paths.cache_dir() / "bundles" / digest[:24]
+    bundles = paths.cache_dir() / "bundles"
+    known = _known_digest(bundles, path)
+    digest = known or sha256_file(path)
+    unpacked = bundles / digest[:24]
     if not (unpacked / ".complete").exists():
         extract_zip_atomically(path, unpacked)
         (unpacked / ".complete").write_text(str(path))
+    if known is None:
+        _remember_digest(bundles, path, digest)
     return _load_folder(unpacked, source=path)
+
+
+def _stat_key(path: Path) -> tuple[str, str]:
+    """(file name in the digest memo, the zip's identity: its size and modification time)."""
+    resolved = path.resolve()
+    st = resolved.stat()
+    name = hashlib.sha256(str(resolved).encode()).hexdigest()[:24]
+    return name, f"{st.st_size} {st.st_mtime_ns}"
+
+
+def _known_digest(bundles: Path, path: Path) -> str | None:
+    """The zip's SHA-256 as recorded when it was last opened, if it has not changed since.
+
+    Hashing the 47 MB I3D zip costs a few hundred ms of every start; a zip whose size and
+    modification time are the same is taken to be the same zip, as make takes it.
+    """
+    try:
+        name, identity = _stat_key(path)
+        recorded = (bundles / "digests" / name).read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if len(recorded) >= 2 and recorded[0] == identity and len(recorded[1]) == 64:
+        return recorded[1]
+    return None
+
+
+def _remember_digest(bundles: Path, path: Path, digest: str) -> None:
+    try:
+        name, identity = _stat_key(path)
+        (bundles / "digests").mkdir(parents=True, exist_ok=True)
+        with atomic_text_file(bundles / "digests" / name) as fh:
+            fh.write(f"{identity}\n{digest}\n")
+    except (OSError, KinetoscopeError):
+        pass  # only a memo: the next start hashes again
 
 
 def _find_metadata(root: Path) -> Path | None:
