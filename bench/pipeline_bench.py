@@ -57,6 +57,36 @@ def make_clip(path: Path, width: int, height: int, fps: int, seconds: float) -> 
     return path
 
 
+def make_testsrc_clip(path: Path, width: int, height: int, fps: int, seconds: float) -> Path:
+    """FFmpeg's `testsrc2` pattern (moving, colourful, cheap to decode), x264 ultrafast: the issue's
+    synthetic clip, made with PyAV's own FFmpeg (no ffmpeg command needed)."""
+    if path.exists():
+        return path
+    import av.filter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    graph = av.filter.Graph()
+    source = graph.add("testsrc2", f"size={width}x{height}:rate={fps}:duration={seconds}")
+    sink = graph.add("buffersink")
+    source.link_to(sink)
+    graph.configure()
+    tmp = path.with_suffix(".tmp.mp4")
+    with av.open(str(tmp), "w") as out:
+        stream = out.add_stream("libx264", rate=Fraction(fps))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "ultrafast"}
+        while True:
+            try:
+                frame = sink.pull()
+            except (av.error.EOFError, av.error.BlockingIOError):
+                break
+            frame.pts = None
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    tmp.rename(path)
+    return path
+
+
 def _engine_api():
     """open_bundle, resolve_model, ModelSession, classify_clip, peak_rss_mb of whichever checkout is
     on the path: this one's layout, or the flat engine of commits before the engine's subpackages."""
