@@ -65,7 +65,7 @@ def classify_clip(
     decode_s = preprocess_s = inference_s = 0.0
     results: list[ViewResult] = []
     with contextlib.ExitStack() as stack:
-        reader = stack.enter_context(VideoReader(clip, resize=recipe.resize, info=info))
+        reader = stack.enter_context(VideoReader(clip, resize=recipe.resize, info=info, crop=recipe.crop))
         plan = sampler.plan(reader.info)
         total = len(plan.views)
         # The next view is decoded and cropped on a thread while the model runs on this one.

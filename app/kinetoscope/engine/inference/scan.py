@@ -235,7 +235,7 @@ def scan_clip(
     decode_s = preprocess_s = inference_s = 0.0
     windows: list[ScanWindow] = []
     with contextlib.ExitStack() as stack:
-        reader = stack.enter_context(VideoReader(clip, resize=recipe.resize, info=info))
+        reader = stack.enter_context(VideoReader(clip, resize=recipe.resize, info=info, crop=recipe.crop))
         plan = plan_scan(reader.info, recipe, every_s)
         total = len(plan)
         log.info("scanning %s: %d windows of %.2f s, one every %.2f s", clip.name, total, plan.window_s, plan.every_s)

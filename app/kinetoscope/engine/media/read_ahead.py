@@ -3,8 +3,9 @@
 The next views are decoded, scaled and cut to the model's crop on a background thread (a
 `Prefetcher`) while the model runs on the current one, so the time to a result is closer to the
 larger of decoding and inference than to their sum. Only the crops cross the thread (for I3D on
-a 1080p clip: 4.8 MB a view against 11 MB of resized frames), and at most `depth` of them wait,
-so memory stays flat. Closing it stops the reader between two views and waits for it.
+a 1080p clip: 4.8 MB a view against 11 MB of resized frames; a reader opened with the crop holds
+nothing else), and at most `depth` of them wait, so memory stays flat. Closing it stops the reader
+between two views and waits for it.
 """
 
 from __future__ import annotations
@@ -48,6 +49,6 @@ def _cropped(frames: Iterator[ViewFrames], crop: tuple[int, int]) -> Iterator[Cr
         view = next(frames, None)
         if view is None:
             return
-        # A copy, so the full-size frames are freed now rather than when the model is done.
+        # A compact copy, unless the reader cut the crop already: full frames go now, not after the model.
         crops = np.ascontiguousarray(center_crop(view.rgb, crop))
         yield CroppedView(view.view, crops, view.times_s, time.perf_counter() - started)
