@@ -80,18 +80,20 @@ def classify_clip(
             frames = next(views_ahead)
             t1 = time.perf_counter()
             tensor = to_model_input(frames.crops, recipe)
+            view, times_s, crops = frames.view, frames.times_s, frames.crops if keep_crops else None
+            del frames  # the crops are in the tensor now: not kept through the run unless asked for
             t2 = time.perf_counter()
             probs = session.run(tensor)
+            del tensor
             t3 = time.perf_counter()
             decode_s += t1 - t0
             preprocess_s += t2 - t1
             inference_s += t3 - t2
-            view = frames.view
             result = ViewResult(
                 index=view.index, start_s=view.start_s, end_s=view.end_s,
-                frame_times_s=tuple(frames.times_s), source_indices=tuple(view.source_indices),
+                frame_times_s=tuple(times_s), source_indices=tuple(view.source_indices),
                 probs=probs, top5=top_k(probs, bundle.labels), inference_ms=(t3 - t2) * 1000,
-                crops=frames.crops if keep_crops else None,
+                crops=crops,
             )
             results.append(result)
             if on_view is not None:
