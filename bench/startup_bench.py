@@ -58,10 +58,11 @@ def window_worker(clip: str) -> dict[str, float]:
     runner = window.runner
 
     def on_stage(_clip: Path, text: str) -> None:
-        if text.startswith("Opening") and "model opening" not in marks:
-            marks["model opening"] = _since_start()
-        if text.startswith("Preparing") and "session creating" not in marks:
-            marks["session creating"] = _since_start()
+        # The job probes the clip, then says "Opening the model…", opens it, then "Preparing …".
+        if text.startswith("Opening") and "clip probed" not in marks:
+            marks["clip probed"] = _since_start()
+        if text.startswith("Preparing") and "model opened" not in marks:
+            marks["model opened"] = _since_start()
 
     runner.stage.connect(on_stage)
     runner.session_ready.connect(lambda *_: marks.setdefault("session ready", _since_start()))
