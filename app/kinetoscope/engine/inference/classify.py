@@ -21,7 +21,7 @@ from kinetoscope.engine.modelfiles.bundle import ModelBundle, open_bundle
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.memory import peak_rss_mb
 from kinetoscope.engine.media.preprocess import to_model_input
-from kinetoscope.engine.media.read_ahead import read_ahead
+from kinetoscope.engine.media.read_ahead import depth_for, read_ahead
 from kinetoscope.engine.modelfiles.recipe import InputRecipe, with_views
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport, ModelRef, Timings, ViewResult, top_k
 from kinetoscope.engine.inference.scan import ScanProgress, ScanResult, ScanWindow, SegmentRule, scan_clip
@@ -53,8 +53,8 @@ def classify_clip(
 
     `views` overrides the recipe's number of views; `on_view` is called as each view completes
     (for live display); `cancel` is checked between views; `info` reuses an earlier `probe` of the
-    clip. The next view is read while the model runs (`read_ahead`); the timings' decode is the
-    time the model waited for frames. Raises BadVideo for unreadable clips and Cancelled when
+    clip. The next view is read while the model runs when a core is free for it (`read_ahead`);
+    the timings' decode is the time the model waited for frames. Raises BadVideo for unreadable clips and Cancelled when
     cancelled.
     """
     started = time.perf_counter()
@@ -68,9 +68,11 @@ def classify_clip(
         reader = stack.enter_context(VideoReader(clip, resize=recipe.resize, info=info, crop=recipe.crop))
         plan = sampler.plan(reader.info)
         total = len(plan.views)
-        # The next view is decoded and cropped on a thread while the model runs on this one.
+        # The next view is decoded and cropped on a thread while the model runs on this one, when
+        # a core is free for it (read_ahead.py).
+        model_threads = session.cpu_config.resolved_threads() if session.cpu_config is not None else None
         views_ahead = stack.enter_context(read_ahead(reader.read_views(plan.views), recipe.crop,
-                                                     name="classify read-ahead"))
+                                                     depth=depth_for(model_threads), name="classify read-ahead"))
         for done in range(total):
             if cancel is not None:
                 cancel.raise_if_cancelled()
