@@ -64,7 +64,11 @@ test: $(STAMP) test-deps models
 
 bench: $(STAMP) models
 	$(PY) bench/pipeline_bench.py
+	$(PY) bench/pipeline_bench.py --model i3d_kinetics --runs 3 --long-runs 1
 	$(PY) bench/scan_bench.py
+	$(PY) bench/node_profile.py --model i3d_kinetics
+	$(PY) bench/node_profile.py --model motion_demo --runs 30 --profiled 10
+	$(PY) bench/startup_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info app/*.egg-info

@@ -112,3 +112,66 @@ def test_no_model_in_the_zip(tmp_path):
 def test_missing_path(tmp_path):
     with pytest.raises(ModelError, match="No model"):
         open_bundle(tmp_path / "nope.zip")
+
+
+def _with_cpu_graph(tmp_path, cpu_model: onnx.ModelProto, name: str = "tiny_video_cpu.onnx"):
+    folder = write_bundle_folder(tmp_path / "src", tiny_classifier(5, seed=1), precision="w8a8",
+                                 kinetoscope={"format": 1, "cpu_graph": name})
+    onnx.save(cpu_model, str(folder / name))
+    return folder
+
+
+def test_a_cpu_graph_named_by_the_metadata_is_the_cpu_sessions_graph(tmp_path):
+    from kinetoscope.engine.inference.session import ModelSession
+
+    folder = _with_cpu_graph(tmp_path, tiny_classifier(5, seed=2))
+    # Both graphs are listed in no model_files entry but the main one: the CPU graph is not a second model.
+    bundle = open_bundle(zip_folder(folder, tmp_path / "tiny_video-onnx-w8a8.zip"))
+    assert bundle.onnx_path.name == "tiny_video.onnx"
+    assert bundle.cpu_graph is not None and bundle.cpu_graph.name == "tiny_video_cpu.onnx"
+    assert bundle.cpu_onnx_path == bundle.cpu_graph
+    x = np.random.default_rng(0).random((1, 3, 16, 112, 112), dtype=np.float32)
+    on_cpu = ModelSession(bundle, "cpu").run(x)
+    main_only = ModelSession(open_bundle(write_bundle_folder(tmp_path / "main", tiny_classifier(5, seed=1))), "cpu")
+    cpu_only = ModelSession(open_bundle(write_bundle_folder(tmp_path / "cpu", tiny_classifier(5, seed=2))), "cpu")
+    # The CPU session runs the CPU graph (seed 2), not the main one (seed 1).
+    assert np.allclose(on_cpu, cpu_only.run(x), atol=1e-6) and not np.allclose(on_cpu, main_only.run(x), atol=1e-4)
+
+
+def test_a_bundle_without_a_cpu_graph_runs_its_one_graph_on_the_cpu(tmp_path):
+    bundle = open_bundle(write_bundle_folder(tmp_path / "src", tiny_classifier(5)))
+    assert bundle.cpu_graph is None and bundle.cpu_onnx_path == bundle.onnx_path
+
+
+@pytest.mark.parametrize("name", ["missing_cpu.onnx", "../escape.onnx", "notes.txt"])
+def test_a_cpu_graph_that_is_not_an_onnx_file_of_the_bundle_is_refused(tmp_path, name):
+    folder = write_bundle_folder(tmp_path / "src", tiny_classifier(5), precision="w8a8",
+                                 kinetoscope={"format": 1, "cpu_graph": name})
+    (folder / "notes.txt").write_text("not a graph")
+    with pytest.raises(ModelError, match="cpu_graph"):
+        open_bundle(folder)
+
+
+def test_a_cpu_graph_with_other_inputs_or_outputs_is_refused(tmp_path):
+    folder = _with_cpu_graph(tmp_path, tiny_classifier(7))  # 7 classes against the main graph's 5
+    with pytest.raises(ModelError, match="other inputs or outputs"):
+        open_bundle(folder)
+
+
+def test_an_unchanged_zip_is_hashed_once_and_a_changed_one_again(tmp_path, monkeypatch):
+    import os
+
+    import kinetoscope.engine.modelfiles.bundle as bundle_module
+
+    hashed = []
+    real_hash = bundle_module.sha256_file
+    monkeypatch.setattr(bundle_module, "sha256_file", lambda p: hashed.append(p) or real_hash(p))
+    z = zip_folder(write_bundle_folder(tmp_path / "a", tiny_classifier(4), model_id="tiny"), tmp_path / "tiny-onnx-float.zip")
+    first = open_bundle(z)
+    again = open_bundle(z)
+    assert len(hashed) == 1 and again.root == first.root  # the second start reads the memo
+    # Another model in the same file (a reinstall): new size or time, so it is hashed and unpacked anew.
+    zip_folder(write_bundle_folder(tmp_path / "b", tiny_classifier(6), model_id="tiny"), z)
+    os.utime(z, ns=(z.stat().st_atime_ns, z.stat().st_mtime_ns + 1_000_000))
+    changed = open_bundle(z)
+    assert len(hashed) == 2 and changed.root != first.root and changed.num_classes == 6

@@ -60,12 +60,38 @@ def test_the_default_model_recognises_the_actions_in_real_clips(media, clip, che
 @needs_model
 @pytest.mark.slow
 def test_float_and_w8a8_agree_on_every_shared_clip(media):
+    """On the CPU the w8a8 bundle runs its CPU variant (models/i3d_kinetics/cpu_graph.py)."""
     clips = sorted(p for p in media.iterdir() if p.suffix in (".mp4", ".avi"))
     tops = {}
     for precision, path in ZIPS.items():
         classifier = VideoClassifier.open(path, "cpu")
         tops[precision] = [classifier.classify(clip).top5[0].label for clip in clips]
+    w8a8 = open_bundle(ZIPS["w8a8"])
+    assert w8a8.cpu_graph is not None and w8a8.cpu_graph.name == "i3d_kinetics_cpu.onnx"
     assert tops["float"] == tops["w8a8"], list(zip(clips, tops["float"], tops["w8a8"]))
+
+
+@needs_model
+@pytest.mark.slow
+def test_the_cpu_variant_pools_floats_and_computes_what_the_qdq_graph_does(tmp_path):
+    """The CPU variant's max pools run on floats (no uint8 MaxPool left after onnxruntime's
+    fusions) and its outputs match the QDQ graph's on a real view within a few output steps."""
+    bundle = open_bundle(ZIPS["w8a8"])
+    recipe = bundle.recipe
+    with VideoReader(SAMPLES / "sample_arm_wrestling.mp4", resize=recipe.resize) as reader:
+        view = next(reader.read_views(ClipSampler(recipe).plan(reader.info).views[1:2]))
+    tensor = to_model_input(center_crop(view.rgb, recipe.crop), recipe)
+    outputs = {}
+    for name, path in (("qdq", bundle.onnx_path), ("cpu", bundle.cpu_graph)):
+        so = ort.SessionOptions()
+        so.optimized_model_filepath = str(tmp_path / f"{name}.onnx")
+        session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+        outputs[name] = session.run(None, {"video": tensor})[0].reshape(-1)
+    assert _pool_sources(tmp_path / "cpu.onnx") == {"Cast"}  # every pool chain starts from floats
+    assert "Cast" not in _pool_sources(tmp_path / "qdq.onnx")  # onnxruntime made them uint8 pools
+    assert int(np.argmax(outputs["cpu"])) == int(np.argmax(outputs["qdq"]))
+    assert bundle.labels[int(np.argmax(outputs["cpu"]))] == "arm wrestling"
+    assert np.abs(outputs["cpu"] - outputs["qdq"]).max() < 0.05
 
 
 @needs_model
@@ -93,6 +119,21 @@ def test_w8a8_runs_wholly_on_the_htp_simulator_and_agrees_with_the_cpu():
     on_cpu = cpu.run(None, {"video": tensor})[0].reshape(-1)
     assert bundle.labels[int(np.argmax(on_htp))] == bundle.labels[int(np.argmax(on_cpu))] == "arm wrestling"
     assert np.abs(on_htp - on_cpu).max() < 0.05
+
+
+def _pool_sources(optimised_path) -> set[str]:
+    """What feeds each MaxPool chain of an optimised graph, walking back over layout-only nodes."""
+    import onnx
+
+    graph = onnx.load(str(optimised_path)).graph
+    producer = {o: n for n in graph.node for o in n.output}
+    sources = set()
+    for pool in (n for n in graph.node if n.op_type == "MaxPool"):
+        node = pool
+        while node.op_type in ("MaxPool", "Reshape", "ReorderInput", "ReorderOutput"):
+            node = producer[node.input[0]]
+        sources.add(node.op_type)
+    return sources
 
 
 # -- the build's guards (no model needed) --------------------------------------------------------

@@ -39,8 +39,11 @@ def test_the_producer_runs_at_most_depth_items_ahead():
     with Prefetcher(source(), depth=2) as items:
         assert next(items) == 0
         time.sleep(0.3)  # ample time to run ahead, were it unbounded
-        # One handed out, two waiting in the queue, one made and waiting for room.
-        assert len(produced) <= 4
+        # One handed out and two waiting: a third is not even started until there is room for it.
+        assert len(produced) == 3
+        assert next(items) == 1
+        time.sleep(0.3)
+        assert len(produced) == 4
 
 
 def test_close_stops_the_producer_before_returning():

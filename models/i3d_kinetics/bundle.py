@@ -30,8 +30,11 @@ LICENSES = {
 }
 
 
-def metadata(precision: str, frames: int) -> dict:
-    """metadata.json for one precision."""
+CPU_GRAPH_FILE = f"{MODEL_ID}_cpu.onnx"
+
+
+def metadata(precision: str, frames: int, *, cpu_graph: bool = False) -> dict:
+    """metadata.json for one precision; `cpu_graph` names the CPU variant of the graph in the zip."""
     return {
         "model_id": MODEL_ID,
         "model_name": MODEL_NAME,
@@ -63,7 +66,7 @@ def metadata(precision: str, frames: int) -> dict:
         "supplementary_files": {LABELS_FILE: "Kinetics-400 class names, one per line, in output index order."},
         "use_case": "Video Classification",
         "licenses": LICENSES,
-        "kinetoscope": {"format": 1, "recipe": RECIPE},
+        "kinetoscope": {"format": 1, "recipe": RECIPE, **({"cpu_graph": CPU_GRAPH_FILE} if cpu_graph else {})},
     }
 
 
@@ -83,12 +86,16 @@ def zip_bytes_to(target: Path, entries: dict[str, bytes]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def write_bundle(target: Path, model: onnx.ModelProto, precision: str, frames: int) -> None:
-    """The release zip for `model` at `target`."""
+def write_bundle(target: Path, model: onnx.ModelProto, precision: str, frames: int,
+                 cpu_model: onnx.ModelProto | None = None) -> None:
+    """The release zip for `model` at `target`, with `cpu_model` as its CPU variant when given."""
     folder = f"{MODEL_ID}-onnx-{precision}"
+    meta = metadata(precision, frames, cpu_graph=cpu_model is not None)
     entries = {
         f"{folder}/{MODEL_ID}.onnx": model.SerializeToString(),
-        f"{folder}/metadata.json": (json.dumps(metadata(precision, frames), indent=2) + "\n").encode(),
+        f"{folder}/metadata.json": (json.dumps(meta, indent=2) + "\n").encode(),
         f"{folder}/{LABELS_FILE}": LABELS.read_bytes(),
     }
+    if cpu_model is not None:
+        entries[f"{folder}/{CPU_GRAPH_FILE}"] = cpu_model.SerializeToString()
     zip_bytes_to(target, entries)

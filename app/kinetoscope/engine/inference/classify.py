@@ -9,6 +9,7 @@ whole clip (see `scan.py`).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ import numpy as np
 from kinetoscope.engine.modelfiles.bundle import ModelBundle, open_bundle
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.memory import peak_rss_mb
-from kinetoscope.engine.media.preprocess import center_crop, to_model_input
+from kinetoscope.engine.media.preprocess import to_model_input
+from kinetoscope.engine.media.read_ahead import depth_for, read_ahead
 from kinetoscope.engine.modelfiles.recipe import InputRecipe, with_views
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport, ModelRef, Timings, ViewResult, top_k
 from kinetoscope.engine.inference.scan import ScanProgress, ScanResult, ScanWindow, SegmentRule, scan_clip
@@ -51,7 +53,9 @@ def classify_clip(
 
     `views` overrides the recipe's number of views; `on_view` is called as each view completes
     (for live display); `cancel` is checked between views; `info` reuses an earlier `probe` of the
-    clip. Raises BadVideo for unreadable clips and Cancelled when cancelled.
+    clip. The next view is read while the model runs when a core is free for it (`read_ahead`);
+    the timings' decode is the time the model waited for frames. Raises BadVideo for unreadable clips and Cancelled when
+    cancelled.
     """
     started = time.perf_counter()
     clip = Path(clip)
@@ -60,32 +64,38 @@ def classify_clip(
     sampler = ClipSampler(recipe)
     decode_s = preprocess_s = inference_s = 0.0
     results: list[ViewResult] = []
-    with VideoReader(clip, resize=recipe.resize, info=info) as reader:
+    with contextlib.ExitStack() as stack:
+        reader = stack.enter_context(VideoReader(clip, resize=recipe.resize, info=info, crop=recipe.crop))
         plan = sampler.plan(reader.info)
         total = len(plan.views)
-        view_frames = reader.read_views(plan.views)
+        # The next view is decoded and cropped on a thread while the model runs on this one, when
+        # a core is free for it (read_ahead.py).
+        model_threads = session.cpu_config.resolved_threads() if session.cpu_config is not None else None
+        views_ahead = stack.enter_context(read_ahead(reader.read_views(plan.views), recipe.crop,
+                                                     depth=depth_for(model_threads), name="classify read-ahead"))
         for done in range(total):
             if cancel is not None:
                 cancel.raise_if_cancelled()
             if on_progress is not None:
                 on_progress(Progress(done, total))
             t0 = time.perf_counter()
-            frames = next(view_frames)
+            frames = next(views_ahead)
             t1 = time.perf_counter()
-            crops = center_crop(frames.rgb, recipe.crop)
-            tensor = to_model_input(crops, recipe)
+            tensor = to_model_input(frames.crops, recipe)
+            view, times_s, crops = frames.view, frames.times_s, frames.crops if keep_crops else None
+            del frames  # the crops are in the tensor now: not kept through the run unless asked for
             t2 = time.perf_counter()
             probs = session.run(tensor)
+            del tensor
             t3 = time.perf_counter()
             decode_s += t1 - t0
             preprocess_s += t2 - t1
             inference_s += t3 - t2
-            view = frames.view
             result = ViewResult(
                 index=view.index, start_s=view.start_s, end_s=view.end_s,
-                frame_times_s=tuple(frames.times_s), source_indices=tuple(view.source_indices),
+                frame_times_s=tuple(times_s), source_indices=tuple(view.source_indices),
                 probs=probs, top5=top_k(probs, bundle.labels), inference_ms=(t3 - t2) * 1000,
-                crops=crops if keep_crops else None,
+                crops=crops,
             )
             results.append(result)
             if on_view is not None:

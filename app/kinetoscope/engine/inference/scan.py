@@ -25,8 +25,8 @@ from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.errors import BadInput
 from kinetoscope.engine.inference.results import DeviceReport, ModelRef, Prediction, Timings, top_k
 from kinetoscope.engine.inference.session import CpuConfig, ModelSession
-from kinetoscope.engine.media.prefetch import Prefetcher
-from kinetoscope.engine.media.preprocess import center_crop, to_model_input
+from kinetoscope.engine.media.preprocess import to_model_input
+from kinetoscope.engine.media.read_ahead import read_ahead
 from kinetoscope.engine.media.scan_plan import plan_scan
 from kinetoscope.engine.media.video import VideoInfo, VideoReader
 from kinetoscope.engine.memory import peak_rss_mb
@@ -235,12 +235,13 @@ def scan_clip(
     decode_s = preprocess_s = inference_s = 0.0
     windows: list[ScanWindow] = []
     with contextlib.ExitStack() as stack:
-        reader = stack.enter_context(VideoReader(clip, resize=recipe.resize, info=info))
+        reader = stack.enter_context(VideoReader(clip, resize=recipe.resize, info=info, crop=recipe.crop))
         plan = plan_scan(reader.info, recipe, every_s)
         total = len(plan)
         log.info("scanning %s: %d windows of %.2f s, one every %.2f s", clip.name, total, plan.window_s, plan.every_s)
-        # The next windows are decoded on a thread while the model runs on this one (prefetch.py).
-        frames_of = stack.enter_context(Prefetcher(reader.read_windows(plan.windows()), depth=2, name="scan decode"))
+        # The next windows are decoded on a thread while the model runs on this one (read_ahead.py).
+        frames_of = stack.enter_context(read_ahead(reader.read_windows(plan.windows()), recipe.crop, depth=2,
+                                                   name="scan read-ahead"))
         position = 0.0
         for done in range(total):
             if cancel is not None:
@@ -250,7 +251,7 @@ def scan_clip(
             t0 = time.perf_counter()
             frames = next(frames_of)
             t1 = time.perf_counter()
-            tensor = to_model_input(center_crop(frames.rgb, recipe.crop), recipe)
+            tensor = to_model_input(frames.crops, recipe)
             t2 = time.perf_counter()
             probs = np.asarray(session.run(tensor), np.float32)
             t3 = time.perf_counter()

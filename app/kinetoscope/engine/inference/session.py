@@ -101,11 +101,11 @@ class ModelSession:
 
     # -- creation -------------------------------------------------------------------------
     @staticmethod
-    def _create(bundle: ModelBundle, so: ort.SessionOptions, providers: list[str] | None = None) -> ort.InferenceSession:
+    def _create(path: Path, so: ort.SessionOptions, providers: list[str] | None = None) -> ort.InferenceSession:
         try:
-            return ort.InferenceSession(str(bundle.onnx_path), sess_options=so, providers=providers)
+            return ort.InferenceSession(str(path), sess_options=so, providers=providers)
         except Exception as exc:  # onnxruntime raises untyped Fail/InvalidGraph errors
-            raise ModelError(f"The model {bundle.onnx_path.name} could not be loaded; the file may be damaged.",
+            raise ModelError(f"The model {path.name} could not be loaded; the file may be damaged.",
                              detail=str(exc)) from exc
 
     def _open_cpu(self, bundle: ModelBundle, cpu: CpuConfig) -> ort.InferenceSession:
@@ -115,7 +115,9 @@ class ModelSession:
         so.execution_mode = cpu.execution_mode
         if not cpu.spinning:
             so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        return self._create(bundle, so, [CPU_EP])
+        # A quantized bundle may carry a CPU variant of its graph (same model, onnxruntime-friendly
+        # layout; see models/i3d_kinetics/cpu_graph.py).
+        return self._create(bundle.cpu_onnx_path, so, [CPU_EP])
 
     def _open_npu(self, bundle: ModelBundle, cache: ContextCache | None,
                   started: float) -> tuple[ort.InferenceSession, bool]:

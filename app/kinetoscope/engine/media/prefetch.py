@@ -3,7 +3,8 @@ runs on this one.
 
 Decoding (FFmpeg's threads) leaves about a core idle on a two-core laptop, and inference waits
 for nothing but its input, so a scan overlaps them: the producer thread decodes and scales up to
-`depth` windows ahead into a bounded queue, which keeps memory flat. Errors raised by the source
+`depth` windows ahead into a bounded queue, which keeps memory flat; it starts an item only when
+there is room for it, so at most `depth` items exist beyond the one handed out. Errors raised by the source
 reach the consumer at the point they happened; closing stops the producer and waits for it, so
 the source (a reader holding a container) can be closed safely after.
 """
@@ -29,8 +30,11 @@ class Prefetcher(Generic[T]):
     """Iterate `source` on a thread, at most `depth` items ahead. A context manager and an iterator."""
 
     def __init__(self, source: Iterator[T], depth: int = 2, name: str = "prefetch") -> None:
-        self._source = source
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=max(1, depth))
+        self._source = iter(source)
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=max(1, depth) + 1)
+        # Taken before an item is made, given back when the consumer takes one: an item is only
+        # made when it has room to wait (the +1 above is for the end marker or an error).
+        self._room = threading.Semaphore(max(1, depth))
         self._stop = threading.Event()
         self._finished = False
         self._thread = threading.Thread(target=self._produce, name=name, daemon=True)
@@ -55,6 +59,7 @@ class Prefetcher(Generic[T]):
         if isinstance(item, _Raised):
             self._finished = True
             raise item.exc
+        self._room.release()
         return item  # type: ignore[return-value]
 
     def close(self) -> None:
@@ -70,13 +75,25 @@ class Prefetcher(Generic[T]):
 
     def _produce(self) -> None:
         try:
-            for item in self._source:
+            while self._wait_for_room():
+                try:
+                    item = next(self._source)
+                except StopIteration:
+                    break
                 if not self._put(item):
                     return
+            else:
+                return  # stopped
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
             self._put(_Raised(exc))
             return
         self._put(_DONE)
+
+    def _wait_for_room(self) -> bool:
+        while not self._stop.is_set():
+            if self._room.acquire(timeout=0.05):
+                return True
+        return False
 
     def _put(self, item: object) -> bool:
         while not self._stop.is_set():

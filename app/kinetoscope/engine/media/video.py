@@ -24,6 +24,7 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
+from kinetoscope.engine.media.preprocess import center_crop
 from kinetoscope.engine.media.probe import FFMPEG_ERRORS, VideoInfo, bad_video, open_container, probe, video_stream
 from kinetoscope.engine.modelfiles.recipe import Resize
 from kinetoscope.engine.media.sampling import ViewSpec
@@ -67,15 +68,20 @@ class ViewFrames:
 class VideoReader:
     """Streams the frames named by views, upright and resized as a recipe says. A context manager."""
 
-    def __init__(self, path: str | Path, *, resize: Resize, threads: int = 0, info: VideoInfo | None = None) -> None:
+    def __init__(self, path: str | Path, *, resize: Resize, threads: int = 0, info: VideoInfo | None = None,
+                 crop: tuple[int, int] | None = None) -> None:
         """Probe and open the clip; `threads` = 0 lets FFmpeg pick the decoder's thread count.
 
         Pass `info` from an earlier `probe(path)` to skip probing again (it demuxes the whole file).
+        With `crop` (height, width), frames are cut to their centre crop as they are converted, so
+        the reader holds and hands out only what a model sees (for I3D on 1080p: 43 % of the frame).
         """
         self.info = info if info is not None and info.path == Path(path) else probe(path)
         self._resize = resize
+        self._scaled = resize.output_size(self.info.width, self.info.height)
+        self._crop = crop
         # (height, width) of every upright frame handed out.
-        self.size = resize.output_size(self.info.width, self.info.height)
+        self.size = crop if crop is not None else self._scaled
         self._threads = threads
         # One scaler for every frame: `frame.reformat` builds a new swscale context per frame,
         # which costs more than the scaling itself (in a 1080p scan: 2.5 ms a frame against 0.86 ms).
@@ -307,8 +313,8 @@ class VideoReader:
         return last + (index - max(len(times) - 1, 0)) / self.info.fps
 
     def _convert(self, frame: av.VideoFrame) -> np.ndarray:
-        """Scale and convert in FFmpeg, then turn the picture upright."""
-        h, w = self.size
+        """Scale and convert in FFmpeg, then turn the picture upright (and cut the crop, if asked)."""
+        h, w = self._scaled
         quarter_turns = self.info.rotation // 90
         if quarter_turns % 2:
             w, h = h, w  # scaled so that it has the recipe's size once rotated
@@ -319,7 +325,10 @@ class VideoReader:
         except FFMPEG_ERRORS as exc:
             raise bad_video(self.info.path, f"A frame of this clip cannot be converted: {self.info.path.name}.", exc) from exc
         # rotation is counter-clockwise, as np.rot90 turns for positive k.
-        return np.rot90(rgb, quarter_turns) if quarter_turns else rgb
+        upright = np.rot90(rgb, quarter_turns) if quarter_turns else rgb
+        if self._crop is None:
+            return upright
+        return np.ascontiguousarray(center_crop(upright[None], self._crop)[0])
 
 
 class _LostPlace(Exception):

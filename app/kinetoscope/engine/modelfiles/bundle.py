@@ -6,6 +6,7 @@ file names are all optional, as long as the bundle holds exactly one ONNX graph 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -16,10 +17,10 @@ import numpy as np
 
 from kinetoscope.engine import paths
 from kinetoscope.engine.modelfiles import bundled_data
-from kinetoscope.engine.files import sha256_file
+from kinetoscope.engine.files import atomic_text_file, sha256_file
 from kinetoscope.engine.modelfiles.archive import extract_zip_atomically
 from kinetoscope.engine.modelfiles.catalog import known_recipe
-from kinetoscope.engine.errors import ModelError
+from kinetoscope.engine.errors import KinetoscopeError, ModelError
 from kinetoscope.engine.modelfiles.onnx_graph import GraphSummary, TensorInfo, read_graph_summary
 from kinetoscope.engine.modelfiles.recipe import RECIPE_FORMAT, RECIPE_KEY, GraphInput, InputRecipe, resolve_recipe
 
@@ -62,6 +63,14 @@ class ModelBundle:
     recipe: InputRecipe
     # Set when the bundle names no classes and Kinetoscope shows "class N" instead.
     labels_note: str = ""
+    # The same model laid out for onnxruntime's CPU kernels, when the bundle has one
+    # ("kinetoscope": {"cpu_graph": FILE} in metadata.json); the NPU always gets `onnx_path`.
+    cpu_graph: Path | None = None
+
+    @property
+    def cpu_onnx_path(self) -> Path:
+        """The graph a CPU session opens."""
+        return self.cpu_graph or self.onnx_path
 
     @property
     def frames(self) -> int:
@@ -77,7 +86,8 @@ class ModelBundle:
 
 
 def open_bundle(path: str | Path) -> ModelBundle:
-    """Open a release zip (unpacked once into the cache) or a folder. Raises ModelError."""
+    """Open a release zip (unpacked once into the cache, hashed once while it stays unchanged) or a
+    folder. Raises ModelError."""
     path = Path(path)
     if not path.exists():
         raise ModelError(f"No model at {path}.")
@@ -85,12 +95,50 @@ def open_bundle(path: str | Path) -> ModelBundle:
         return _load_folder(path, source=path)
     if path.suffix.lower() == ".onnx":
         return _load_folder(path.parent, source=path, onnx_hint=path)
-    digest = sha256_file(path)
-    unpacked = paths.cache_dir() / "bundles" / digest[:24]
+    bundles = paths.cache_dir() / "bundles"
+    known = _known_digest(bundles, path)
+    digest = known or sha256_file(path)
+    unpacked = bundles / digest[:24]
     if not (unpacked / ".complete").exists():
         extract_zip_atomically(path, unpacked)
         (unpacked / ".complete").write_text(str(path))
+    if known is None:
+        _remember_digest(bundles, path, digest)
     return _load_folder(unpacked, source=path)
+
+
+def _stat_key(path: Path) -> tuple[str, str]:
+    """(file name in the digest memo, the zip's identity: its size and modification time)."""
+    resolved = path.resolve()
+    st = resolved.stat()
+    name = hashlib.sha256(str(resolved).encode()).hexdigest()[:24]
+    return name, f"{st.st_size} {st.st_mtime_ns}"
+
+
+def _known_digest(bundles: Path, path: Path) -> str | None:
+    """The zip's SHA-256 as recorded when it was last opened, if it has not changed since.
+
+    Hashing the 47 MB I3D zip costs a few hundred ms of every start; a zip whose size and
+    modification time are the same is taken to be the same zip, as make takes it.
+    """
+    try:
+        name, identity = _stat_key(path)
+        recorded = (bundles / "digests" / name).read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if len(recorded) >= 2 and recorded[0] == identity and len(recorded[1]) == 64:
+        return recorded[1]
+    return None
+
+
+def _remember_digest(bundles: Path, path: Path, digest: str) -> None:
+    try:
+        name, identity = _stat_key(path)
+        (bundles / "digests").mkdir(parents=True, exist_ok=True)
+        with atomic_text_file(bundles / "digests" / name) as fh:
+            fh.write(f"{identity}\n{digest}\n")
+    except (OSError, KinetoscopeError):
+        pass  # only a memo: the next start hashes again
 
 
 def _find_metadata(root: Path) -> Path | None:
@@ -122,7 +170,9 @@ def _load_folder(root: Path, *, source: Path, onnx_hint: Path | None = None) -> 
     meta_dir = meta_path.parent if meta_path else root
     model_files = meta.get("model_files") if isinstance(meta.get("model_files"), dict) else {}
 
-    onnx_path, summary = _pick_graph(root, meta_dir, model_files, onnx_hint, source)
+    ours = _kinetoscope_key(meta, source)
+    cpu_graph = _cpu_graph(meta_dir, ours, source)
+    onnx_path, summary = _pick_graph(root, meta_dir, model_files, onnx_hint, source, cpu_graph)
     spec = model_files.get(onnx_path.relative_to(meta_dir).as_posix(), {}) if model_files else {}
     if not spec and model_files:
         spec = next(iter(model_files.values()), {})
@@ -132,7 +182,8 @@ def _load_folder(root: Path, *, source: Path, onnx_hint: Path | None = None) -> 
     out = summary.outputs[0]
     in_spec = _spec_for(spec, "inputs", video_in.name)
     out_spec = _spec_for(spec, "outputs", out.name)
-    ours = _kinetoscope_key(meta, source)
+    if cpu_graph is not None:
+        _check_same_io(cpu_graph, summary, source)
     model_id = str(meta.get("model_id") or _guess_id(source, onnx_path))
     graph_input = GraphInput.from_shape(video_in.shape)
     assert graph_input is not None
@@ -154,6 +205,7 @@ def _load_folder(root: Path, *, source: Path, onnx_hint: Path | None = None) -> 
         output_quant=_quant(out_spec, out, summary, consumer=False),
         recipe=recipe,
         labels_note=labels_note,
+        cpu_graph=cpu_graph,
     )
 
 
@@ -164,10 +216,10 @@ def _kinetoscope_key(meta: dict[str, Any], source: Path) -> dict[str, Any]:
         return {}
     if not isinstance(ours, dict):
         raise ModelError(f"{source.name}: \"{RECIPE_KEY}\" in metadata.json must be an object.")
-    unknown = set(ours) - {"format", "recipe", "labels"}
+    unknown = set(ours) - {"format", "recipe", "labels", "cpu_graph"}
     if unknown:
         raise ModelError(f"{source.name}: unknown key {sorted(unknown)[0]!r} under \"{RECIPE_KEY}\" in metadata.json "
-                         "(known: format, recipe, labels).")
+                         "(known: format, recipe, labels, cpu_graph).")
     fmt = ours.get("format", RECIPE_FORMAT)
     if fmt != RECIPE_FORMAT or isinstance(fmt, bool):
         newer = isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > RECIPE_FORMAT
@@ -182,13 +234,33 @@ def _kinetoscope_key(meta: dict[str, Any], source: Path) -> dict[str, Any]:
     return ours
 
 
+def _cpu_graph(meta_dir: Path, ours: dict[str, Any], source: Path) -> Path | None:
+    """The file "cpu_graph" names, checked to be a file inside the bundle; None when not named."""
+    named = ours.get("cpu_graph")
+    if named is None:
+        return None
+    path = meta_dir / str(named)
+    if not isinstance(named, str) or not named.endswith(".onnx") or ".." in Path(named).parts or not path.is_file():
+        raise ModelError(f"{source.name}: \"{RECIPE_KEY}\".cpu_graph in metadata.json must name an .onnx file "
+                         f"of the bundle, not {named!r}.")
+    return path
+
+
+def _check_same_io(cpu_graph: Path, main: GraphSummary, source: Path) -> None:
+    """The CPU graph stands in for the main one: it must take and give the same tensors."""
+    summary = read_graph_summary(cpu_graph)
+    if (summary.inputs, summary.outputs) != (main.inputs, main.outputs):
+        raise ModelError(f"{source.name}: its CPU graph {cpu_graph.name} has other inputs or outputs than its "
+                         "model; the bundle is inconsistent.")
+
+
 def _pick_graph(root: Path, meta_dir: Path, model_files: dict[str, Any], hint: Path | None,
-                source: Path) -> tuple[Path, GraphSummary]:
+                source: Path, cpu_graph: Path | None = None) -> tuple[Path, GraphSummary]:
     if hint is not None:
         candidates = [hint]
     else:
         listed = [meta_dir / rel for rel in model_files if str(rel).endswith(".onnx")]
-        candidates = [p for p in listed if p.is_file()] or _graph_files(root)
+        candidates = [p for p in listed if p.is_file()] or [p for p in _graph_files(root) if p != cpu_graph]
     if not candidates:
         raise ModelError(f"{source.name} holds no ONNX model (.onnx file).")
     videos = []

@@ -138,16 +138,18 @@ def _bundle_root(unpacked: Path) -> Path:
 
 
 def _check_loads(bundle: ModelBundle, label: str) -> None:
-    """Load the graph once with ONNX Runtime: catches broken weights that the header reader misses."""
+    """Load the graph (and its CPU variant, if any) once with ONNX Runtime: catches broken weights
+    that the header reader misses."""
     import onnxruntime as ort  # heavy; only installs need it here
 
     so = ort.SessionOptions()
     so.log_severity_level = 3
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # a load check, not a run
-    try:
-        ort.InferenceSession(str(bundle.onnx_path), sess_options=so, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own exception types
-        raise ModelError(f"{label} holds a model that ONNX Runtime cannot load.", detail=str(exc)) from exc
+    for graph in (bundle.onnx_path, *([bundle.cpu_graph] if bundle.cpu_graph else [])):
+        try:
+            ort.InferenceSession(str(graph), sess_options=so, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"{label} holds a model that ONNX Runtime cannot load.", detail=str(exc)) from exc
 
 
 def _disk_errors(what: str) -> Callable[[OSError], KinetoscopeError]:
