@@ -1,8 +1,9 @@
 """AI Hub style release zips: `i3d_kinetics-onnx-{precision}.zip`.
 
 One folder `i3d_kinetics-onnx-{precision}/` holding `i3d_kinetics.onnx`, `kinetics400_labels.txt`
-and `metadata.json` (AI Hub's fields plus the app's input recipe under "kinetoscope"). Entries are
-written in sorted order with fixed timestamps and permissions, so the same graph gives the same bytes.
+and `metadata.json` (AI Hub's fields plus, under "kinetoscope", the app's input recipe and the name of
+the features output a taught model reads). Entries are written in sorted order with fixed
+timestamps and permissions, so the same graph gives the same bytes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import onnx
 import onnxruntime
 
-from config import CROP, INPUT_NAME, LABELS, MODEL_ID, MODEL_NAME, OUTPUT_NAME, RECIPE
+from config import CROP, FEATURES_DIM, FEATURES_NAME, INPUT_NAME, LABELS, MODEL_ID, MODEL_NAME, OUTPUT_NAME, RECIPE
 
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)
 LABELS_FILE = "kinetics400_labels.txt"
@@ -59,14 +60,20 @@ def metadata(precision: str, frames: int, *, cpu_graph: bool = False) -> dict:
                         "io_type": "tensor",
                         "softmax_applied": True,
                         "labels_file": LABELS_FILE,
-                    }
+                    },
+                    FEATURES_NAME: {
+                        "shape": [1, FEATURES_DIM],
+                        "dtype": "float32",
+                        "io_type": "tensor",
+                    },
                 },
             }
         },
         "supplementary_files": {LABELS_FILE: "Kinetics-400 class names, one per line, in output index order."},
         "use_case": "Video Classification",
         "licenses": LICENSES,
-        "kinetoscope": {"format": 1, "recipe": RECIPE, **({"cpu_graph": CPU_GRAPH_FILE} if cpu_graph else {})},
+        "kinetoscope": {"format": 1, "recipe": RECIPE, "features": FEATURES_NAME,
+                        **({"cpu_graph": CPU_GRAPH_FILE} if cpu_graph else {})},
     }
 
 

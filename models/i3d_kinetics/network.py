@@ -10,7 +10,9 @@ Layout NCTHW. What the graph does, and why it looks the way it does:
   max pool over (H, W) with (C, T) folded into the channels, then a 2D max pool over (T, 1) with
   (H, W) folded into the width. Missing pixels never win: ONNX pads max pools with -inf, and
   every pooled tensor here follows a ReLU anyway;
-- logits: average pool (2, 7, 7) VALID, a 1x1x1 convolution with bias, the mean over time, softmax.
+- logits: average pool (2, 7, 7) VALID, a 1x1x1 convolution with bias, the mean over time, softmax;
+- a second output `features` [1, 1024]: that average pool's output averaged over time, the pooled
+  features a taught model's classifier reads (the logits are a linear map of the same numbers).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from config import CROP, INPUT_NAME, IR_VERSION, LOGITS_NAME, MODEL_NAME, OPSET, OUTPUT_NAME
+from config import (CROP, FEATURES_DIM, FEATURES_NAME, INPUT_NAME, IR_VERSION, LOGITS_NAME, MODEL_NAME, OPSET,
+                    OUTPUT_NAME)
 
 BN_EPSILON = 1e-3
 NUM_CLASSES = 400
@@ -158,11 +161,14 @@ class I3dGraph:
         self.nodes.append(helper.make_node("Conv", [pooled, w, b], [conv], name=conv, kernel_shape=[1, 1, 1]))
         self.nodes.append(helper.make_node("ReduceMean", [conv], [LOGITS_NAME], name="Logits/mean",
                                            axes=[2, 3, 4], keepdims=0))
+        self.nodes.append(helper.make_node("ReduceMean", [pooled], [FEATURES_NAME], name="Features/mean",
+                                           axes=[2, 3, 4], keepdims=0))
         return LOGITS_NAME
 
 
 def build_model(weights: dict[str, np.ndarray], frames: int) -> onnx.ModelProto:
-    """The float I3D graph for inputs [1, 3, frames, 224, 224] in [0, 1], giving softmax probabilities."""
+    """The float I3D graph for inputs [1, 3, frames, 224, 224] in [0, 1], giving softmax probabilities
+    and the pooled features."""
     g = I3dGraph(weights)
     two = g._const("input/two", np.asarray(2.0, np.float32))
     one = g._const("input/one", np.asarray(1.0, np.float32))
@@ -189,7 +195,8 @@ def build_model(weights: dict[str, np.ndarray], frames: int) -> onnx.ModelProto:
     graph = helper.make_graph(
         g.nodes, "i3d_kinetics",
         [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, [1, 3, frames, CROP, CROP])],
-        [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, [1, NUM_CLASSES])],
+        [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, [1, NUM_CLASSES]),
+         helper.make_tensor_value_info(FEATURES_NAME, TensorProto.FLOAT, [1, FEATURES_DIM])],
         g.initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="kinetoscope", doc_string=f"{MODEL_NAME}, float32.")

@@ -96,6 +96,8 @@ class ModelSession:
         self.load_ms = (time.perf_counter() - started) * 1000
         self.report = self._assignment_report(device, simulated)
         self._input_name = self._session.get_inputs()[0].name
+        # A bundle with a features output also computes them; `run` asks for the classes alone.
+        self._class_output = [bundle.output.name] if bundle.features is not None else None
         log.info("session for %s (%s) ready in %.0f ms (%s): %s", bundle.model_id, bundle.precision,
                  self.load_ms, self.load_kind, self.report.summary())
 
@@ -243,13 +245,7 @@ class ModelSession:
         fails too, ModelError when the CPU fails.
         """
         bundle = self.bundle
-        feed = self.feed_for(video)
-        try:
-            (out,) = self._session.run(None, {self._input_name: feed})
-        except Exception as exc:
-            if self.device != "npu":
-                raise ModelError("The model failed while running.", detail=str(exc)) from exc
-            out = self._recover_and_rerun(feed, exc)
+        (out,) = self._run_outputs(self._class_output, video)
         scores = bundle.output_quant.dequantize(out) if bundle.output_quant else out.astype(np.float32)
         scores = scores.reshape(-1)
         if not bundle.softmax_applied:
@@ -257,7 +253,26 @@ class ModelSession:
             scores = shifted / shifted.sum()
         return scores
 
-    def _recover_and_rerun(self, feed: np.ndarray, first: Exception) -> np.ndarray:
+    def features(self, video: np.ndarray) -> np.ndarray:
+        """The bundle's pooled features [D] (float32) for one float32 [1,3,T,H,W] input in [0, 1].
+
+        Raises ModelError when the bundle declares no features output (see `ModelBundle.features`).
+        """
+        if self.bundle.features is None:
+            raise ModelError(f"{self.bundle.name} gives no features, so it cannot be taught on.")
+        (out,) = self._run_outputs([self.bundle.features.name], video)
+        return np.asarray(out, np.float32).reshape(-1)
+
+    def _run_outputs(self, names: list[str] | None, video: np.ndarray) -> list[np.ndarray]:
+        feed = self.feed_for(video)
+        try:
+            return self._session.run(names, {self._input_name: feed})
+        except Exception as exc:
+            if self.device != "npu":
+                raise ModelError("The model failed while running.", detail=str(exc)) from exc
+            return self._recover_and_rerun(names, feed, exc)
+
+    def _recover_and_rerun(self, names: list[str] | None, feed: np.ndarray, first: Exception) -> list[np.ndarray]:
         """Recreate the NPU session (from the compiled-context cache when it has one) and run `feed`
         again; the QNN EP's run-time failures are usually a lost device that a new session regains."""
         log.warning("the NPU failed running %s (%s): %s; recreating the session and retrying this input",
@@ -270,13 +285,13 @@ class ModelSession:
         try:
             self._session, simulated = self._open_npu(self.bundle, self._cache, started)
             self.report = self._assignment_report("npu", simulated)
-            (out,) = self._session.run(None, {self._input_name: feed})
+            outputs = self._session.run(names, {self._input_name: feed})
         except Exception as again:
             log.error("the NPU failed again after the session was recreated: %s", again)
             raise NpuFailed(NPU_FAILED, detail=f"first: {first}\nafter recreating the session: {again}") from again
         log.warning("NPU session recreated in %.0f ms (%s); the retried input ran: %s",
                     (time.perf_counter() - started) * 1000, self.load_kind, self.report.summary())
-        return out
+        return outputs
 
 
 def npu_context_key(bundle: ModelBundle) -> ContextKey:

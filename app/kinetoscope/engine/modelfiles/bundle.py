@@ -71,6 +71,10 @@ class ModelBundle:
     def cpu_onnx_path(self) -> Path:
         """The graph a CPU session opens."""
         return self.cpu_graph or self.onnx_path
+    # The optional second output of pooled features [1, D] (float32) that a taught model reads.
+    features: TensorInfo | None = None
+    # A taught model's label for "none of the taught actions" (its last class), else "".
+    rejection_label: str = ""
 
     @property
     def frames(self) -> int:
@@ -177,9 +181,7 @@ def _load_folder(root: Path, *, source: Path, onnx_hint: Path | None = None) -> 
     if not spec and model_files:
         spec = next(iter(model_files.values()), {})
     video_in = next(i for i in summary.inputs if _is_video_input(i))
-    if len(summary.outputs) != 1 or len(summary.outputs[0].shape) != 2:
-        raise ModelError(f"{source.name} is not a classifier: expected one output of shape [1, classes].")
-    out = summary.outputs[0]
+    out, features = _class_and_features(summary, ours.get("features"), source)
     in_spec = _spec_for(spec, "inputs", video_in.name)
     out_spec = _spec_for(spec, "outputs", out.name)
     if cpu_graph is not None:
@@ -206,7 +208,36 @@ def _load_folder(root: Path, *, source: Path, onnx_hint: Path | None = None) -> 
         recipe=recipe,
         labels_note=labels_note,
         cpu_graph=cpu_graph,
+        features=features,
+        rejection_label=_rejection_label(ours.get("rejection_label"), labels, source),
     )
+
+
+def _class_and_features(summary: GraphSummary, features_name: Any,
+                        source: Path) -> tuple[TensorInfo, TensorInfo | None]:
+    """The class output [1, classes] and, when metadata.json names one, the features output [1, D]."""
+    outputs = list(summary.outputs)
+    features = None
+    if features_name is not None:
+        features = next((o for o in outputs if o.name == features_name), None)
+        if features is None:
+            raise ModelError(f"{source.name}: its metadata.json names a features output {features_name!r} "
+                             "that the graph does not have.")
+        if len(features.shape) != 2 or features.dtype != "float32":
+            raise ModelError(f"{source.name}: its features output must be float32 of shape [1, D].")
+        outputs.remove(features)
+    if len(outputs) != 1 or len(outputs[0].shape) != 2:
+        raise ModelError(f"{source.name} is not a classifier: expected one output of shape [1, classes]"
+                         + (" besides its features." if features else "."))
+    return outputs[0], features
+
+
+def _rejection_label(value: Any, labels: tuple[str, ...], source: Path) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not labels or labels[-1] != value:
+        raise ModelError(f"{source.name}: \"{RECIPE_KEY}\".rejection_label in metadata.json must be its last class name.")
+    return value
 
 
 def _kinetoscope_key(meta: dict[str, Any], source: Path) -> dict[str, Any]:
@@ -216,16 +247,18 @@ def _kinetoscope_key(meta: dict[str, Any], source: Path) -> dict[str, Any]:
         return {}
     if not isinstance(ours, dict):
         raise ModelError(f"{source.name}: \"{RECIPE_KEY}\" in metadata.json must be an object.")
-    unknown = set(ours) - {"format", "recipe", "labels", "cpu_graph"}
+    unknown = set(ours) - {"format", "recipe", "labels", "cpu_graph", "features", "rejection_label", "taught"}
     if unknown:
         raise ModelError(f"{source.name}: unknown key {sorted(unknown)[0]!r} under \"{RECIPE_KEY}\" in metadata.json "
-                         "(known: format, recipe, labels, cpu_graph).")
+                         "(known: format, recipe, labels, cpu_graph, features, rejection_label, taught).")
     fmt = ours.get("format", RECIPE_FORMAT)
     if fmt != RECIPE_FORMAT or isinstance(fmt, bool):
         newer = isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > RECIPE_FORMAT
         raise ModelError(f"{source.name}: \"{RECIPE_KEY}\" format {fmt!r} " + (
             f"is newer than this Kinetoscope understands ({RECIPE_FORMAT}); update Kinetoscope." if newer
             else f"is not valid; the format is {RECIPE_FORMAT}."))
+    if "features" in ours and not (isinstance(ours["features"], str) and ours["features"]):
+        raise ModelError(f"{source.name}: \"{RECIPE_KEY}\".features in metadata.json must name an output.")
     if "recipe" in ours and not isinstance(ours["recipe"], dict):
         raise ModelError(f"{source.name}: \"{RECIPE_KEY}\".recipe in metadata.json must be an object.")
     labels = ours.get("labels")
