@@ -14,6 +14,7 @@ from kinetoscope.cli.bench_cmd import add_bench_parser
 from kinetoscope.cli.exit_codes import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_DEVICE, EXIT_FAILED, EXIT_OK
 from kinetoscope.cli.models_cmd import add_models_parser
 from kinetoscope.cli.scan_cmd import add_scan_parser
+from kinetoscope.cli.teach import add_teach_parser
 from kinetoscope.engine.errors import BadInput, Cancelled, DeviceError, KinetoscopeError, NpuFailed
 from kinetoscope.engine.logs import setup_file_logging
 
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_models_parser(sub)
     add_bench_parser(sub)
+    add_teach_parser(sub)
     return parser
 
 

@@ -117,11 +117,13 @@ class ModelRef:
     path: Path
     recipe: InputRecipe | None = None  # how the clip was turned into this model's input
     labels_note: str = ""              # set when the model names no classes ("class N" shown)
+    rejection_label: str = ""          # a taught model's "none of the taught actions"
 
     @classmethod
     def of(cls, bundle: ModelBundle, recipe: InputRecipe) -> ModelRef:
         """The reference a result keeps to `bundle`, run with `recipe`."""
-        return cls(bundle.model_id, bundle.name, bundle.precision, bundle.source, recipe, bundle.labels_note)
+        return cls(bundle.model_id, bundle.name, bundle.precision, bundle.source, recipe, bundle.labels_note,
+                   bundle.rejection_label)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "precision": self.precision, "path": str(self.path),
@@ -140,11 +142,18 @@ class ClipResult:
     peak_rss_mb: float
     clip_duration_s: float
 
+    @property
+    def rejected(self) -> bool:
+        """A taught model's verdict "none of the taught actions" (always False for other models)."""
+        return bool(self.model.rejection_label) and self.top5[0].label == self.model.rejection_label
+
     def to_json(self) -> dict[str, Any]:
+        taught = {"rejected": self.rejected} if self.model.rejection_label else {}
         return {
             "clip": str(self.clip),
             "clip_duration_s": round(self.clip_duration_s, 4),
             "top5": [p.to_json() for p in self.top5],
+            **taught,
             "views": [v.to_json() for v in self.views],
             "device": self.device.to_json(),
             "model": self.model.to_json(),
