@@ -8,11 +8,11 @@ from conftest import SAMPLE, wait_until
 from model_factory import tiny_classifier, write_bundle_folder
 
 
-def test_tools_menu_offers_the_three_windows(make_window):
+def test_tools_menu_offers_the_four_windows(make_window):
     window = make_window()
     titles = [a.text() for m in window.menuBar().findChildren(type(window.actions_.recent_menu))
               if m.title() == "&Tools" for a in m.actions()]
-    assert titles == ["&Models…", "&Benchmark…", "&Camera…"]
+    assert titles == ["&Models…", "&Benchmark…", "&Camera…", "&Teach…"]
     assert window.actions_.models.shortcut().toString() == "Ctrl+M"
 
 

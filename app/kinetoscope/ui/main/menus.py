@@ -42,6 +42,7 @@ class WindowCommands:
     scan_clip: Command
     export_timeline: Command
     export_results: Command
+    open_teach: Command
 
 
 class WindowActions(QObject):
@@ -104,6 +105,8 @@ class WindowActions(QObject):
                                 "Run the model on the NPU and the CPU side by side")
         self.camera = action("&Camera…", c.open_camera, "Ctrl+Shift+C",
                              "Record a clip, or classify the camera live")
+        self.teach = action("&Teach…", c.open_teach, "Ctrl+Shift+T",
+                            "Teach your own actions from a few clips; the set becomes a model")
         self.open_log = action("Open &Log Folder", c.open_log_folder)
         self.about = action("&About Kinetoscope", c.about)
 
@@ -119,7 +122,7 @@ class WindowActions(QObject):
             ("&File", (self.open, self.recent_menu, None, self.remove_clips, self.undo_remove, self.clear_queue,
                        None, self.export_timeline, self.export_results, None, self.quit)),
             ("&Run", (self.rerun, self.scan, self.cancel, None, self.clear_graphs)),
-            ("&Tools", (self.models, self.benchmark, self.camera)),
+            ("&Tools", (self.models, self.benchmark, self.camera, self.teach)),
             ("&View", (self.whole_clip, self.focus_clips)),
             ("&Help", (self.open_log, None, self.about)),
         )

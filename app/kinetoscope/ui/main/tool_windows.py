@@ -1,4 +1,4 @@
-"""The main window's secondary windows: models, benchmark and camera.
+"""The main window's secondary windows: models, benchmark, camera and teach.
 
 Each is created on first use, wired to what it needs (the model chosen in the model manager is
 selected in `controls` and run; a recording is opened like any clip), and shut down cleanly with
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # imported on first use: each window costs start-up time
     from kinetoscope.ui.benchmark.view import BenchmarkDialog
     from kinetoscope.ui.camera.window import CameraWindow
     from kinetoscope.ui.models.pane import ModelManagerPane
+    from kinetoscope.ui.teach.window import TeachWindow
 
 
 class ToolWindows(QObject):
@@ -40,6 +41,7 @@ class ToolWindows(QObject):
         self.models: ModelManagerPane | None = None
         self.benchmark: BenchmarkDialog | None = None
         self.camera: CameraWindow | None = None
+        self.teach: TeachWindow | None = None
         controls.options_changed.connect(self._sync_camera_model)
 
     # -- models ---------------------------------------------------------------------------
@@ -100,6 +102,23 @@ class ToolWindows(QObject):
             options = self._controls.options()
             self.camera.view.set_model(options.model_path if options else None, options.device if options else "cpu")
 
+    # -- teach ----------------------------------------------------------------------------
+    def open_teach(self) -> TeachWindow:
+        if self.teach is None:
+            from kinetoscope.ui.teach.window import TeachWindow
+
+            self.teach = TeachWindow(self._window)
+            FocusRing(self.teach)
+            self.teach.use_model.connect(self._use_model)
+            self.teach.models_changed.connect(self._on_models_changed)
+        _show(self.teach)
+        return self.teach
+
+    def teach_part(self, clip: Path | None, start_s: float, end_s: float) -> None:
+        """A part of `clip` marked on the whole-clip timeline: offer it to the Teach window."""
+        if clip is not None:
+            self.open_teach().add_part(clip, start_s, end_s)
+
     # -- shutdown -------------------------------------------------------------------------
     def close_all(self) -> None:
         """Stop every job the secondary windows run (downloads, benchmark, camera) and close them."""
@@ -110,6 +129,9 @@ class ToolWindows(QObject):
             self.benchmark.close()
         if self.camera is not None:
             self.camera.close()
+        if self.teach is not None:
+            self.teach.shutdown()
+            self.teach.close()
         if self._models_dialog is not None:
             self._models_dialog.close()
 

@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self.exporter = Exporter(self)
         self.tools = ToolWindows(self, self.controls, current_clip=lambda: self.current_clip,
                                  open_paths=self.open_paths, models_changed=self._models_changed_here)
+        self.scan_pane.timeline.span_marked.connect(lambda s, e: self.tools.teach_part(self.current_clip, s, e))
         self.actions_ = WindowActions(self, self._commands(), self.queue)
         self.progress = QProgressBar(maximumWidth=220, textVisible=True, format="%v of %m views")
         self.status_text = QLabel()
@@ -158,7 +159,8 @@ class MainWindow(QMainWindow):
             open_models=self.tools.open_models, open_benchmark=self.tools.open_benchmark,
             open_camera=self.tools.open_camera, open_log_folder=self.open_log_folder, about=self.about,
             recent_files=lambda: self.settings.recent_files, clear_recent=self._clear_recent,
-            scan_clip=self.scan_clip, export_timeline=self.export_timeline, export_results=self.export_results)
+            scan_clip=self.scan_clip, export_timeline=self.export_timeline, export_results=self.export_results,
+            open_teach=self.tools.open_teach)
 
     def _models_changed_here(self) -> None:
         """The Models window installed or removed a model: kept results may describe an old one; the

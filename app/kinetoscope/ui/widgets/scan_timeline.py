@@ -49,6 +49,7 @@ class ScanTimeline(QAbstractScrollArea):
 
     time_clicked = Signal(float)
     matches_changed = Signal(int)     # windows matching the find-action query (after each change)
+    span_marked = Signal(float, float)  # Shift+drag marked this part of the clip (start, end seconds)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +70,7 @@ class ScanTimeline(QAbstractScrollArea):
         self._duration = 0.0
         self._zoom = 1.0
         self._position: float | None = None
+        self._span: tuple[float, float] | None = None   # being marked with Shift+drag: (anchor, other end)
         self._placeholder = "No scan yet"
         self._query: tuple[int | None, float] | None = None   # (class index, threshold)
         self._query_label = ""
@@ -377,6 +379,14 @@ class ScanTimeline(QAbstractScrollArea):
             paint_legend(painter, self._legend, self.track, QRectF(_MARGIN, 2, self._track_width(),
                                                                     self.fontMetrics().height()),
                          self._colour, text, muted)
+        if self._span is not None:
+            left, right = sorted(self.x_of(t) for t in self._span)
+            painter.setPen(Qt.PenStyle.NoPen)
+            band = QColor(highlight)
+            band.setAlpha(90)
+            painter.setBrush(band)
+            painter.drawRect(QRectF(left, bars.top() - _MARK_HEIGHT, max(1.0, right - left),
+                                    segs.bottom() - bars.top() + _MARK_HEIGHT))
         if self._position is not None and self._duration > 0:
             x = self.x_of(self._position)
             if _MARGIN <= x <= _MARGIN + self._track_width():
@@ -392,12 +402,21 @@ class ScanTimeline(QAbstractScrollArea):
     # -- interaction -----------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._duration > 0:
+            if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+                t = self.time_at(event.position().x())
+                self._span = (t, t)
+                self.viewport().update()
+                return
             self._click(event.position().x())
             return
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if event.buttons() & Qt.MouseButton.LeftButton and self._duration > 0:
+            if self._span is not None:
+                self._span = (self._span[0], self.time_at(event.position().x()))
+                self.viewport().update()
+                return
             self._click(event.position().x())  # dragging scrubs
             return
         super().mouseMoveEvent(event)
@@ -405,6 +424,12 @@ class ScanTimeline(QAbstractScrollArea):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._duration > 0:
             event.accept()  # the press was ours
+            if self._span is not None:
+                start, end = sorted(self._span)
+                self._span = None
+                self.viewport().update()
+                if end > start:
+                    self.span_marked.emit(start, end)
             return
         super().mouseReleaseEvent(event)
 
