@@ -97,6 +97,7 @@ class TeachWindow(QWidget):
         for b in (self.train_button, self.cancel_button, self.use_button):
             actions.addWidget(b)
         actions.addWidget(self.progress, 1)
+        actions.addStretch(0)
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
@@ -296,6 +297,7 @@ class TeachWindow(QWidget):
             b.setEnabled(not busy and (has_set or b is self.new_set_button))
         self.train_button.setEnabled(not busy and self._set is not None and len(self._set.actions) >= 2)
         self.cancel_button.setEnabled(busy)
+        self.progress.setVisible(busy)  # an empty bar at rest reads as a text field
         self.set_combo.setEnabled(not busy)
 
     def _selected_action(self) -> str | None:

@@ -1,0 +1,48 @@
+"""A taught w8a8 model runs wholly on the NPU (the HTP simulator here) and agrees with the CPU, its
+features included. The simulator needs minutes a view, so one view is run there; the set's
+features come from the same w8a8 graph on the CPU."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kinetoscope.engine.inference.session import ModelSession
+from kinetoscope.engine.media.preprocess import center_crop, to_model_input
+from kinetoscope.engine.media.probe import probe
+from kinetoscope.engine.media.video import VideoReader
+from kinetoscope.engine.modelfiles.bundle import open_bundle
+from kinetoscope.engine.modelfiles.model_store import resolve_model
+from kinetoscope.engine.teach import teaching
+from kinetoscope.engine.teach.example_features import span_plan
+from kinetoscope.engine.teach.feature_cache import FeatureCache
+from kinetoscope.engine.teach.taught_model import CLASS_OUTPUT
+
+pytestmark = [pytest.mark.npu, pytest.mark.slow]
+
+ARM, POOL = "arm_wrestling_340x256_28fps.mp4", "clip_340x256_30fps.mp4"
+
+
+def test_a_taught_w8a8_model_runs_wholly_on_the_htp_and_agrees_with_the_cpu(media, tmp_path) -> None:
+    pytest.importorskip("onnxruntime_qnn")
+    cache = FeatureCache(tmp_path / "features")
+    for action, clip in (("table match", ARM), ("pool chores", POOL)):
+        for start, end in ((0.0, 3.0), (3.5, 6.5)):
+            teaching.add_example("w8", action, media / clip, start, end, precision="w8a8", cache=cache)
+    teaching.train_set("w8", cache=cache)
+    bundle = open_bundle(resolve_model("w8", "w8a8"))
+    assert bundle.precision == "w8a8" and bundle.features is not None
+    plan = span_plan(probe(media / ARM), ModelSession(bundle, "cpu"), 7.0, 9.8, views=1)
+    with VideoReader(media / ARM, resize=bundle.recipe.resize) as reader:
+        frames = next(reader.read_windows(plan.windows()))
+    tensor = to_model_input(center_crop(frames.rgb, bundle.recipe.crop), bundle.recipe)
+    outputs = [CLASS_OUTPUT, bundle.features.name]
+    npu = ModelSession(bundle, "npu")
+    assert npu.report.used == "npu" and npu.report.fallback_nodes == (), npu.report.summary()
+    probs_npu, feats_npu = npu.ort_session.run(outputs, {"video": tensor})
+    probs_cpu, feats_cpu = ModelSession(bundle, "cpu").ort_session.run(outputs, {"video": tensor})
+    cosine = float(feats_npu.ravel() @ feats_cpu.ravel() / np.linalg.norm(feats_npu) / np.linalg.norm(feats_cpu))
+    print(f"\nHTP vs CPU: features cosine {cosine:.4f}; top-1 {bundle.labels[int(probs_npu.argmax())]!r} "
+          f"({probs_npu.max():.3f}) vs {bundle.labels[int(probs_cpu.argmax())]!r} ({probs_cpu.max():.3f})")
+    assert cosine > 0.98
+    assert bundle.labels[int(probs_npu.argmax())] == bundle.labels[int(probs_cpu.argmax())] == "table match"
