@@ -3,6 +3,9 @@ each clip's features are computed once per test run (I3D takes about a second a 
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from kinetoscope.engine.inference.session import ModelSession
@@ -21,6 +24,9 @@ def i3d_session() -> ModelSession:
 
 @pytest.fixture(scope="session")
 def i3d_cache(tmp_path_factory) -> FeatureCache:
-    return FeatureCache(tmp_path_factory.mktemp("i3d-features"))
+    """A fresh cache per run, or KINETOSCOPE_TEST_FEATURE_CACHE's across runs (entries are keyed by
+    content, so sharing them is safe; it only saves time)."""
+    shared = os.environ.get("KINETOSCOPE_TEST_FEATURE_CACHE")
+    return FeatureCache(Path(shared) if shared else tmp_path_factory.mktemp("i3d-features"))
 
 

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QInputDialog
 from conftest import wait_until
 from kinetoscope.engine.teach import teaching
 from kinetoscope.engine.teach.action_set import load_set
-from kinetoscope.engine.teach.probe import NONE_LABEL
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "teach"))
 from motions import render  # noqa: E402
@@ -76,4 +75,3 @@ def test_a_set_built_by_dropping_and_marking_is_trained_and_used(qapp, make_wind
     assert (options.model_id, options.precision) == ("shapes", "float")
     assert window.tools.teach is teach
     teach.close()
-    assert NONE_LABEL
