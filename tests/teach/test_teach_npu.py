@@ -1,5 +1,5 @@
 """A taught w8a8 model runs wholly on the NPU (the HTP simulator here) and agrees with the CPU, its
-features included. The simulator needs minutes a view, so one view is run there; the set's
+features included (whether the view is recognised is test_teach_real.py's business). The simulator needs minutes a view, so one view is run there; the set's
 features come from the same w8a8 graph on the CPU."""
 
 from __future__ import annotations
@@ -45,4 +45,5 @@ def test_a_taught_w8a8_model_runs_wholly_on_the_htp_and_agrees_with_the_cpu(medi
     print(f"\nHTP vs CPU: features cosine {cosine:.4f}; top-1 {bundle.labels[int(probs_npu.argmax())]!r} "
           f"({probs_npu.max():.3f}) vs {bundle.labels[int(probs_cpu.argmax())]!r} ({probs_cpu.max():.3f})")
     assert cosine > 0.98
-    assert bundle.labels[int(probs_npu.argmax())] == bundle.labels[int(probs_cpu.argmax())] == "table match"
+    assert int(probs_npu.argmax()) == int(probs_cpu.argmax())
+    assert np.abs(probs_npu - probs_cpu).max() < 0.05
