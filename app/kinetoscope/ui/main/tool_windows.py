@@ -111,7 +111,7 @@ class ToolWindows(QObject):
             FocusRing(self.teach)
             self.teach.use_model.connect(self._use_model)
             self.teach.models_changed.connect(self._on_models_changed)
-        _show(self.teach)
+        _show(self.teach, self._window)
         return self.teach
 
     def teach_part(self, clip: Path | None, start_s: float, end_s: float) -> None:
