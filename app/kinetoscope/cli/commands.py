@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TextIO
 
-from kinetoscope.cli import batch, bench_cmd, models_cmd, scan_cmd, teach
+from kinetoscope.cli import batch, bench_cmd, library_cmd, models_cmd, scan_cmd, teach
 from kinetoscope.cli.output import format_clip_result
 from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.inference.devices import device_statuses
@@ -16,7 +16,7 @@ from kinetoscope.engine.media.video import probe
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     handler = {"classify": classify, "devices": devices, "gui": gui, "models": models_cmd.run,
-               "bench": bench_cmd.run, "scan": scan_cmd.run,
+               "bench": bench_cmd.run, "scan": scan_cmd.run, "library": library_cmd.run,
                "teach": teach.run}[args.command]
     return handler(args, out)
 

@@ -12,6 +12,7 @@ from kinetoscope import __version__
 from kinetoscope.cli.arg_types import number_in
 from kinetoscope.cli.bench_cmd import add_bench_parser
 from kinetoscope.cli.exit_codes import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_DEVICE, EXIT_FAILED, EXIT_OK
+from kinetoscope.cli.library_cmd import add_library_parser
 from kinetoscope.cli.models_cmd import add_models_parser
 from kinetoscope.cli.scan_cmd import add_scan_parser
 from kinetoscope.cli.teach import add_teach_parser
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_models_parser(sub)
     add_bench_parser(sub)
     add_teach_parser(sub)
+    add_library_parser(sub)
     return parser
 
 
