@@ -36,6 +36,7 @@ class SyncReport:
     removed: int = 0
     unchanged: int = 0
     missing_folders: tuple[str, ...] = ()
+    unreadable: tuple[tuple[str, str], ...] = ()   # new or changed files that cannot be read: (path, why)
 
     def summary(self) -> str:
         parts = [f"{n} {what}" for n, what in ((self.added, "new"), (self.moved, "moved"), (self.changed, "changed"),
@@ -138,7 +139,9 @@ def sync(db: sqlite3.Connection) -> SyncReport:
             changed += 1
         for fid, *_ in gone.values():
             db.execute("DELETE FROM files WHERE id = ?", (fid,))
-    report = SyncReport(added, moved, changed, len(gone), len(on_disk) - added - moved - changed, tuple(missing))
+    unreadable = tuple((p, error) for p, (_, _, error) in (new | touched).items() if error and p in on_disk)
+    report = SyncReport(added, moved, changed, len(gone), len(on_disk) - added - moved - changed, tuple(missing),
+                        tuple(sorted(unreadable)))
     log.info("library sync: %s", report.summary())
     return report
 

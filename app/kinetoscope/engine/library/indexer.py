@@ -138,7 +138,11 @@ class Indexer:
             "(SELECT 1 FROM scans s WHERE s.file_id = f.id AND s.model = ?) ORDER BY f.path", (model,)).fetchall()
         total_s = sum(d for _, _, d in todo)
         done_s = 0.0
-        indexed = failed = 0
+        indexed = 0
+        failed = len(report.unreadable)     # found by the sync: listed now, and never again unless changed
+        if self.on_file is not None:
+            for path, error in report.unreadable:
+                self.on_file(FileIndexed(Path(path), 0.0, error=error))
         clock = _RunClock()
         cancelled = False
         for n, (file_id, path, header_s) in enumerate(todo):
@@ -172,8 +176,9 @@ class Indexer:
             if self.on_file is not None:
                 self.on_file(FileIndexed(path, result.clip_duration_s, len(result.segments)))
             del result   # a long clip's windows are megabytes; nothing of it outlives its file
-        self._report(indexed + failed, len(todo), done_s, total_s, clock, "", 0.0)
-        return IndexReport(report, ref.name, indexed, failed, len(todo) - indexed - failed, clock.seconds,
+        finished = indexed + failed - len(report.unreadable)
+        self._report(finished, len(todo), done_s, total_s, clock, "", 0.0)
+        return IndexReport(report, ref.name, indexed, failed, len(todo) - finished, clock.seconds,
                            time.monotonic() - started, cancelled, notice)
 
     def _wait_while_paused(self, n: int, total: int, done_s: float, total_s: float, clock: _RunClock) -> None:
@@ -216,6 +221,6 @@ class _RunClock:
     def eta(self, left_s: float, position_s: float) -> float | None:
         worked = time.monotonic() - self.started - self.paused_s
         done = self.seconds + position_s
-        if done <= 0 or worked <= 0.5:
+        if done <= 0 or worked <= 0:
             return None
         return max(0.0, left_s) * worked / done
