@@ -17,7 +17,7 @@ from kinetoscope.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from kinetoscope.cli.progress import ProgressLine
 from kinetoscope.engine.errors import BadInput
 from kinetoscope.engine.inference.classify import VideoClassifier
-from kinetoscope.engine.inference.exports import write_results_csv
+from kinetoscope.engine.inference.exports import results_csv_row, write_csv_rows
 from kinetoscope.engine.inference.results import ClipFailure, ClipResult
 from kinetoscope.engine.media.video import probe
 from kinetoscope.engine.media.video_files import clips_from
@@ -35,12 +35,21 @@ def run_batch(args: argparse.Namespace, out: TextIO) -> int:
         raise BadInput(f"There are no video files in {', '.join(args.clips)}.")
     classifier = VideoClassifier.open(args.model or default_model_id(), args.device, precision=args.precision)
     progress = ProgressLine(sys.stderr)
+    # Only what the output still needs is kept per clip: the whole results for --json (one list at
+    # the end), a CSV row for --csv; --jsonl and text keep nothing, so memory stays flat over any
+    # number of clips (a ClipResult holds every view's probabilities and frame times).
     rows: list[ClipResult | ClipFailure] = []
+    csv_rows: list[list[str]] = []
+    failed = 0
     for n, clip in enumerate(clips):
         progress.show(f"[{n + 1}/{len(clips)}] {clip.name}")
         row = _classify_one(classifier, clip, args.views, load_counted=n > 0)
-        rows.append(row)
+        if args.json:
+            rows.append(row)
+        if args.csv:
+            csv_rows.append(results_csv_row(row))
         if isinstance(row, ClipFailure):
+            failed += 1
             progress.close()
             print(f"kinetoscope: {clip}: {row.error}", file=sys.stderr)
         if args.jsonl:
@@ -52,11 +61,10 @@ def run_batch(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(json.dumps([r.to_json() for r in rows], indent=2, ensure_ascii=False) + "\n")
     if args.csv:
-        write_results_csv(rows, args.csv)  # only once all are done, atomically: Ctrl+C leaves no file
-        failed = sum(isinstance(r, ClipFailure) for r in rows)
-        print(f"Wrote {len(rows)} clips to {args.csv}" + (f" ({failed} failed)" if failed else ""),
+        write_csv_rows(csv_rows, args.csv)  # only once all are done, atomically: Ctrl+C leaves no file
+        print(f"Wrote {len(csv_rows)} clips to {args.csv}" + (f" ({failed} failed)" if failed else ""),
               file=sys.stderr if args.jsonl else out)
-    return EXIT_BAD_INPUT if any(isinstance(r, ClipFailure) for r in rows) else EXIT_OK
+    return EXIT_BAD_INPUT if failed else EXIT_OK
 
 
 def _classify_one(classifier: VideoClassifier, clip: Path, views: int | None, *,

@@ -71,10 +71,15 @@ def results_csv_row(r: ClipResult | ClipFailure) -> list[str]:
 
 def write_results_csv(results: Sequence[ClipResult | ClipFailure], path: str | Path) -> Path:
     """One row per clip: clip, top1_label, top1_prob … top5, device, model, precision, error."""
+    return write_csv_rows([results_csv_row(r) for r in results], path)
+
+
+def write_csv_rows(rows: Sequence[list[str]], path: str | Path) -> Path:
+    """Rows made by `results_csv_row`, under its header (a batch keeps only these per clip)."""
     with atomic_text_file(path, newline="") as out:
         writer = csv.writer(out)
         writer.writerow(results_csv_header())
-        writer.writerows(results_csv_row(r) for r in results)
+        writer.writerows(rows)
     return Path(path)
 
 
