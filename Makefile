@@ -69,6 +69,7 @@ bench: $(STAMP) models
 	$(PY) bench/node_profile.py --model i3d_kinetics
 	$(PY) bench/node_profile.py --model motion_demo --runs 30 --profiled 10
 	$(PY) bench/startup_bench.py
+	$(PY) bench/library_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info app/*.egg-info

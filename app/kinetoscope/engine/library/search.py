@@ -113,6 +113,6 @@ def search(db: sqlite3.Connection, query: SearchQuery) -> list[FileHits]:
     grouped: dict[str, list[Any]] = {}
     for path, duration, start, end, label, prob, model_id, name in rows:
         grouped.setdefault(path, [duration]).append(Hit(start, end, label, prob, model_id, name))
-    files = [FileHits(Path(path), entry[0], tuple(sorted(entry[1:], key=lambda h: h.start_s)),
-                      max(h.prob for h in entry[1:])) for path, entry in grouped.items()]
-    return sorted(files, key=lambda f: (-f.best, str(f.path)))
+    best = {path: max(h.prob for h in entry[1:]) for path, entry in grouped.items()}
+    return [FileHits(Path(path), grouped[path][0], tuple(sorted(grouped[path][1:], key=lambda h: h.start_s)),
+                     best[path]) for path in sorted(grouped, key=lambda p: (-best[p], p))]
