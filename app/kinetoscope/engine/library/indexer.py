@@ -87,14 +87,14 @@ class Indexer:
     def __init__(self, paths: LibraryPaths, classifier: VideoClassifier, *, every_s: float | None = None,
                  rule: SegmentRule = SegmentRule(),
                  on_progress: Callable[[IndexProgress], None] | None = None,
-                 on_file: Callable[[FileIndexed], None] | None = None) -> None:
+                 on_file: Callable[[FileIndexed], None] | None = None, cancel: CancelToken | None = None) -> None:
         self.paths = paths
         self.classifier = classifier
         self.every_s = every_s
         self.rule = rule
         self.on_progress = on_progress
         self.on_file = on_file
-        self._cancel = CancelToken()
+        self._cancel = cancel or CancelToken()   # a task's own token, when it runs on one
         self._running = threading.Event()
         self._running.set()
 
@@ -187,7 +187,8 @@ class Indexer:
             return
         clock.pause()
         self._report(n, total, done_s, total_s, clock, "", 0.0, paused=True)
-        self._running.wait()
+        while not self._running.wait(0.2) and not self._cancel.cancelled:
+            pass   # a token cancelled elsewhere (a task's) ends the pause too
         clock.resume()
         self._cancel.raise_if_cancelled()
 

@@ -35,6 +35,7 @@ class WindowCommands:
     open_models: Command
     open_benchmark: Command
     open_camera: Command
+    open_library: Command
     open_log_folder: Command
     about: Command
     recent_files: Callable[[], Sequence[str]]
@@ -107,6 +108,8 @@ class WindowActions(QObject):
                              "Record a clip, or classify the camera live")
         self.teach = action("&Teach…", c.open_teach, "Ctrl+Shift+T",
                             "Teach your own actions from a few clips; the set becomes a model")
+        self.library = action("&Library…", c.open_library, "Ctrl+Shift+L",
+                              "Index folders of videos by action and search them")
         self.open_log = action("Open &Log Folder", c.open_log_folder)
         self.about = action("&About Kinetoscope", c.about)
 
@@ -122,7 +125,7 @@ class WindowActions(QObject):
             ("&File", (self.open, self.recent_menu, None, self.remove_clips, self.undo_remove, self.clear_queue,
                        None, self.export_timeline, self.export_results, None, self.quit)),
             ("&Run", (self.rerun, self.scan, self.cancel, None, self.clear_graphs)),
-            ("&Tools", (self.models, self.benchmark, self.camera, self.teach)),
+            ("&Tools", (self.models, self.benchmark, self.camera, self.teach, self.library)),
             ("&View", (self.whole_clip, self.focus_clips)),
             ("&Help", (self.open_log, None, self.about)),
         )

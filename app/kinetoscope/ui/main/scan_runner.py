@@ -68,6 +68,13 @@ class ScanRunner(QObject):
             result = self._results[clip] = result.with_rule(self.rule)
         return result
 
+    def keep(self, result: ScanResult) -> None:
+        """Keep a scan made elsewhere (the library's) as `result.clip`'s last one."""
+        self._results[result.clip] = result
+        self._results.move_to_end(result.clip)
+        while len(self._results) > KEPT_SCANS:
+            self._results.popitem(last=False)
+
     def set_rule(self, rule: SegmentRule) -> None:
         """Merge windows into segments by `rule` from now on: kept scans and the next ones."""
         if rule != self.rule:

@@ -1,8 +1,9 @@
-"""The main window's secondary windows: models, benchmark, camera and teach.
+"""The main window's secondary windows: models, benchmark, camera, teach and library.
 
 Each is created on first use, wired to what it needs (the model chosen in the model manager is
 selected in `controls` and run; a recording is opened like any clip), and shut down cleanly with
-the main window. They are given the controls and callbacks they use, not the main window.
+the main window. They are given the controls and callbacks they use, not the main window; the
+library's results open in the main window through `show_moment`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from kinetoscope.ui.widgets.placement import place_within_screen
 if TYPE_CHECKING:  # imported on first use: each window costs start-up time
     from kinetoscope.ui.benchmark.view import BenchmarkDialog
     from kinetoscope.ui.camera.window import CameraWindow
+    from kinetoscope.ui.library.window import LibraryWindow, OpenMoment
     from kinetoscope.ui.models.pane import ModelManagerPane
     from kinetoscope.ui.teach.window import TeachWindow
 
@@ -30,7 +32,8 @@ class ToolWindows(QObject):
     """The model manager, benchmark and camera windows, children of `window`."""
 
     def __init__(self, window: QWidget, controls: ControlsPane, *, current_clip: Callable[[], Path | None],
-                 open_paths: Callable[[list[Path]], object], models_changed: Callable[[], None]) -> None:
+                 open_paths: Callable[[list[Path]], object], models_changed: Callable[[], None],
+                 show_moment: OpenMoment | None = None) -> None:
         super().__init__(window)
         self._window = window
         self._controls = controls
@@ -42,6 +45,8 @@ class ToolWindows(QObject):
         self.benchmark: BenchmarkDialog | None = None
         self.camera: CameraWindow | None = None
         self.teach: TeachWindow | None = None
+        self.library: LibraryWindow | None = None
+        self._show_moment = show_moment
         controls.options_changed.connect(self._sync_camera_model)
 
     # -- models ---------------------------------------------------------------------------
@@ -118,10 +123,20 @@ class ToolWindows(QObject):
         """A part of `clip` marked on the whole-clip timeline: offer it to the Teach window."""
         if clip is not None:
             self.open_teach().add_part(clip, start_s, end_s)
+    # -- library --------------------------------------------------------------------------
+    def open_library(self) -> None:
+        if self.library is None:
+            from kinetoscope.ui.library.window import LibraryWindow
+
+            options = self._controls.options
+            self.library = LibraryWindow(self._window, open_moment=self._show_moment or (lambda *_: None),
+                                         preferred_model=lambda: options().model_id if options() else None)
+            FocusRing(self.library)
+        _show(self.library)
 
     # -- shutdown -------------------------------------------------------------------------
     def close_all(self) -> None:
-        """Stop every job the secondary windows run (downloads, benchmark, camera) and close them."""
+        """Stop every job the secondary windows run (downloads, benchmark, camera, indexing) and close them."""
         if self.models is not None:
             self.models.shutdown()
         if self.benchmark is not None:
@@ -132,6 +147,9 @@ class ToolWindows(QObject):
         if self.teach is not None:
             self.teach.shutdown()
             self.teach.close()
+        if self.library is not None:
+            self.library.shutdown()
+            self.library.close()
         if self._models_dialog is not None:
             self._models_dialog.close()
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QFileDialog, QGroupBox, QLabel, QMainWindow, QPro
 
 from kinetoscope.engine.inference.devices import device_statuses
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport
-from kinetoscope.engine.inference.scan import SegmentRule
+from kinetoscope.engine.inference.scan import ScanResult, SegmentRule
 from kinetoscope.settings import Settings, SettingsStore
 from kinetoscope.ui.main.about import show_about
 from kinetoscope.ui.main.clip_removal import ClipRemoval, RemovalCallbacks
@@ -86,7 +86,8 @@ class MainWindow(QMainWindow):
         self.clip_view.add_page(self.scan_pane, "Whole-clip scan")
         self.exporter = Exporter(self)
         self.tools = ToolWindows(self, self.controls, current_clip=lambda: self.current_clip,
-                                 open_paths=self.open_paths, models_changed=self._models_changed_here)
+                                 open_paths=self.open_paths, models_changed=self._models_changed_here,
+                                 show_moment=self.show_moment)
         self.scan_pane.timeline.span_marked.connect(lambda s, e: self.tools.teach_part(self.current_clip, s, e))
         self.actions_ = WindowActions(self, self._commands(), self.queue)
         self.progress = QProgressBar(maximumWidth=220, textVisible=True, format="%v of %m views")
@@ -157,7 +158,7 @@ class MainWindow(QMainWindow):
             rerun=self.rerun, cancel=self.cancel, clear_graphs=self.graphs.clear, focus_clips=self.queue.setFocus,
             whole_clip=lambda: self.clip_view.select_view(None),
             open_models=self.tools.open_models, open_benchmark=self.tools.open_benchmark,
-            open_camera=self.tools.open_camera, open_log_folder=self.open_log_folder, about=self.about,
+            open_camera=self.tools.open_camera, open_library=self.tools.open_library, open_log_folder=self.open_log_folder, about=self.about,
             recent_files=lambda: self.settings.recent_files, clear_recent=self._clear_recent,
             scan_clip=self.scan_clip, export_timeline=self.export_timeline, export_results=self.export_results,
             open_teach=self.tools.open_teach)
@@ -268,6 +269,16 @@ class MainWindow(QMainWindow):
                 self.clip_view.add_view(view, top5, running.views_total)
         else:
             self.runner.run(clip, options)
+
+    def show_moment(self, clip: Path, at_s: float, scan: ScanResult | None) -> None:
+        """Open `clip` at `at_s` on its whole-clip scan page, with `scan` (the library's) shown there."""
+        if scan is not None:
+            self.scans.keep(scan)
+        self.open_paths([clip])
+        self.clip_view.show_page(self.scan_pane)
+        self.clip_view.preview.seek_once_open(at_s)
+        self.raise_()
+        self.activateWindow()
 
     def rerun(self) -> None:
         options = self.controls.options()

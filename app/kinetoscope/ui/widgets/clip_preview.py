@@ -86,6 +86,7 @@ class ClipPreview(QWidget):
 
         self._generation = 0          # bumped by load/clear; results of older ones are dropped
         self._decoder = None          # PreviewDecoder, used only inside pool tasks
+        self._start_s = 0.0           # where a clip being opened is shown first
         self._duration = 0.0
         self._fps = 25.0
         self._position = 0.0          # the time being shown (or wanted), seconds
@@ -155,6 +156,13 @@ class ClipPreview(QWidget):
         task = self._lane.submit(open_clip, name=f"open {self._path.name}")
         task.succeeded.connect(lambda opened: self._on_opened(generation, *opened))
         task.failed.connect(lambda failure: self._on_failed(generation, _cannot_show(failure)))
+
+    def seek_once_open(self, seconds: float) -> None:
+        """Show the frame at `seconds` now, or as soon as the clip being opened is open."""
+        if self._decoder is not None:
+            self.seek(seconds)
+        else:
+            self._start_s = seconds
 
     def clear(self) -> None:
         """Close the clip and show nothing."""
@@ -237,6 +245,7 @@ class ClipPreview(QWidget):
         self._close_decoder()
         self._duration = 0.0
         self._position = 0.0
+        self._start_s = 0.0
         self._shown_time = None
         self._wanted = None
         self._busy = False
@@ -286,7 +295,7 @@ class ClipPreview(QWidget):
         self._slider.blockSignals(True)
         self._slider.setRange(0, max(1, round(self._duration * 1000)))
         self._slider.blockSignals(False)
-        self.seek(0.0)
+        self.seek(self._start_s)
 
     def _on_failed(self, generation: int, message: str) -> None:
         if generation != self._generation:

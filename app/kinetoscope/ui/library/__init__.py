@@ -1,0 +1,1 @@
+"""The Library window: folders of videos indexed by action, searched, and opened at the moment."""
