@@ -1,4 +1,4 @@
-"""The Tools menu: the model manager, benchmark and camera windows, wired to the main window."""
+"""The Tools menu: the model manager, benchmark, camera and library windows, wired to the main window."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ def test_tools_menu_offers_the_four_windows(make_window):
     window = make_window()
     titles = [a.text() for m in window.menuBar().findChildren(type(window.actions_.recent_menu))
               if m.title() == "&Tools" for a in m.actions()]
-    assert titles == ["&Models…", "&Benchmark…", "&Camera…", "&Teach…"]
+    assert titles == ["&Models…", "&Benchmark…", "&Camera…", "&Teach…", "&Library…"]
     assert window.actions_.models.shortcut().toString() == "Ctrl+M"
 
 

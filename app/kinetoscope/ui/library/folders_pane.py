@@ -92,7 +92,8 @@ class FoldersPane(QWidget):
             self.folders.addItem(item)
             if f.path == current:
                 self.folders.setCurrentItem(item)
-        lines = [f"{status.files} videos, {status.hours:.1f} h; {status.segments} segments"]
+        length = f"{status.hours:.1f} h" if status.hours >= 1 else f"{status.hours * 60:.1f} min"
+        lines = [f"{status.files} videos, {length} of video; {status.segments} segments"]
         lines += [f"{m.name} ({m.precision}): {m.files} scanned" for m in status.models]
         if status.unreadable:
             lines.append(f"{len(status.unreadable)} cannot be read (point here for why)")
@@ -112,7 +113,9 @@ class FoldersPane(QWidget):
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
             self.progress.setFormat("")
+            self.progress.hide()
         else:
+            self.progress.show()
             self.progress.setRange(0, 0)
             self.state.setText("Opening the model…")
 
