@@ -81,24 +81,50 @@ def unpack_windows(blob: bytes, labels: tuple[str, ...]) -> tuple[ScanWindow, ..
     return tuple(windows)
 
 
-def write_scan(db: sqlite3.Connection, file_id: int, result: ScanResult) -> int:
+@dataclass(frozen=True)
+class PackedScan:
+    """A file's scan as the library stores it: plain values only, so it crosses processes (a Ray
+    worker hands it to the process that owns the database) as cheaply as it is written."""
+
+    model: ModelKey
+    device: str          # JSON DeviceReport
+    every_s: float
+    window_s: float
+    rule: str            # JSON SegmentRule
+    recipe: str          # JSON input recipe, or "null"
+    windows: bytes       # pack_windows
+    segments: tuple[tuple[str, float, float, float], ...]   # (label, prob, start_s, end_s)
+    duration_s: float
+    scan_ms: float
+
+    @classmethod
+    def of(cls, result: ScanResult) -> PackedScan:
+        windows = result.windows
+        return cls(
+            model=ModelKey.of(result.model, result.labels), device=json.dumps(result.device.to_json()),
+            every_s=result.every_s, window_s=windows[0].end_s - windows[0].start_s if windows else 0.0,
+            rule=json.dumps(result.rule.to_json()),
+            recipe=json.dumps(result.model.recipe.to_json() if result.model.recipe else None),
+            windows=pack_windows(windows),
+            segments=tuple((s.label, s.prob, s.start_s, s.end_s) for s in result.segments),
+            duration_s=result.clip_duration_s, scan_ms=result.timings.total_ms)
+
+
+def write_scan(db: sqlite3.Connection, file_id: int, result: ScanResult | PackedScan) -> int:
     """Replace `file_id`'s scan by this model with `result`, in one transaction; the scan's row id."""
-    windows = result.windows
-    window_s = windows[0].end_s - windows[0].start_s if windows else 0.0
+    packed = result if isinstance(result, PackedScan) else PackedScan.of(result)
     with transaction(db):
-        model = model_row(db, ModelKey.of(result.model, result.labels))
+        model = model_row(db, packed.model)
         db.execute("DELETE FROM scans WHERE file_id = ? AND model = ?", (file_id, model))
         cur = db.execute(
             "INSERT INTO scans(file_id, model, device, every_s, window_s, rule, recipe, windows, scanned_at, scan_ms) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (file_id, model, json.dumps(result.device.to_json()), result.every_s, window_s,
-             json.dumps(result.rule.to_json()),
-             json.dumps(result.model.recipe.to_json() if result.model.recipe else None),
-             pack_windows(windows), time.time(), result.timings.total_ms))
+            (file_id, model, packed.device, packed.every_s, packed.window_s, packed.rule, packed.recipe,
+             packed.windows, time.time(), packed.scan_ms))
         scan_id = int(cur.lastrowid)
         db.executemany("INSERT INTO segments(scan_id, label, prob, start_s, end_s) VALUES (?, ?, ?, ?, ?)",
-                       [(scan_id, s.label, s.prob, s.start_s, s.end_s) for s in result.segments])
-        db.execute("UPDATE files SET duration_s = ?, error = NULL WHERE id = ?", (result.clip_duration_s, file_id))
+                       [(scan_id, *segment) for segment in packed.segments])
+        db.execute("UPDATE files SET duration_s = ?, error = NULL WHERE id = ?", (packed.duration_s, file_id))
     return scan_id
 
 
