@@ -50,6 +50,11 @@ def add_library_parser(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--precision", choices=("float", "w8a8", "w8a16"), help="default: float if installed")
     i.add_argument("--device", choices=("cpu", "npu"), default="cpu")
     i.add_argument("--every", type=_every, metavar="SECONDS", help="start a window every SECONDS (default: back to back)")
+    i.add_argument("--on-ray", action="store_true",
+                   help='run the scans as a Ray Data job (needs pip install "kinetoscope[cluster]")')
+    i.add_argument("--workers", type=number_in(int, 1, 4096, "a whole number"), default=2,
+                   help="with --on-ray: scanning actors, one CPU each (default 2)")
+    i.add_argument("--address", help="with --on-ray: a running Ray cluster's address (default: start one here)")
     s = lib.add_parser("search", help="where an action happens, best first, grouped by file")
     s.add_argument("action", help="an action: a Kinetics-400 class, a taught action, or part of one")
     s.add_argument("--min", type=_fraction, default=0.0, metavar="P", help="lowest confidence, 0 to 1 (default 0)")
@@ -108,6 +113,8 @@ def _remove(args: argparse.Namespace, out: TextIO, paths: LibraryPaths) -> int:
 
 
 def _index(args: argparse.Namespace, out: TextIO, paths: LibraryPaths) -> int:
+    if args.on_ray:
+        return _index_on_ray(args, out, paths)
     classifier = VideoClassifier.open(args.model or default_model_id(), args.device, precision=args.precision,
                                       cpu=SCAN_CPU)
     progress = ProgressLine(sys.stderr)
@@ -135,6 +142,19 @@ def _index(args: argparse.Namespace, out: TextIO, paths: LibraryPaths) -> int:
     out.write(f"Library: {report.sync.summary()}. Indexed {report.indexed} file{'' if report.indexed == 1 else 's'} "
               f"({clock(report.seconds_indexed)} of video) with {report.model} in {report.elapsed_s:.1f} s"
               + (f"; {report.failed} cannot be read (see `library status`)" if report.failed else "") + ".\n")
+    return EXIT_OK
+
+
+def _index_on_ray(args: argparse.Namespace, out: TextIO, paths: LibraryPaths) -> int:
+    from kinetoscope.engine.library.cluster import index_on_ray
+
+    report = index_on_ray(paths, args.model or default_model_id(), precision=args.precision, workers=args.workers,
+                          every_s=args.every, address=args.address)
+    out.write(f"Library: {report.sync.summary()}. Indexed {report.indexed} files ({clock(report.video_s)} of video) "
+              f"with {report.model} on Ray in {report.wall_s:.1f} s; merged into the index in "
+              f"{report.merge_s * 1000:.0f} ms" + (f"; {report.failed} cannot be read" if report.failed else "") + ".\n")
+    for name, w in sorted(report.workers.items()):
+        out.write(f"  worker {name}: {w.files} files, {clock(w.video_s)} of video, {w.throughput:.1f} s of video a second\n")
     return EXIT_OK
 
 

@@ -12,6 +12,7 @@ any number of readers search.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -81,6 +82,13 @@ def _duration_text(seconds: float) -> str:
     return f"{h} h {m:02d} min" if h else f"{m} min {s:02d} s" if m else f"{s} s"
 
 
+def unscanned(db: sqlite3.Connection, model: int) -> list[tuple[int, str, float]]:
+    """(file id, path, header duration) of each readable file `model` (a models row) has not scanned."""
+    return db.execute(
+        "SELECT f.id, f.path, coalesce(f.duration_s, 0) FROM files f WHERE f.error IS NULL AND NOT EXISTS "
+        "(SELECT 1 FROM scans s WHERE s.file_id = f.id AND s.model = ?) ORDER BY f.path", (model,)).fetchall()
+
+
 class Indexer:
     """Scans the library's unscanned files with `classifier`; see the module's docstring."""
 
@@ -127,15 +135,13 @@ class Indexer:
             db.close()
             lock.release()
 
-    def _run(self, db, notice: str) -> IndexReport:
+    def _run(self, db: sqlite3.Connection, notice: str) -> IndexReport:
         started = time.monotonic()
         report = sync(db)
         ref = ModelRef.of(self.classifier.bundle, self.classifier.recipe)
         with transaction(db):
             model = model_row(db, ModelKey.of(ref, tuple(self.classifier.bundle.labels)))
-        todo = db.execute(
-            "SELECT f.id, f.path, coalesce(f.duration_s, 0) FROM files f WHERE f.error IS NULL AND NOT EXISTS "
-            "(SELECT 1 FROM scans s WHERE s.file_id = f.id AND s.model = ?) ORDER BY f.path", (model,)).fetchall()
+        todo = unscanned(db, model)
         total_s = sum(d for _, _, d in todo)
         done_s = 0.0
         indexed = 0
