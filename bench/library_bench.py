@@ -135,9 +135,10 @@ def build_synthetic(db_path: Path, hours: float, seed: int = 7) -> dict:
             fid = db.execute("INSERT INTO files(folder_id, path, size, mtime_ns, content_hash, duration_s, seen_at) "
                              "VALUES (1, ?, ?, ?, ?, ?, ?)", (f"{folder}/clip_{files:06d}.mp4", int(duration * 1e6),
                                                                mtime, f"{files:032x}", duration, time.time())).lastrowid
-            sid = db.execute("INSERT INTO scans(file_id, model, device, every_s, window_s, rule, recipe, windows, "
-                             "scanned_at, scan_ms) VALUES (?, ?, '{}', ?, ?, '{}', 'null', ?, ?, 0)",
-                             (fid, model, WINDOW_S, WINDOW_S, blob, time.time())).lastrowid
+            sid = db.execute("INSERT INTO scans(file_id, model, device, every_s, window_s, rule, recipe, "
+                             "scanned_at, scan_ms) VALUES (?, ?, '{}', ?, ?, '{}', 'null', ?, 0)",
+                             (fid, model, WINDOW_S, WINDOW_S, time.time())).lastrowid
+            db.execute("INSERT INTO scan_windows(scan_id, windows) VALUES (?, ?)", (sid, blob))
             db.executemany("INSERT INTO segments(scan_id, label, prob, start_s, end_s) VALUES (?, ?, ?, ?, ?)",
                            [(sid, *r) for r in rows])
         files += 1

@@ -133,7 +133,7 @@ def index_on_ray(paths: LibraryPaths, model: str, *, precision: str | None = Non
             ds = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
                 _ScanActor, fn_constructor_kwargs={"model": str(bundle.source), "precision": None,
                                                    "every_s": every_s, "threads": threads_per_worker},
-                batch_size=1, num_cpus=threads_per_worker, concurrency=workers)
+                batch_size=1, num_cpus=threads_per_worker, compute=ray.data.ActorPoolStrategy(size=workers))
             for row in ds.iter_rows():
                 t0 = time.perf_counter()
                 if row["error"]:

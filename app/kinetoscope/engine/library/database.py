@@ -63,10 +63,15 @@ CREATE TABLE scans (
     window_s REAL NOT NULL,
     rule TEXT NOT NULL,              -- JSON SegmentRule
     recipe TEXT NOT NULL,            -- JSON input recipe
-    windows BLOB NOT NULL,           -- each window's start, end and top-k (store.pack_windows)
     scanned_at REAL NOT NULL,
     scan_ms REAL NOT NULL,
     UNIQUE (file_id, model)
+);
+CREATE INDEX scans_model ON scans(model);
+-- Kept apart from scans, so the rows search joins stay small and many to a page.
+CREATE TABLE scan_windows (
+    scan_id INTEGER PRIMARY KEY REFERENCES scans(id) ON DELETE CASCADE,
+    windows BLOB NOT NULL            -- each window's start, end and top-k (store.pack_windows)
 );
 CREATE TABLE segments (
     scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
@@ -75,8 +80,9 @@ CREATE TABLE segments (
     start_s REAL NOT NULL,
     end_s REAL NOT NULL
 );
--- Search reads this index only: the label's segments, most confident first.
-CREATE INDEX segments_label_prob ON segments(label, prob DESC);
+-- Search reads this index only (it covers the columns a search filters on): a label's segments,
+-- most confident first.
+CREATE INDEX segments_label_prob ON segments(label, prob DESC, scan_id, start_s, end_s);
 CREATE INDEX segments_scan ON segments(scan_id);
 CREATE TABLE settings (
     key TEXT PRIMARY KEY,

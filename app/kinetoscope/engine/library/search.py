@@ -69,7 +69,7 @@ class FileHits:
 def known_labels(db: sqlite3.Connection) -> list[str]:
     """Every label of every model the library was indexed with, sorted (for completion)."""
     labels: set[str] = set()
-    for (text,) in db.execute("SELECT labels FROM models WHERE id IN (SELECT DISTINCT model FROM scans)"):
+    for (text,) in db.execute("SELECT labels FROM models m WHERE EXISTS (SELECT 1 FROM scans s WHERE s.model = m.id)"):
         labels.update(json.loads(text))
     return sorted(labels, key=str.casefold)
 

@@ -117,11 +117,12 @@ def write_scan(db: sqlite3.Connection, file_id: int, result: ScanResult | Packed
         model = model_row(db, packed.model)
         db.execute("DELETE FROM scans WHERE file_id = ? AND model = ?", (file_id, model))
         cur = db.execute(
-            "INSERT INTO scans(file_id, model, device, every_s, window_s, rule, recipe, windows, scanned_at, scan_ms) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO scans(file_id, model, device, every_s, window_s, rule, recipe, scanned_at, scan_ms) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (file_id, model, packed.device, packed.every_s, packed.window_s, packed.rule, packed.recipe,
-             packed.windows, time.time(), packed.scan_ms))
+             time.time(), packed.scan_ms))
         scan_id = int(cur.lastrowid)
+        db.execute("INSERT INTO scan_windows(scan_id, windows) VALUES (?, ?)", (scan_id, packed.windows))
         db.executemany("INSERT INTO segments(scan_id, label, prob, start_s, end_s) VALUES (?, ?, ?, ?, ?)",
                        [(scan_id, *segment) for segment in packed.segments])
         db.execute("UPDATE files SET duration_s = ?, error = NULL WHERE id = ?", (packed.duration_s, file_id))
@@ -130,8 +131,9 @@ def write_scan(db: sqlite3.Connection, file_id: int, result: ScanResult | Packed
 
 def stored_scan(db: sqlite3.Connection, path: Path, model_id: str | None = None) -> ScanResult | None:
     """The library's scan of `path` (by `model_id`, else the newest), as a ScanResult; None if not indexed."""
-    sql = ("SELECT s.id, s.device, s.every_s, s.rule, s.windows, s.scan_ms, f.duration_s, m.model_id, m.precision, "
-           "m.name, m.labels FROM scans s JOIN files f ON f.id = s.file_id JOIN models m ON m.id = s.model "
+    sql = ("SELECT s.id, s.device, s.every_s, s.rule, w.windows, s.scan_ms, f.duration_s, m.model_id, m.precision, "
+           "m.name, m.labels FROM scans s JOIN scan_windows w ON w.scan_id = s.id JOIN files f ON f.id = s.file_id "
+           "JOIN models m ON m.id = s.model "
            "WHERE f.path = ?" + (" AND m.model_id = ?" if model_id else "") + " ORDER BY s.scanned_at DESC LIMIT 1")
     row = db.execute(sql, (str(path), model_id) if model_id else (str(path),)).fetchone()
     if row is None:
