@@ -82,7 +82,8 @@ def matching_labels(action: str, labels: list[str]) -> list[str]:
 
 
 def search(db: sqlite3.Connection, query: SearchQuery) -> list[FileHits]:
-    """The segments matching `query`, grouped by file, files ranked by their best segment."""
+    """The segments matching `query` (the `limit` most confident), grouped by file, files ranked by
+    their best segment, each file's segments in time order."""
     labels = matching_labels(query.action, known_labels(db))
     if not labels:
         return []
@@ -110,9 +111,13 @@ def search(db: sqlite3.Connection, query: SearchQuery) -> list[FileHits]:
         "FROM segments g JOIN scans s ON s.id = g.scan_id JOIN files f ON f.id = s.file_id "
         f"JOIN models m ON m.id = s.model WHERE {' AND '.join(where)} ORDER BY g.prob DESC LIMIT ?",
         (*args, query.limit)).fetchall()
+    # Rows come most confident first, so a file's first row is its best and files are met in rank order.
     grouped: dict[str, list[Any]] = {}
     for path, duration, start, end, label, prob, model_id, name in rows:
         grouped.setdefault(path, [duration]).append(Hit(start, end, label, prob, model_id, name))
-    best = {path: max(h.prob for h in entry[1:]) for path, entry in grouped.items()}
-    return [FileHits(Path(path), grouped[path][0], tuple(sorted(grouped[path][1:], key=lambda h: h.start_s)),
-                     best[path]) for path in sorted(grouped, key=lambda p: (-best[p], p))]
+    return [FileHits(Path(path), entry[0], tuple(sorted(entry[1:], key=_start)) if len(entry) > 2 else (entry[1],),
+                     entry[1].prob) for path, entry in grouped.items()]
+
+
+def _start(hit: Hit) -> float:
+    return hit.start_s
