@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # imported on first use: each window costs start-up time
 
 
 class ToolWindows(QObject):
-    """The model manager, benchmark and camera windows, children of `window`."""
+    """The model manager, benchmark, camera and library windows, children of `window`."""
 
     def __init__(self, window: QWidget, controls: ControlsPane, *, current_clip: Callable[[], Path | None],
                  open_paths: Callable[[list[Path]], object], models_changed: Callable[[], None],
@@ -132,7 +132,7 @@ class ToolWindows(QObject):
             self.library = LibraryWindow(self._window, open_moment=self._show_moment or (lambda *_: None),
                                          preferred_model=lambda: options().model_id if options() else None)
             FocusRing(self.library)
-        _show(self.library)
+        _show(self.library, self._window)
 
     # -- shutdown -------------------------------------------------------------------------
     def close_all(self) -> None:
