@@ -163,6 +163,7 @@ def test_tools_menu_opens_the_library(qapp, make_window) -> None:
     main.actions_.library.trigger()
     library = main.tools.library
     assert library is not None and library.isVisible() and library.windowTitle() == "Library"
+    assert library._device() == main.controls.options().device == "cpu"  # noqa: SLF001 - what indexing runs on
     library.close()
     assert main.actions_.library.shortcut().toString() == "Ctrl+Shift+L"
     assert LibraryPaths.default().folder.exists()

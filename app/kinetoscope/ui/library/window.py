@@ -38,12 +38,14 @@ OpenMoment = Callable[[Path, float, ScanResult | None], None]
 
 class LibraryWindow(QWidget):
     def __init__(self, parent: QWidget | None = None, *, open_moment: OpenMoment,
-                 preferred_model: Callable[[], str | None] = lambda: None, paths: LibraryPaths | None = None) -> None:
+                 preferred_model: Callable[[], str | None] = lambda: None,
+                 device: Callable[[], str] = lambda: "cpu", paths: LibraryPaths | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("Library")  # the platform adds " — Kinetoscope"
         self.paths = paths or LibraryPaths.default()
         self._open_moment = open_moment
         self._preferred_model = preferred_model
+        self._device = device     # the main window's device choice, read when indexing starts
         self.reads = LibraryReads(self.paths, self)
         self.runner = IndexRunner(self.paths, self)
         self.thumbnails = Thumbnails(self)
@@ -124,7 +126,7 @@ class LibraryWindow(QWidget):
     def index_with(self, model: ModelLocation | None) -> None:
         if model is not None:
             self.errors.dismiss()
-            self.runner.start(model.path, "cpu")
+            self.runner.start(model.path, self._device())
 
     def _file_done(self, f: FileIndexed) -> None:
         self._after_change()

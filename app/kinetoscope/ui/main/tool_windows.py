@@ -130,7 +130,8 @@ class ToolWindows(QObject):
 
             options = self._controls.options
             self.library = LibraryWindow(self._window, open_moment=self._show_moment or (lambda *_: None),
-                                         preferred_model=lambda: options().model_id if options() else None)
+                                         preferred_model=lambda: options().model_id if options() else None,
+                                         device=lambda: options().device if options() else "cpu")
             FocusRing(self.library)
         _show(self.library, self._window)
 
