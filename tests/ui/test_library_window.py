@@ -152,7 +152,7 @@ def test_a_result_opens_in_the_main_window_at_its_moment_with_its_scan(qapp, mak
     scan = VideoClassifier.open("motion_demo", "cpu").scan(clip)
     main.show_moment(clip, 5.5, scan)
     assert main.current_clip == clip
-    assert main.clip_view.pages.currentWidget() is main.scan_pane
+    assert main.clip_view.page_on_show() is main.scan_pane
     assert main.scan_pane.result() is scan
     assert main.scan_pane.timeline.isVisibleTo(main)
     wait_until(qapp, lambda: abs(main.clip_view.preview.position_s() - 5.5) < 0.2, what="the preview at 5.5 s")
