@@ -40,7 +40,7 @@ README = REPO / "README.md"
 SHELL = {"", "sh", "shell", "bash", "console"}
 DIRECTIVE = re.compile(r"^\s*<!-- readme-test: (?P<body>.*?) -->\s*$")
 # At most this many shell blocks may be skipped: keep the list short (each says why).
-MAX_SKIPPED = 5
+MAX_SKIPPED = 6
 GUI_SETTLE_S = 6.0
 
 
