@@ -13,6 +13,7 @@ from kinetoscope.engine.demo.synthetic import encode_clip
 from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.teach import teaching
 from kinetoscope.engine.teach.probe import NONE_LABEL
+from i3d_fixtures import i3d_cache, i3d_session  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 

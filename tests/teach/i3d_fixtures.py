@@ -1,4 +1,5 @@
-"""Session fixtures for teaching on I3D: one CPU session and one feature cache for every test, so
+"""Session fixtures for teaching on I3D (imported by the tests that use them, so the name `conftest`
+stays the window tests'): one CPU session and one feature cache for every test, so
 each clip's features are computed once per test run (I3D takes about a second a view here)."""
 
 from __future__ import annotations
