@@ -115,10 +115,11 @@ def test_every_menu_command_without_a_clip(qapp: QApplication, make_window, guar
             assert answered == ["Open clips"] and window.queue.count() == 0
         elif action is a.quit:
             continue  # the last test closes the window with it
-        elif action in (a.models, a.benchmark, a.camera, a.library):
+        elif action in (a.models, a.benchmark, a.camera, a.teach, a.library):
             _trigger(qapp, window, action, guard)
             tool = {a.models: lambda: window.tools._models_dialog, a.benchmark: lambda: window.tools.benchmark,
-                    a.camera: lambda: window.tools.camera, a.library: lambda: window.tools.library}[action]()
+                    a.camera: lambda: window.tools.camera, a.teach: lambda: window.tools.teach,
+                    a.library: lambda: window.tools.library}[action]()
             wait_until(qapp, tool.isVisible, what=text)
             tool.close()
         elif action is a.about or action is a.open_log:
@@ -139,7 +140,7 @@ def test_every_menu_command_without_a_clip(qapp: QApplication, make_window, guar
     for action in (a.remove_clips, a.undo_remove, a.clear_queue, a.rerun, a.cancel, a.scan, a.export_timeline,
                    a.export_results, a.whole_clip):
         assert not action.isEnabled(), action.text()
-    assert {"Open Clips…", "Models…", "Benchmark…", "Camera…", "Library…", "About Kinetoscope", "Go to Clip List",
+    assert {"Open Clips…", "Models…", "Benchmark…", "Camera…", "Teach…", "Library…", "About Kinetoscope", "Go to Clip List",
             "Clear Graphs", "Open Log Folder"} <= checked, checked
     _idle(qapp, window)
 
@@ -226,7 +227,7 @@ def test_every_menu_command_with_clips(qapp: QApplication, make_window, guard: C
     _trigger(qapp, window, a.quit, guard)
     assert not window.isVisible()
     # The Tools and Help commands were triggered without a clip (the test above) and act the same.
-    elsewhere = {a.models, a.benchmark, a.camera, a.library, a.open_log, a.about}
+    elsewhere = {a.models, a.benchmark, a.camera, a.teach, a.library, a.open_log, a.about}
     assert {x.text() for x in menu_actions(window) if x not in elsewhere and x.parent() is window} <= set(done)
 
 
@@ -296,13 +297,14 @@ def test_every_shortcut_triggers_its_command(qapp: QApplication, make_window, gu
     assert fired[count:] == [remove.text()] and window.queue.clips() == [CLIPS[1]]
     press(a.undo_remove)
     assert sorted(window.queue.clips()) == sorted(CLIPS)
-    for action in (a.models, a.benchmark, a.camera, a.library):
+    for action in (a.models, a.benchmark, a.camera, a.teach, a.library):
         window.activateWindow()
         wait_until(qapp, lambda: qapp.activeWindow() is window, what="the window to be active")
         window.queue.setFocus()
         press(action)
         tool = {a.models: lambda: window.tools._models_dialog, a.benchmark: lambda: window.tools.benchmark,
-                a.camera: lambda: window.tools.camera, a.library: lambda: window.tools.library}[action]()
+                a.camera: lambda: window.tools.camera, a.teach: lambda: window.tools.teach,
+                a.library: lambda: window.tools.library}[action]()
         wait_until(qapp, tool.isVisible, what=action.text())
         tool.close()
     window.activateWindow()
