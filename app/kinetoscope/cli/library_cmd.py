@@ -12,7 +12,10 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import sqlite3
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TextIO
 
@@ -84,29 +87,28 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     return handler[args.library_command](args, out, paths)
 
 
-def _open(paths: LibraryPaths):
+@contextmanager
+def _opened(paths: LibraryPaths) -> Iterator[sqlite3.Connection]:
+    """The library's database for one command, closed after it; a rebuilt database's sentence goes to stderr."""
     db, notice = connect(paths)
     if notice:
         print(f"kinetoscope: {notice}", file=sys.stderr)
-    return db
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def _add(args: argparse.Namespace, out: TextIO, paths: LibraryPaths) -> int:
-    db = _open(paths)
-    try:
+    with _opened(paths) as db:
         folder = add_folder(db, paths, args.folder)
-    finally:
-        db.close()
     out.write(f"Added {folder}; run `kinetoscope library index` to scan its videos.\n")
     return EXIT_OK
 
 
 def _remove(args: argparse.Namespace, out: TextIO, paths: LibraryPaths) -> int:
-    db = _open(paths)
-    try:
+    with _opened(paths) as db:
         count = remove_folder(db, paths, args.folder)
-    finally:
-        db.close()
     out.write(f"Removed {args.folder} and its {count} file{'' if count == 1 else 's'} from the library.\n")
     return EXIT_OK
 
@@ -160,11 +162,8 @@ def _index_on_ray(args: argparse.Namespace, out: TextIO, paths: LibraryPaths) ->
 def _search(args: argparse.Namespace, out: TextIO, paths: LibraryPaths) -> int:
     query = SearchQuery(args.action, min_prob=args.min, min_length_s=args.min_length, folder=args.folder,
                         since=args.since, until=args.until, model_id=args.model, limit=args.limit)
-    db = _open(paths)
-    try:
+    with _opened(paths) as db:
         files = search(db, query)
-    finally:
-        db.close()
     if args.json:
         out.write(json.dumps({"action": args.action, "files": [f.to_json() for f in files]}, indent=2,
                              ensure_ascii=False) + "\n")
@@ -186,11 +185,8 @@ def _search(args: argparse.Namespace, out: TextIO, paths: LibraryPaths) -> int:
 
 
 def _status(args: argparse.Namespace, out: TextIO, paths: LibraryPaths) -> int:
-    db = _open(paths)
-    try:
+    with _opened(paths) as db:
         status = library_status(db, paths.db)
-    finally:
-        db.close()
     if args.json:
         out.write(json.dumps(status.to_json(), indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
