@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QHideEvent
-from PySide6.QtWidgets import (QDialog, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+from PySide6.QtWidgets import (QDialog, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
 from kinetoscope.engine.bench.bench_results import BenchResult, CellKey, CellReady, RunSample, Stage
@@ -21,6 +21,7 @@ from kinetoscope.ui.benchmark.controls import BenchControls
 from kinetoscope.ui.benchmark.job import BenchRequest, run_bench
 from kinetoscope.ui.tasks import Failure, Lane, Task
 from kinetoscope.ui.widgets.error_panel import ErrorPanel
+from kinetoscope.ui.widgets.progress_bar import ProgressBar
 
 REPAINT_INTERVAL_MS = 200
 
@@ -48,7 +49,7 @@ class BenchmarkView(QWidget):
         self.export_json_button = QPushButton("Export JSON…")
         self.export_csv_button = QPushButton("Export CSV…")
         self.export_png_button = QPushButton("Save image…")
-        self.progress = QProgressBar(textVisible=True)
+        self.progress = ProgressBar(textVisible=True)
         self.status = QLabel("Choose what to compare, then run. Runs alternate between the devices, "
                              "so machine noise hits both alike.")
         self.status.setWordWrap(True)

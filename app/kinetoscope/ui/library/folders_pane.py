@@ -7,12 +7,13 @@ again re-indexes the library with it (one action), and results then say which mo
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from kinetoscope.engine.library.indexer import IndexProgress
 from kinetoscope.engine.library.status import LibraryStatus
 from kinetoscope.engine.modelfiles.model_store import ModelLocation, model_name
+from kinetoscope.ui.widgets.progress_bar import ProgressBar
 
 
 class FoldersPane(QWidget):
@@ -44,7 +45,7 @@ class FoldersPane(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop indexing; the files done so far stay indexed, Index goes on later")
         self.cancel_button.clicked.connect(self.cancel_requested)
-        self.progress = QProgressBar(textVisible=True)
+        self.progress = ProgressBar(textVisible=True)
         self.progress.setAccessibleName("Indexing progress")
         self.state = QLabel()
         self.state.setWordWrap(True)

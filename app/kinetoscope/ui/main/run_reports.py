@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtWidgets import QProgressBar
 
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport
 from kinetoscope.ui.main.clip_view import ClipView
@@ -20,6 +19,7 @@ from kinetoscope.ui.main.runner import ClipRunner, summary
 from kinetoscope.ui.main.shown_result import ShownResult
 from kinetoscope.ui.tasks import Failure
 from kinetoscope.ui.widgets.live_graphs import LiveGraphs
+from kinetoscope.ui.widgets.progress_bar import ProgressBar
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class RunReports:
     """Connects a `ClipRunner`'s signals to the window's panes; see the module's docstring."""
 
     def __init__(self, runner: ClipRunner, shown: ShownResult, clip_view: ClipView, graphs: LiveGraphs,
-                 progress: QProgressBar, callbacks: RunCallbacks) -> None:
+                 progress: ProgressBar, callbacks: RunCallbacks) -> None:
         self.runner = runner
         self.shown = shown
         self.clip_view = clip_view

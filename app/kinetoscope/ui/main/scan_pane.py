@@ -14,8 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import (QComboBox, QCompleter, QDoubleSpinBox, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QCompleter, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 from kinetoscope.engine.inference.results import ClipResult
 from kinetoscope.engine.inference.scan import ScanResult
@@ -23,6 +22,7 @@ from kinetoscope.ui.main.scan_job import ScanPlanned
 from kinetoscope.ui.main.scan_runner import ScanRunner
 from kinetoscope.ui.main.segment_rule_row import SegmentRuleRow
 from kinetoscope.ui.tasks import Failure
+from kinetoscope.ui.widgets.progress_bar import ProgressBar
 from kinetoscope.ui.widgets.scan_timeline import ScanTimeline, clock
 
 MAX_EVERY_S = 600.0
@@ -110,7 +110,7 @@ class ScanPane(QWidget):
         self.cancel_button.setToolTip("Stop the scan; the earlier scan stays (Esc)")
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.cancel_button.hide()
-        self.progress = QProgressBar(textVisible=True, format="%v of %m windows")
+        self.progress = ProgressBar(textVisible=True, format="%v of %m windows")
         self.progress.setMinimumWidth(self.progress.fontMetrics().horizontalAdvance("00000 of 00000 windows") + 30)
         self.progress.setAccessibleName("Scan progress")
         self.progress.hide()

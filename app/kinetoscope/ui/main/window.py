@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QGroupBox, QLabel, QMainWindow, QProgressBar, QSplitter, QVBoxLayout,
+from PySide6.QtWidgets import (QFileDialog, QGroupBox, QLabel, QMainWindow, QSplitter, QVBoxLayout,
                                QWidget)
 
 from kinetoscope.engine.inference.devices import device_statuses
@@ -45,6 +45,7 @@ from kinetoscope.ui.tasks import Lane
 from kinetoscope.ui.widgets.error_panel import ErrorPanel, open_log_folder
 from kinetoscope.ui.widgets.focus_ring import FocusRing
 from kinetoscope.ui.widgets.live_graphs import LiveGraphs
+from kinetoscope.ui.widgets.progress_bar import ProgressBar
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class MainWindow(QMainWindow):
                                  show_moment=self.show_moment)
         self.scan_pane.timeline.span_marked.connect(lambda s, e: self.tools.teach_part(self.current_clip, s, e))
         self.actions_ = WindowActions(self, self._commands(), self.queue)
-        self.progress = QProgressBar(maximumWidth=220, textVisible=True, format="%v of %m views")
+        self.progress = ProgressBar(maximumWidth=220, textVisible=True, format="%v of %m views")
         self.status_text = QLabel()
         self._make_parts()
         self._build()

@@ -23,7 +23,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMenu,
-                               QMessageBox, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
+                               QMessageBox, QPushButton, QTableWidget, QTableWidgetItem,
                                QToolButton, QVBoxLayout, QWidget)
 
 from kinetoscope.engine.modelfiles.catalog import Catalog, load_catalog
@@ -38,6 +38,7 @@ from kinetoscope.ui.models.text import (ELSEWHERE_TIP, elsewhere_text, failure_t
 from kinetoscope.ui.tasks import Failure, Lane, Task, TaskContext
 from kinetoscope.ui.widgets._look import is_dark
 from kinetoscope.ui.widgets.error_panel import ErrorPanel
+from kinetoscope.ui.widgets.progress_bar import ProgressBar
 
 
 COLUMNS = ("Model", "Precision", "Size", "NPU latency · accuracy", "Status", "")
@@ -63,7 +64,7 @@ class ModelManagerPane(QWidget):
         self._downloads_lane = Lane("downloads", PARALLEL_DOWNLOADS, parent=self)
         self._files_lane = Lane("models", parent=self)  # catalog, scans, import, verify, remove, discard
         self._downloads: dict[Key, Task] = {}
-        self._bars: dict[Key, QProgressBar] = {}
+        self._bars: dict[Key, ProgressBar] = {}
         self._scanning = False       # a scan of the model folders is on the lane
         self._rescan = False         # another was asked for meanwhile
         self._scanned = False        # the rows on screen come from a scan
@@ -248,7 +249,7 @@ class ModelManagerPane(QWidget):
             status.setToolTip("\n".join(row.problems))
         self._table.setItem(i, COL_STATUS, status)
         if row.key in self._downloads:
-            bar = QProgressBar()
+            bar = ProgressBar()
             bar.setRange(0, 0)
             bar.setFormat("Starting…")
             bar.setTextVisible(True)
@@ -356,7 +357,7 @@ class ModelManagerPane(QWidget):
             self._show_progress(bar, p)
 
     @staticmethod
-    def _show_progress(bar: QProgressBar, p: DownloadProgress) -> None:
+    def _show_progress(bar: ProgressBar, p: DownloadProgress) -> None:
         if p.total:
             bar.setRange(0, 1000)
             bar.setValue(int(1000 * p.done / p.total))

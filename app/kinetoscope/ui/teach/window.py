@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QMessageBox,
-                               QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget)
+                               QPushButton, QSplitter, QVBoxLayout, QWidget)
 
 from kinetoscope.engine.errors import BadInput
 from kinetoscope.engine.teach.action_set import ActionSet, check_set_name, list_sets, load_set
@@ -22,6 +22,7 @@ from kinetoscope.ui.tasks import Failure, Lane, Task
 from kinetoscope.ui.teach.examples_tree import ExamplesTree
 from kinetoscope.ui.teach.jobs import NewExample, Step, TeachJobs
 from kinetoscope.ui.teach.report_view import ReportView
+from kinetoscope.ui.widgets.progress_bar import ProgressBar
 
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.avi *.webm *.m4v);;All files (*)"
 
@@ -86,7 +87,7 @@ class TeachWindow(QWidget):
         self.use_button = QPushButton("Use This Model")
         self.use_button.setEnabled(False)
         self.use_button.clicked.connect(self._use)
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("")
         self.progress.setValue(0)
