@@ -257,14 +257,21 @@ def test_readers_and_a_second_writer_work_while_indexing(library, demo, tmp_path
     other = tmp_path / "more"
     other.mkdir()
     indexer = Indexer(paths, demo)
+    committed = threading.Event()
+
+    def first_file_done(file) -> None:
+        if file.error:       # the broken file, reported before any scan
+            return
+        indexer.pause()      # held mid-run, its lock taken, however fast the machine scans the rest
+        committed.set()
+
+    indexer.on_file = first_file_done
     worker = threading.Thread(target=indexer.run)
     worker.start()
     try:
         db, _ = connect(paths)      # as the window or another CLI would
-        deadline = time.monotonic() + 60
-        while db.execute("SELECT count(*) FROM scans").fetchone()[0] == 0 and time.monotonic() < deadline:
-            search(db, SearchQuery("rotating"))
-            time.sleep(0.05)
+        assert search(db, SearchQuery("rotating")) is not None   # reading while the indexer scans
+        assert committed.wait(60)
         assert db.execute("SELECT count(*) FROM scans").fetchone()[0] >= 1
         add_folder(db, paths, other)          # a write between the indexer's transactions
         with pytest.raises(Busy, match="indexing this library now"):
