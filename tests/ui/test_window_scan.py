@@ -129,6 +129,8 @@ def test_the_scan_is_offered_only_where_the_views_leave_a_long_stretch_unseen() 
     assert long_clip_hint(clip(20.0, (0.0, 6.0), (7.0, 13.0), (14.0, 20.0)), "Ctrl+Shift+S") == ""
     hint = long_clip_hint(clip(600.0, (0.0, 1.3), (299.0, 300.3), (598.7, 600.0)), "Ctrl+Shift+S")
     assert hint.startswith("This clip is 10:00 long; its 3 views cover 4 s of it.") and "Ctrl+Shift+S" in hint
+    one = long_clip_hint(clip(600.0, (0.0, 1.3)), "Ctrl+Shift+S")
+    assert one.startswith("This clip is 10:00 long; its one view covers 1 s of it.")
 
 
 def test_cancel_mid_scan_keeps_the_earlier_scan_and_writes_nothing(

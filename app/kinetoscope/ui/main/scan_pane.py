@@ -54,7 +54,8 @@ def long_clip_hint(result: ClipResult, keys: str) -> str:
     widest_gap = max(widest_gap, result.clip_duration_s - reach)
     if result.clip_duration_s <= 2 * covered or widest_gap <= UNSEEN_GAP_S:
         return ""
-    return (f"This clip is {clock(result.clip_duration_s)} long; its {len(result.views)} views cover "
+    views = "its one view covers" if len(result.views) == 1 else f"its {len(result.views)} views cover"
+    return (f"This clip is {clock(result.clip_duration_s)} long; {views} "
             f"{covered:.0f} s of it. Scan the whole clip ({keys}) to see what happens when.")
 
 
