@@ -29,7 +29,7 @@ class BenchRequest:
 
 
 # A fast model runs in about a millisecond; one queued event per run would outpace the GUI thread
-# (a progress-bar update alone repaints synchronously) and bury the outcome behind a backlog.
+# and bury the outcome behind a backlog.
 FLUSH_INTERVAL_S = 0.1
 
 
