@@ -168,3 +168,10 @@ def test_without_the_kinetics_model_classify_and_scan_fail_naming_the_fix(tmp_pa
         assert "run `make models`" in proc.stderr and "--model" in proc.stderr
     named = run("classify", str(SAMPLES / "sample_rotating_clockwise.mp4"), "--model", DEMO_MODEL_ID, "--views", "1")
     assert named.returncode == 0 and "rotating clockwise" in named.stdout, named.stderr  # asked for: used
+
+
+def test_a_failure_says_what_to_do_as_the_window_does(tmp_path, tiny_zip):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(bytes(range(256)) * 64)
+    proc = run_cli("classify", str(broken), "--model", str(tiny_zip))
+    _assert_clean_failure(proc, 2, "What you can do: Check that the file plays in a video player.")

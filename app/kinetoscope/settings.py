@@ -17,6 +17,7 @@ from kinetoscope.engine import paths
 from kinetoscope.engine.errors import KinetoscopeError
 from kinetoscope.engine.files import atomic_text_file
 from kinetoscope.engine.modelfiles.model_store import DEFAULT_MODEL_ID
+from kinetoscope.engine.modelfiles.recipe import MAX_VIEWS
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class Settings:
         settings = cls(**values)
         if settings.device not in ("cpu", "npu"):
             settings = replace(settings, device="cpu")
-        if not 0 <= settings.views <= 64:
+        if not 0 <= settings.views <= MAX_VIEWS:
             settings = replace(settings, views=defaults.views)
         if not (0.0 <= settings.segment_threshold <= 1.0 and 1 <= settings.segment_smoothing <= MAX_SEGMENT_WINDOWS
                 and 1 <= settings.segment_min_windows <= MAX_SEGMENT_WINDOWS):

@@ -27,13 +27,13 @@ if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+# Tests import these from helpers.py and locations.py; the names stay here for code that still
+# imports them from conftest.
+from helpers import SAMPLE, SAMPLE_LABEL, act_on, wait_until  # noqa: E402, F401
 from kinetoscope.engine.modelfiles import bundled_data  # noqa: E402
 from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID  # noqa: E402
+from locations import REPO, SAMPLES  # noqa: E402, F401
 
-REPO = TESTS.parent
-SAMPLES = REPO / "app" / "kinetoscope" / "data" / "samples"
-SAMPLE = SAMPLES / "sample_rotating_clockwise.mp4"
-SAMPLE_LABEL = "rotating clockwise"
 SHARED_MEDIA = REPO.parent / "shared" / "media"
 
 
@@ -133,37 +133,3 @@ def make_camera_view(qapp: QApplication, home: Path) -> Iterator[Callable[..., o
         view.close()
         view.deleteLater()
     qapp.processEvents()
-
-
-def act_on(qapp: QApplication, signal, condition: Callable[..., object], action: Callable[[], object],  # noqa: ANN001
-           what: str, timeout_s: float = 60.0) -> tuple:
-    """Call `action()` inside the first emission of `signal` whose arguments satisfy `condition`.
-
-    For "do X while a run is under way": polling for the state between turns of the event loop
-    misses a run that starts and ends within one turn (the demo model runs a view in ~10 ms); a
-    slot runs while the state is certain. Returns that emission's arguments.
-    """
-    seen: list[tuple] = []
-
-    def slot(*args: object) -> None:
-        if not seen and condition(*args):
-            seen.append(args)
-            action()
-
-    signal.connect(slot)
-    try:
-        wait_until(qapp, lambda: seen, timeout_s, what)
-    finally:
-        signal.disconnect(slot)
-    return seen[0]
-
-
-def wait_until(qapp: QApplication, condition: Callable[[], object], timeout_s: float = 60.0,
-               what: str = "condition") -> None:
-    """Run the event loop until `condition()` is true, failing after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        qapp.processEvents()
-        time.sleep(0.005)

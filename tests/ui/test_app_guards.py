@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import qWarning
 from PySide6.QtWidgets import QApplication
 
-from conftest import wait_until
+from helpers import wait_until
 from kinetoscope.ui.main.about import collect_versions
 from kinetoscope.ui.crash_guard import CrashGuard, route_qt_messages_to_log
 
@@ -76,7 +76,7 @@ def test_about_lists_the_versions_people_ask_for() -> None:
 
 
 def test_the_cli_and_the_engine_never_import_qt() -> None:
-    code = ("import sys, kinetoscope.cli.main, kinetoscope.cli.commands, kinetoscope.settings, "
+    code = ("import sys, kinetoscope.cli.main, kinetoscope.cli.classify_cmd, kinetoscope.cli.gui_cmd, kinetoscope.settings, "
             "kinetoscope.engine.inference.classify, kinetoscope.engine.inference.session; "
             "qt = sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'pyqtgraph'))); "
             "sys.exit(f'Qt imported: {qt}' if qt else 0)")

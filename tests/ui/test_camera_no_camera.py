@@ -8,7 +8,7 @@ from PySide6.QtMultimedia import QMediaDevices
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from conftest import wait_until
+from helpers import wait_until
 from kinetoscope.engine.media.frame_source import SyntheticSource
 
 

@@ -15,7 +15,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import (QCamera, QMediaDevices, QMediaFormat, QMediaRecorder, QtVideo, QVideoFrame,
                                   QVideoFrameFormat)
 
-from conftest import wait_until
+from helpers import wait_until
 from kinetoscope.engine.modelfiles import bundled_data
 from kinetoscope.engine.modelfiles.bundle import open_bundle
 from kinetoscope.engine.inference.classify import classify_clip

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from conftest import SAMPLES, wait_until
-from helpers import drop_files
+from helpers import drop_files, wait_until
+from locations import SAMPLES
 from kinetoscope.ui.main.clip_queue import ClipState, expand_paths
 from kinetoscope.ui.single_instance import InstanceServer, hand_off, server_name
 
@@ -50,7 +50,7 @@ def test_dropping_a_folder_queues_its_videos_skips_the_rest_and_works_through_th
     wait_until(qapp, lambda: all(window.queue.state(c) is ClipState.DONE for c in clips), what="the whole queue")
     assert window.current_clip == clips[0]
     # The status bar tells how the background clip ended instead of still saying it is classifying.
-    assert window.status_text.text() == f"a_growing.MP4: {window.queue.item(1).text().splitlines()[-1]}"
+    assert window.status_text.text() == f"a_growing.MP4: {window.queue.model().index(1).data().splitlines()[-1]}"
     window.queue.clip_chosen.emit(clips[1])  # its result is already there: shown without a re-run
     assert window.runner.running is None
     assert window.clip_view.predictions.title() == "Whole clip"

@@ -10,7 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from conftest import REPO, wait_until
+from helpers import wait_until
+from locations import REPO
 from kinetoscope.engine.modelfiles import bundled_data
 from kinetoscope.engine.modelfiles.bundle import open_bundle
 from kinetoscope.engine.media.frame_source import SyntheticSource

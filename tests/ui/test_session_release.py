@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from conftest import wait_until
-from kinetoscope.ui.main.classify_job import MAX_CACHED_SESSIONS
+from kinetoscope.ui.main.session_cache import MAX_CACHED_SESSIONS
 from kinetoscope.ui.main.clip_queue import ClipState
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from conftest import wait_until
+from helpers import wait_until
 from kinetoscope.settings import MAX_RECENT, SETTINGS_VERSION, Settings, SettingsStore
 from kinetoscope.ui.main.clip_queue import ClipState
 

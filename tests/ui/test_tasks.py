@@ -9,7 +9,7 @@ import pytest
 
 from kinetoscope.engine.errors import KinetoscopeError
 from kinetoscope.ui.latest import LatestValue
-from kinetoscope.ui.tasks import Failure, Lane, TaskContext, describe
+from kinetoscope.ui.tasks import BatchedReport, Failure, Lane, Newest, Op, TaskContext, describe
 
 
 @pytest.fixture
@@ -114,3 +114,65 @@ def test_latest_value_delivers_only_the_newest(qtbot):
     latest.clear()  # the consumer stopped: nothing more is delivered
     qtbot.wait(20)
     assert got[-1] == 99
+
+
+def test_an_op_without_a_failure_handler_still_tells_the_lanes_owner(qtbot, lane):
+    engine = lane()
+    unhandled: list[Failure] = []
+    engine.unhandled.connect(unhandled.append)
+
+    def fails(_ctx: TaskContext) -> None:
+        raise KinetoscopeError("The probe failed.")
+
+    with qtbot.waitSignal(Op(engine, fails, name="probe").run().ended, timeout=5000):
+        pass
+    assert [f.message for f in unhandled] == ["The probe failed."]
+    handled: list[Failure] = []
+    with qtbot.waitSignal(Op(engine, fails).failure(handled.append).run().ended, timeout=5000):
+        pass
+    assert len(handled) == 1 and len(unhandled) == 1  # a handled failure goes only to its handler
+
+
+def test_only_the_newest_job_of_a_kind_is_heard(qtbot, lane):
+    engine = lane()
+    newest = Newest()
+    gate = threading.Event()
+    heard: list[object] = []
+    released: list[object] = []
+    first = (Op(engine, lambda _ctx: gate.wait(5) and "first").success(heard.append)
+             .newest_in(newest, superseded=released.append).run())
+    second = Op(engine, lambda _ctx: "second").success(heard.append).newest_in(newest).run()
+    assert newest.task is second
+    gate.set()
+    with qtbot.waitSignal(second.ended, timeout=5000):
+        pass
+    assert first.done and heard == ["second"] and released == ["first"]  # the replaced one only releases
+    assert newest.task is None  # its outcome arrived
+    third = Op(engine, lambda ctx: time.sleep(0.2) or ctx.raise_if_cancelled()).success(heard.append).newest_in(
+        newest).run()
+    assert newest.drop() is third and newest.task is None
+    with qtbot.waitSignal(third.ended, timeout=5000):
+        pass
+    assert heard == ["second"]
+
+
+def test_a_fast_job_reports_in_a_few_batches_and_loses_nothing(qtbot, lane):
+    engine = lane()
+    batches: list[list[int]] = []
+
+    def job(ctx: TaskContext) -> None:
+        batch = BatchedReport(ctx, interval_s=0.05)
+        deadline = time.monotonic() + 0.3
+        n = 0
+        while time.monotonic() < deadline:
+            batch.add(n)
+            n += 1
+        batch.flush()
+        return n
+
+    task = Op(engine, job).progress(batches.append).run()
+    with qtbot.waitSignal(task.succeeded, timeout=5000) as outcome:
+        pass
+    made = outcome.args[0]
+    assert [n for b in batches for n in b] == list(range(made))  # every item, once, in order
+    assert made > 100 and len(batches) <= 0.3 / 0.05 + 2

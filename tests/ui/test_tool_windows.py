@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import SAMPLE, wait_until
+from helpers import SAMPLE, wait_until
 from model_factory import tiny_classifier, write_bundle_folder
 
 
@@ -76,5 +76,7 @@ def test_a_failed_download_keeps_the_windows_results(qapp, make_window, sample_c
     pane.action_button(("resnet_3d", "float"), "Download").click()
     wait_until(qapp, lambda: pane.row_message(("resnet_3d", "float")), what="the failed download")
     assert window.runner.result_for(sample_clip, window.controls.options()) is not None
-    assert window._result_rows()  # what Export Results… writes
+    from kinetoscope.ui.main.exporting import list_results
+
+    assert list_results(window.clips, window.controls.options())  # what Export Results… writes
     window.tools._models_dialog.close()

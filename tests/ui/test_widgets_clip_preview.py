@@ -7,6 +7,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
@@ -163,8 +164,15 @@ def test_closing_while_decoding_is_safe(qtbot):
     widget.show()
     widget.load(MEDIA / "clip_1920x1080_28fps.mp4")
     widget.seek(2.0)
+    under_way = widget._lane.tasks()  # the open (and any decode) still on the preview's lane
+    assert under_way
     widget.close()
     widget.deleteLater()
+    qtbot.wait(50)
+    assert not shiboken6.isValid(widget)
+    # Each job ends on its own thread; what it made is delivered to nobody, and nothing raises
+    # (the suite turns an exception in a slot into a failure).
+    assert all(task.wait(20) for task in under_way)
     qtbot.wait(50)
 
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QHelpEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
-from conftest import wait_until
+from helpers import wait_until
 from lag_probe import LAG_LIMIT_MS, LagProbe
 from kinetoscope.engine.demo.synthetic import MOTION_LABELS
 from kinetoscope.engine.inference.results import top_k

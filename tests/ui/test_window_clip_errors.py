@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from conftest import wait_until
+from helpers import wait_until
 from kinetoscope.ui.main.clip_queue import ClipState
 
 
@@ -59,3 +59,17 @@ def test_the_details_lead_with_what_to_do(qapp: QApplication, make_window, tmp_p
     box = window.errors._details
     lines = detail.count("\n") + 1
     assert box.height() <= box.fontMetrics().lineSpacing() * (lines + 3)  # no mostly empty box
+
+
+def test_an_engine_job_failure_nobody_handles_reaches_the_error_panel(qapp: QApplication, make_window) -> None:
+    from kinetoscope.engine.errors import KinetoscopeError
+    from kinetoscope.ui.tasks import Op
+
+    window = make_window()
+
+    def probe(_ctx) -> None:  # noqa: ANN001 - as the device probe would fail
+        raise KinetoscopeError("Could not list the devices.")
+
+    Op(window.engine, probe, name="probe devices").run()
+    wait_until(qapp, lambda: window.errors.message == "Could not list the devices.", timeout_s=10,
+               what="the error panel")

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from conftest import wait_until
-from helpers import pick
+from helpers import pick, wait_until
 from kinetoscope.engine.inference.devices import npu_status
 from kinetoscope.ui.main.clip_queue import ClipState
 

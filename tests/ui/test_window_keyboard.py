@@ -9,7 +9,8 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QScrollArea, QWidget
 
-from conftest import SAMPLES, wait_until
+from helpers import wait_until
+from locations import SAMPLES
 from kinetoscope.ui.main.clip_queue import ClipState
 
 

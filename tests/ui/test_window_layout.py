@@ -8,7 +8,7 @@ import time
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QApplication, QWidget
 
-from conftest import wait_until
+from helpers import wait_until
 from kinetoscope.ui.main.clip_queue import ClipState
 from kinetoscope.ui.main.window import DEFAULT_SIZE, MIN_SIZE
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from conftest import REPO, wait_until
+from helpers import wait_until
+from locations import REPO
 from kinetoscope.engine.modelfiles.model_library import Status, list_models
 from kinetoscope.engine.modelfiles.catalog import load_catalog
 from model_factory import tiny_classifier, write_bundle_folder

@@ -10,8 +10,7 @@ import pytest
 from onnxruntime.capi.onnxruntime_pybind11_state import EPFail
 from PySide6.QtWidgets import QApplication
 
-from conftest import wait_until
-from helpers import pick
+from helpers import pick, wait_until
 from kinetoscope.engine.inference.devices import npu_status
 from kinetoscope.ui.main.clip_queue import ClipState
 

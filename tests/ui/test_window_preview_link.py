@@ -8,7 +8,7 @@ import time
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
-from conftest import wait_until
+from helpers import wait_until
 from kinetoscope.ui.main.clip_queue import ClipState
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from conftest import wait_until
+from helpers import wait_until
 from kinetoscope.engine.modelfiles import bundled_data
 from kinetoscope.engine.modelfiles.model_install import import_model
 from kinetoscope.settings import SettingsStore

@@ -9,7 +9,9 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from conftest import SAMPLES, act_on, wait_until
+from helpers import act_on, wait_until
+from helpers import wait_idle as _idle
+from locations import SAMPLES
 from kinetoscope.ui.main.clip_queue import ClipState
 
 
@@ -29,16 +31,12 @@ def _started(window) -> list[Path]:  # noqa: ANN001
 def _click(window, clip: Path, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,  # noqa: ANN001
            *, double: bool = False) -> None:
     queue = window.queue
-    item = next(queue.item(row) for row in range(queue.count()) if queue.item(row).toolTip() == str(clip))
-    where = queue.visualItemRect(item).center()
+    index = next(queue.model().index(row) for row in range(queue.count())
+                 if queue.model().index(row).data(Qt.ItemDataRole.ToolTipRole) == str(clip))
+    where = queue.visualRect(index).center()
     QTest.mouseClick(queue.viewport(), Qt.MouseButton.LeftButton, modifier, where)
     if double:  # the second click of a double click arrives as a double-click event
         QTest.mouseDClick(queue.viewport(), Qt.MouseButton.LeftButton, modifier, where)
-
-
-def _idle(qapp: QApplication, window, what: str) -> None:  # noqa: ANN001
-    """Wait until nothing runs and the engine has acknowledged every job, cancelled ones included."""
-    wait_until(qapp, lambda: window.runner.running is None and not window.engine.busy(), what=what)
 
 
 def test_a_removed_queued_clip_never_runs(qapp: QApplication, make_window) -> None:
@@ -175,7 +173,7 @@ def test_a_ctrl_double_click_selects_and_a_plain_one_or_enter_shows(qapp: QAppli
     assert window.current_clip == first  # activation (a double click here) with Ctrl only selects
     _click(window, second, double=True)
     assert window.current_clip == second
-    window.queue.setCurrentRow(0)
+    window.queue.setCurrentIndex(window.queue.model().index(0))
     QTest.keyClick(window.queue, Qt.Key.Key_Return)
     assert window.current_clip == first
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
 
-from conftest import act_on, wait_until
+from helpers import act_on, wait_until
 from kinetoscope.ui.main.clip_queue import ClipState
 
 

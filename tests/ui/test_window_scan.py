@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from conftest import act_on, wait_until
+from helpers import act_on, wait_until
 from lag_probe import LAG_LIMIT_MS, LagProbe
 from kinetoscope.engine.inference.scan import SegmentRule
 from kinetoscope.ui.main.clip_queue import ClipState

@@ -7,7 +7,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from conftest import SAMPLES, wait_until
+from helpers import wait_until
+from locations import SAMPLES
 from test_window_remove_clips import _click, _idle
 from kinetoscope.ui.main.clip_queue import ClipState
 

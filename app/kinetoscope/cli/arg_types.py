@@ -1,4 +1,5 @@
-"""Argument types for the CLI's numeric options: a number in a range, or argparse's one-line error."""
+"""Argument types for the CLI's options: a number in a range (or argparse's one-line error), and the
+model options every command that runs a model shares."""
 
 from __future__ import annotations
 
@@ -6,7 +7,16 @@ import argparse
 from collections.abc import Callable
 from typing import TypeVar
 
+from kinetoscope.engine.modelfiles.model_store import PRECISIONS
+
 N = TypeVar("N", int, float)
+
+
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    """`--model`, `--precision` and `--device`, alike for every command that runs one model."""
+    p.add_argument("--model", help="installed model id, release zip or folder (default: I3D Kinetics-400)")
+    p.add_argument("--precision", choices=PRECISIONS, help="default: float if installed")
+    p.add_argument("--device", choices=("cpu", "npu"), default="cpu")
 
 
 def number_in(parse: Callable[[str], N], low: N, high: N, what: str, unit: str = "") -> Callable[[str], N]:

@@ -7,9 +7,11 @@ import math
 import sys
 from typing import TextIO
 
+from kinetoscope.cli.progress import ProgressLine
 from kinetoscope.engine.bench.bench_results import BenchEvent, BenchResult, CellResult, Stage
 from kinetoscope.engine.bench.bench_setup import BenchConfig, clip_input, synthetic_input
 from kinetoscope.engine.bench.benchmark import open_bench_bundles, run_benchmark
+from kinetoscope.engine.modelfiles.model_store import PRECISIONS
 
 
 def _csv_list(allowed: tuple[str, ...]):  # noqa: ANN202 - an argparse type
@@ -34,11 +36,11 @@ def _count(low: int):  # noqa: ANN202 - an argparse type
     return parse
 
 
-def add_bench_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register `bench` on the top-level subparsers."""
     p = sub.add_parser("bench", help="benchmark a model on the CPU and the NPU, side by side")
     p.add_argument("--model", default="motion_demo", help="installed model id, release zip or folder")
-    p.add_argument("--precision", type=_csv_list(("float", "w8a8", "w8a16")),
+    p.add_argument("--precision", type=_csv_list(PRECISIONS),
                    help="comma-separated, e.g. float,w8a8 (default: every installed one)")
     p.add_argument("--devices", type=_csv_list(("cpu", "npu")), default=("cpu", "npu"),
                    help="comma-separated (default cpu,npu)")
@@ -52,6 +54,7 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
                    help="first try a few CPU settings and run the CPU with the fastest (reported)")
     p.add_argument("--no-cold", action="store_true",
                    help="do not recompile for the NPU to time a cold start (keep its cached context)")
+    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -60,39 +63,21 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                    else synthetic_input(bundles[0].recipe, views=args.views))
     config = BenchConfig(devices=tuple(args.devices), runs=args.runs, warmup=args.warmup,
                          measure_cold=not args.no_cold, tune_cpu=args.tune_cpu)
-    progress = _ProgressLine(sys.stderr)
-    result = run_benchmark(bundles, bench_input, config, on_event=progress)
-    progress.close()
+    progress = ProgressLine(sys.stderr)
+
+    def on_event(event: BenchEvent) -> None:
+        if isinstance(event, Stage):  # a line per stage in a log; one rewritten line on a terminal
+            progress.show(f"[{event.done}/{event.total}] {event.text}", off_terminal=True)
+
+    try:
+        result = run_benchmark(bundles, bench_input, config, on_event=on_event)
+    finally:
+        progress.close()
     out.write(format_bench(result) + "\n")
     if args.json:
         result.write_json(args.json)
         out.write(f"\nWrote {args.json}\n")
     return 0
-
-
-class _ProgressLine:
-    """Stage messages on stderr: one rewritten line on a terminal, a line per stage otherwise."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.last = ""
-
-    def __call__(self, event: BenchEvent) -> None:
-        if not isinstance(event, Stage) or event.text == self.last:
-            return
-        self.last = event.text
-        text = f"[{event.done}/{event.total}] {event.text}"
-        if self.tty:
-            self.stream.write("\r\033[K" + text)
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
 
 
 def _ms(x: float | None) -> str:

@@ -9,12 +9,9 @@ import sys
 from collections.abc import Sequence
 
 from kinetoscope import __version__
-from kinetoscope.cli.arg_types import number_in
-from kinetoscope.cli.bench_cmd import add_bench_parser
+from kinetoscope.cli import bench_cmd, classify_cmd, devices_cmd, gui_cmd, library_cmd, models_cmd, scan_cmd, teach
 from kinetoscope.cli.exit_codes import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_DEVICE, EXIT_FAILED, EXIT_OK
 from kinetoscope.cli.library_cmd import add_library_parser
-from kinetoscope.cli.models_cmd import add_models_parser
-from kinetoscope.cli.scan_cmd import add_scan_parser
 from kinetoscope.cli.teach import add_teach_parser
 from kinetoscope.engine.errors import BadInput, Cancelled, DeviceError, KinetoscopeError, NpuFailed
 from kinetoscope.engine.logs import setup_file_logging
@@ -31,34 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print Kinetoscope's licence and the third-party notices, then exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("classify", help="classify clips and print the top-5 actions",
-                       description="Classify one clip, or many clips and folders with one model session.")
-    p.add_argument("clips", nargs="+", metavar="CLIP_OR_FOLDER",
-                   help="video files, or folders whose video files are classified in name order")
-    p.add_argument("--model", help="installed model id, release zip or folder (default: I3D Kinetics-400)")
-    p.add_argument("--precision", choices=("float", "w8a8", "w8a16"), help="default: float if installed")
-    p.add_argument("--device", choices=("cpu", "npu"), default="cpu")
-    p.add_argument("--views", type=number_in(int, 1, 64, "a whole number"),
-                   help="temporal views (default: the model's recipe, 5 for AI Hub's)")
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true",
-                     help="print one JSON object instead of text (a list of them for several clips)")
-    out.add_argument("--jsonl", action="store_true",
-                     help='print one JSON object a line, per clip as it completes; a failed clip as {"clip", "error"}')
-    p.add_argument("--csv", metavar="PATH", help="also write one row per clip (top-5, device, model, error) to PATH")
-
-    add_scan_parser(sub)
-
-    p = sub.add_parser("gui", help="open the window, optionally on some clips or folders")
-    p.add_argument("clips", nargs="*", metavar="CLIP", help="video files or folders to classify")
-
-    p = sub.add_parser("devices", help="list the devices that can run models here, and why not")
-    p.add_argument("--json", action="store_true")
-
-    add_models_parser(sub)
-    add_bench_parser(sub)
+    for command in (classify_cmd, scan_cmd, gui_cmd, devices_cmd, models_cmd, bench_cmd):
+        command.add_parser(sub)  # each sets `run`, its handler
     add_teach_parser(sub)
     add_library_parser(sub)
+    sub.choices["teach"].set_defaults(run=teach.run)
+    sub.choices["library"].set_defaults(run=library_cmd.run)
     return parser
 
 
@@ -84,12 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_OK
     log_file = setup_file_logging()
-    from kinetoscope.cli import commands
     from kinetoscope.cli.output import stdout_for_results
 
     try:
         with stdout_for_results() as out:
-            return commands.run(args, out)
+            return args.run(args, out)
     except Cancelled:
         return EXIT_CANCELLED
     except BadInput as exc:
@@ -110,9 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(exc: KinetoscopeError, code: int, hint: str = "") -> int:
+    """Say `exc` on one line of stderr: its message, then what to do (`hint`, else the error's own)."""
     log.error("%s (%s)", exc.message, exc.detail or "no detail")
-    message = f"{exc.message.removesuffix('.')} ({hint})." if hint else exc.message
+    if hint:
+        message = f"{exc.message.removesuffix('.')} ({hint})."
+    else:
+        steps = [line.removeprefix("• ") for line in exc.hint.splitlines()[1:]]  # after "What you can do:"
+        message = " ".join([exc.message, *(["What you can do:", *steps] if steps else [])])
     print(f"kinetoscope: {message}", file=sys.stderr)
     return code
-
-

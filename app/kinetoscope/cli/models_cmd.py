@@ -6,11 +6,12 @@ import argparse
 import json
 import sys
 import threading
-import time
 from typing import TextIO
 
+from kinetoscope.cli.progress import ProgressLine
 from kinetoscope.cli.exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
 from kinetoscope.engine.cancel import CancelToken
+from kinetoscope.words import size_text
 from kinetoscope.engine.modelfiles.catalog import (MEASURES_EXPLAINED, NO_FIGURE, Accuracy, accuracies_text,
                                                   load_catalog)
 from kinetoscope.engine.modelfiles.download import DownloadProgress
@@ -21,7 +22,7 @@ from kinetoscope.engine.modelfiles.model_library import (ModelRow, Status, check
                                               list_models)
 
 
-def add_models_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register `models` and its actions on the top-level subparsers."""
     p = sub.add_parser("models", help="list, download, import, verify and remove models")
     actions = p.add_subparsers(dest="models_action", metavar="ACTION", required=True)
@@ -37,6 +38,7 @@ def add_models_parser(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--precision", required=True)
     a = actions.add_parser("verify", help="re-check installed models against their checksums")
     a.add_argument("--json", action="store_true")
+    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -45,13 +47,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     return handler(args, out)
 
 
-def _mb(n: float) -> str:
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
-
-
 def _size(row: ModelRow) -> str:
     if row.disk_bytes:
-        return _mb(row.disk_bytes)
+        return size_text(row.disk_bytes)
     if row.entry and row.entry.approx_size_mb:
         return f"~{row.entry.approx_size_mb:g} MB"
     if row.entry and row.entry.estimated_size_mb():
@@ -87,8 +85,8 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
                   f"{accuracy:<21} {r.name}\n")
         for problem in r.problems:
             out.write(f"{'':<16} ! {problem}\n")
-    out.write(f"\nDownloaded models use {_mb(disk.downloaded)}; the bundled ones {_mb(disk.bundled)} (inside the "
-              f"app); {_mb(disk.free)} free.\n")
+    out.write(f"\nDownloaded models use {size_text(disk.downloaded)}; the bundled ones {size_text(disk.bundled)} (inside the "
+              f"app); {size_text(disk.free)} free.\n")
     out.write("Sizes: ~ the catalog's figure, ≈ estimated from the parameter count, else measured on disk.\n")
     out.write("NPU latency and top-1 are published figures, not measured here:\n")
     for name, accuracies in _sources(rows):
@@ -108,54 +106,31 @@ def _sources(rows: list[ModelRow]) -> list[tuple[str, tuple[Accuracy, ...]]]:
     return list(seen.values())
 
 
-class _ProgressLine:
-    """Download progress on stderr: one rewritten line on a terminal, a line per 10 % otherwise."""
-
-    def __init__(self, label: str, stream: TextIO) -> None:
-        self.label, self.stream = label, stream
-        self.tty = stream.isatty()
-        self.last_step = -1
-        self.last_draw = 0.0
-        self.drawn = False
-
-    def progress(self, p: DownloadProgress) -> None:
-        pct = p.percent
-        eta = f"  {int(p.eta_s) // 60}:{int(p.eta_s) % 60:02d} left" if p.eta_s is not None else ""
-        total = f"/{_mb(p.total)}" if p.total else ""
-        text = f"{self.label}  {pct if pct is not None else '?'}%  {_mb(p.done)}{total}  {_mb(p.speed_bps)}/s{eta}"
-        if self.tty:
-            now = time.monotonic()
-            if now - self.last_draw >= 0.2 or pct == 100:
-                self.stream.write("\r\x1b[2K" + text)
-                self.stream.flush()
-                self.last_draw, self.drawn = now, True
-        elif pct is not None and pct // 10 > self.last_step:
-            self.last_step = pct // 10
-            self.stream.write(text + "\n")
-            self.stream.flush()
-
-    def stage(self, text: str) -> None:
-        self.end_line()
-        self.stream.write(f"{self.label}  {text}\n")
-        self.stream.flush()
-
-    def end_line(self) -> None:
-        if self.tty and self.drawn:
-            self.stream.write("\n")
-            self.drawn = False
+def _download_text(label: str, p: DownloadProgress) -> str:
+    eta = f"  {int(p.eta_s) // 60}:{int(p.eta_s) % 60:02d} left" if p.eta_s is not None else ""
+    total = f"/{size_text(p.total)}" if p.total else ""
+    pct = p.percent if p.percent is not None else "?"
+    return f"{label}  {pct}%  {size_text(p.done)}{total}  {size_text(p.speed_bps)}/s{eta}"
 
 
 def _download(args: argparse.Namespace, out: TextIO) -> int:
     entry = load_catalog().find(args.model_id, args.precision)
-    line = _ProgressLine(f"{entry.model_id} ({entry.precision})", sys.stderr)
+    label = f"{entry.model_id} ({entry.precision})"
+    line = ProgressLine(sys.stderr, interval_s=0.2)
+    tenths = [-1]  # the last tenth written where there is no terminal
+
+    def progress(p: DownloadProgress) -> None:
+        step = p.percent // 10 if p.percent is not None else tenths[0]
+        line.show(_download_text(label, p), final=p.percent == 100, off_terminal=step > tenths[0])
+        tenths[0] = max(tenths[0], step)
     token = CancelToken()
     outcome: dict[str, object] = {}
 
     def work() -> None:
         try:
             outcome["manifest"] = download_and_install(
-                entry, cancel=token, on_progress=line.progress,
-                on_stage=lambda s: None if s.startswith("Downloading") else line.stage(s))
+                entry, cancel=token, on_progress=progress,
+                on_stage=lambda s: None if s.startswith("Downloading") else line.say(f"{label}  {s}"))
         except BaseException as exc:  # handed to the main thread, which reports it
             outcome["error"] = exc
 
@@ -170,7 +145,7 @@ def _download(args: argparse.Namespace, out: TextIO) -> int:
         token.cancel()
         worker.join()
         outcome.setdefault("error", Cancelled())
-    line.end_line()
+    line.close()
     error = outcome.get("error")
     if isinstance(error, Cancelled):
         print("kinetoscope: Download paused; run the same command again to continue where it stopped.",

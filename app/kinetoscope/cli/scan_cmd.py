@@ -7,7 +7,8 @@ import json
 import sys
 from typing import TextIO
 
-from kinetoscope.cli.arg_types import number_in
+from kinetoscope import words
+from kinetoscope.cli.arg_types import add_model_args, number_in
 from kinetoscope.cli.progress import ProgressLine
 from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.inference.exports import write_scan_csv, write_srt
@@ -24,15 +25,13 @@ _fraction = number_in(float, 0.0, 1.0, "a number")
 _windows = number_in(int, 1, 1000, "a whole number")
 
 
-def add_scan_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register `scan` on the top-level subparsers."""
     p = sub.add_parser("scan", help="scan a whole clip and list when each action happens",
                        description="Slide the model's window over the whole clip and merge consecutive windows "
                                    "into labelled spans (segments).")
     p.add_argument("clip", help="a video file")
-    p.add_argument("--model", help="installed model id, release zip or folder (default: I3D Kinetics-400)")
-    p.add_argument("--precision", choices=("float", "w8a8", "w8a16"), help="default: float if installed")
-    p.add_argument("--device", choices=("cpu", "npu"), default="cpu")
+    add_model_args(p)
     p.add_argument("--every", type=_seconds, metavar="SECONDS",
                    help="start a window every SECONDS (default: back to back, one window length)")
     p.add_argument("--threshold", type=_fraction, default=_DEFAULT_RULE.threshold,
@@ -45,6 +44,7 @@ def add_scan_parser(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--json", action="store_true", help="print one JSON object: windows, segments, model, device, timings")
     out.add_argument("--csv", metavar="PATH", help="write one row per window (start, end, top-5) to PATH")
     out.add_argument("--srt", metavar="PATH", help="write the segments as subtitles to PATH")
+    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -78,11 +78,7 @@ def _progress_text(p: ScanProgress) -> str:
 
 def clock(seconds: float) -> str:
     """A time in the clip as people read it: 1:05.2, or 1:02:05.2 past an hour."""
-    tenths = round(seconds * 10)
-    h, rest = divmod(tenths, 36000)
-    m, rest = divmod(rest, 600)
-    s = rest / 10
-    return f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f}"
+    return words.clock(seconds, tenths=True)
 
 
 def format_scan_result(result: ScanResult) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 class KinetoscopeError(Exception):
     """A failure with a message for people. `detail` holds technical context for the log; `hint`
-    says what the person can do about it (each kind of failure has its own)."""
+    says what the person can do about it (each kind of failure has its own), in words that hold in
+    the window and on the command line alike: both show it."""
 
     hint = ""
 
@@ -30,21 +31,23 @@ class BadVideo(BadInput):
             "• Check that the file plays in a video player. If it does not, it is damaged or was not "
             "copied completely: copy or download it again.\n"
             "• If it plays, convert it to MP4 (H.264), which Kinetoscope always reads.\n"
-            "• Remove it from the clip list (Delete); the other clips are not affected.")
+            "• Leave it out (in the window, Delete takes it off the clip list); the other clips are not "
+            "affected.")
 
 
 class ModelError(BadInput):
     """The model bundle is missing, broken or not a video classifier."""
 
     hint = ("What you can do:\n"
-            "• Choose another model in the Model list.\n"
-            "• Open Tools ▸ Models to verify or repair this one, or download it again.")
+            "• Choose another model (the Model list in the window, --model on the command line).\n"
+            "• Verify or repair this one (Tools ▸ Models, or kinetoscope models verify), or download it again.")
 
 
 class DeviceError(KinetoscopeError):
     """The requested device cannot run the model."""
 
-    hint = "What you can do:\n• Choose CPU under Device: every model runs there."
+    hint = ("What you can do:\n• Choose the CPU (under Device in the window, --device cpu on the command line): "
+            "every model runs there.")
 
 
 class NpuFailed(DeviceError):

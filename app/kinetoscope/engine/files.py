@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from kinetoscope.engine.cancel import CancelToken
+from kinetoscope import words
 from kinetoscope.engine.errors import BadInput, KinetoscopeError
 
 _CHUNK = 1 << 20
@@ -102,6 +103,4 @@ def _write_error(path: Path, exc: OSError) -> KinetoscopeError:
     return CannotWrite(f"Cannot write {path.name}: {exc.strerror or exc}.", detail=detail)
 
 
-def size_text(n: float) -> str:
-    """Bytes as people read them: 0.6 MB, 120.4 MB, 1.2 GB."""
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
+size_text = words.size_text  # bytes as people read them: 0.6 MB, 120.4 MB, 1.2 GB

@@ -1,11 +1,18 @@
-"""The one way the Qt layer runs work off the GUI thread: lanes of worker threads and their tasks.
+"""How the Qt layer runs work off the GUI thread: lanes of worker threads, and `Op`, the one call
+that says a job and what to do with its outcome (every background job in `ui/` goes through it,
+except the camera's live classifier, whose engine object streams on a thread of its own):
 
     lane = Lane("benchmark", parent=view)             # serial: one thread, jobs in the order asked
-    task = lane.submit(lambda ctx: slow(cancel=ctx.token, on_progress=ctx.report), name="slow")
-    task.progress.connect(...)    # whatever the job passed to ctx.report
-    task.succeeded.connect(...)   # the job's return value
-    task.failed.connect(...)      # a Failure: message for people, technical detail
-    task.cancelled.connect(...)
+    (Op(lane, lambda ctx: slow(cancel=ctx.token, on_progress=ctx.report), name="slow")
+     .progress(show_step)       # whatever the job passed to ctx.report
+     .success(show_result)      # the job's return value
+     .failure(say_why)          # a Failure: message for people, technical detail
+     .newest_in(slot)           # only the newest job of this kind is heard (`Newest`)
+     .run())
+
+A failure given no handler goes to the lane's `unhandled` signal, which the lane's owner connects to
+its error panel: no failure is only logged. `BatchedReport` is the one throttle for jobs that make
+progress faster than a GUI can show it.
 
 Every signal of a `Task` is emitted on the GUI thread, in the order the job produced it, and each
 task ends with exactly one of `succeeded`, `failed` or `cancelled`, then `ended`. Connecting right
@@ -22,7 +29,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import traceback
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,27 +39,9 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.errors import Cancelled, KinetoscopeError
+from kinetoscope.ui.failure import Failure, describe
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Failure:
-    """What went wrong, in words for people, with the technical detail for the curious and the log."""
-
-    message: str
-    detail: str = ""
-    resumable: bool = False  # a download that can continue where it stopped
-    unexpected: bool = False  # not an engine error: a bug, or a library's own exception
-    hint: str = ""  # what the person can do about it, shown before the detail
-
-
-def describe(exc: BaseException) -> Failure:
-    """The one mapping from an exception to words: engine errors carry theirs; anything else is a bug."""
-    if isinstance(exc, KinetoscopeError):
-        return Failure(exc.message, exc.detail or "", bool(getattr(exc, "resumable", False)), hint=exc.hint)
-    return Failure(f"Unexpected error: {exc}",
-                   "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), unexpected=True)
 
 
 @dataclass(frozen=True)
@@ -147,15 +136,123 @@ class Task(QObject):
         self.ended.emit()
 
 
-def follow_while(task: Task, current: Callable[[], bool], *, progress: Callable[[Any], None],
-                 succeeded: Callable[[Any], None], failed: Callable[[Failure], None],
-                 cancelled: Callable[[], None]) -> None:
-    """Connect `task`'s reports to handlers that run only while `current()` holds: a runner that
-    stopped or replaced the job (its outcome still arrives later) ignores what it says."""
-    task.progress.connect(lambda event: progress(event) if current() else None)
-    task.succeeded.connect(lambda result: succeeded(result) if current() else None)
-    task.failed.connect(lambda failure: failed(failure) if current() else None)
-    task.cancelled.connect(lambda: cancelled() if current() else None)
+class Newest:
+    """"Newest job wins": the one task of a kind whose reports count. A task replaced by a newer one,
+    or dropped, still ends later (cancelling is cooperative); whatever it reports then is ignored."""
+
+    def __init__(self) -> None:
+        self.task: Task | None = None
+
+    def follow(self, task: Task, *, progress: Callable[[Any], None] | None = None,
+               succeeded: Callable[[Any], None] | None = None, failed: Callable[[Failure], None] | None = None,
+               cancelled: Callable[[], None] | None = None,
+               superseded: Callable[[Any], None] | None = None) -> Task:
+        """Make `task` the newest; each handler runs only while it still is (it is forgotten first,
+        so an outcome's handler may start the next task). `superseded` gets the result of a task
+        that succeeded after it was replaced or dropped (to release what it made)."""
+        self.task = task
+
+        def outcome(handler: Callable[..., None] | None, stale: Callable[..., None] | None = None
+                    ) -> Callable[..., None]:
+            def deliver(*args: Any) -> None:
+                if self.task is task:
+                    self.task = None
+                    if handler is not None:
+                        handler(*args)
+                elif stale is not None:
+                    stale(*args)
+            return deliver
+
+        if progress is not None:
+            task.progress.connect(lambda value: progress(value) if self.task is task else None)
+        task.succeeded.connect(outcome(succeeded, superseded))
+        task.failed.connect(outcome(failed))
+        task.cancelled.connect(outcome(cancelled))
+        return task
+
+    def drop(self) -> Task | None:
+        """Cancel the newest task and forget it (its outcome is ignored); returns it, if any."""
+        task, self.task = self.task, None
+        if task is not None:
+            task.cancel()
+        return task
+
+
+class Op:
+    """One background job, said in one expression, in the spirit of Anki's `QueryOp`::
+
+        Op(lane, job, name="scan").progress(on_event).success(show).failure(say).run()
+
+    Handlers run on the GUI thread. A failure with no `failure` handler goes to the lane's
+    `unhandled` signal, which the owner of the lane connects to its error panel: a failure is never
+    only logged. `newest_in(slot)` makes the job the newest of its kind (see `Newest`).
+    """
+
+    def __init__(self, lane: Lane, job: Job, *, name: str = "") -> None:
+        self._lane, self._job, self._name = lane, job, name
+        self._progress: Callable[[Any], None] | None = None
+        self._success: Callable[[Any], None] | None = None
+        self._failure: Callable[[Failure], None] | None = None
+        self._cancelled: Callable[[], None] | None = None
+        self._slot: Newest | None = None
+        self._superseded: Callable[[Any], None] | None = None
+
+    def progress(self, handler: Callable[[Any], None]) -> Op:
+        self._progress = handler
+        return self
+
+    def success(self, handler: Callable[[Any], None]) -> Op:
+        self._success = handler
+        return self
+
+    def failure(self, handler: Callable[[Failure], None]) -> Op:
+        self._failure = handler
+        return self
+
+    def cancelled(self, handler: Callable[[], None]) -> Op:
+        self._cancelled = handler
+        return self
+
+    def newest_in(self, slot: Newest, *, superseded: Callable[[Any], None] | None = None) -> Op:
+        self._slot, self._superseded = slot, superseded
+        return self
+
+    def run(self) -> Task:
+        """Queue the job on the lane; returns its task."""
+        task = self._lane.submit(self._job, name=self._name)
+        slot = self._slot or Newest()  # a job of its own kind: always the newest
+        return slot.follow(task, progress=self._progress, succeeded=self._success,
+                           failed=self._failure or self._lane.unhandled.emit, cancelled=self._cancelled,
+                           superseded=self._superseded)
+
+
+# How often a job hands its progress to the GUI thread at most: a fast model makes hundreds of
+# results a second, and one queued event each would outpace the GUI thread and bury the outcome.
+REPORT_INTERVAL_S = 0.1
+
+
+class BatchedReport:
+    """The one throttled progress report: items a job makes are passed to `ctx.report` together, at
+    most every `interval_s`, as `make(items)` (the list itself by default); `flush()` sends the
+    rest (call it last, also after an error or a cancel: what was made is still shown)."""
+
+    def __init__(self, ctx: TaskContext, make: Callable[[list[Any]], Any] = list,
+                 interval_s: float = REPORT_INTERVAL_S) -> None:
+        self._ctx, self._make, self.interval_s = ctx, make, interval_s
+        self.pending: list[Any] = []
+        self._sent = time.monotonic()
+
+    def add(self, item: Any) -> None:
+        self.pending.append(item)
+        if time.monotonic() - self._sent >= self.interval_s:
+            self.flush()
+
+    def flush(self, *, always: bool = False) -> None:
+        """Report what is pending (with `always`, even nothing: a report of how far the job got)."""
+        if self.pending or always:
+            items, self.pending = self.pending, []
+            self._ctx.report(self._make(items))
+        self._sent = time.monotonic()
 
 
 _STOP = object()
@@ -172,10 +269,15 @@ IDLE_TIMEOUT_S = 30.0
 class Lane(QObject):
     """Named worker threads that run submitted jobs in order; `workers=1` makes it serial.
 
+    `unhandled` carries the failures of `Op`s given no failure handler; whoever owns the lane
+    connects it to an error panel.
+
     Threads start when work arrives and end after `idle_timeout_s` without any; a lane whose jobs
     leave state on their thread (the engine's sessions) passes None to keep its thread until
     `shutdown`.
     """
+
+    unhandled = Signal(object)  # Failure
 
     def __init__(self, name: str, workers: int = 1, parent: QObject | None = None, *,
                  idle_timeout_s: float | None = IDLE_TIMEOUT_S) -> None:

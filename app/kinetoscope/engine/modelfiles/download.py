@@ -31,6 +31,7 @@ from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.errors import KinetoscopeError
 from kinetoscope.engine.files import DiskFull, require_free_space, sha256_file
 from kinetoscope.engine.modelfiles.http_client import NetworkError, Response, Timeouts, check_url, open_url
+from kinetoscope.words import size_text
 
 log = logging.getLogger(__name__)
 
@@ -152,9 +153,6 @@ def _pct(done: int, total: int | None) -> str:
     return f"{int(done * 100 / total)}%" if total else f"{done / 1e6:.1f} MB"
 
 
-def _mb(n: float) -> str:
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
-
 
 class _Meter:
     """Turns a stream of byte counts into throttled progress reports with a windowed speed."""
@@ -272,8 +270,8 @@ def _accept(resp: Response, dest: Path, state: PartState | None, have: int, max_
         start, total = 0, body_len
     if total is not None and total > max_bytes:
         discard_partial(dest)
-        raise DownloadRefused(f"The server says the file is {_mb(total)}, more than a model needs "
-                              f"(limit {_mb(max_bytes)}); not downloading it.", detail=resp.url)
+        raise DownloadRefused(f"The server says the file is {size_text(total)}, more than a model needs "
+                              f"(limit {size_text(max_bytes)}); not downloading it.", detail=resp.url)
     return start, total
 
 
@@ -311,7 +309,7 @@ def _stream(resp: Response, part: Path, start: int, total: int | None, max_bytes
                 if expect_zip and done == 0 and not block.startswith(ZIP_MAGIC):
                     raise DownloadRefused("The server sent something that is not a zip file.", detail=repr(block[:64]))
                 if done + len(block) > max_bytes:
-                    raise DownloadRefused(f"The download grew beyond {_mb(max_bytes)}, more than a model "
+                    raise DownloadRefused(f"The download grew beyond {size_text(max_bytes)}, more than a model "
                                           "needs; stopped.")
                 out.write(block)  # a raw file writes all of it (or raises) for regular files
                 done += len(block)
@@ -379,5 +377,5 @@ def fetch_bytes(url: str, *, max_bytes: int = 1 << 20, timeouts: Timeouts = Time
         except Exception as exc:  # OSError, IncompleteRead
             raise NetworkError(f"The connection was lost while fetching {url}.", detail=repr(exc)) from exc
     if len(data) > max_bytes:
-        raise DownloadRefused(f"{url} is larger than expected ({_mb(max_bytes)} limit).")
+        raise DownloadRefused(f"{url} is larger than expected ({size_text(max_bytes)} limit).")
     return data

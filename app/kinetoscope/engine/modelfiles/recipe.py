@@ -16,6 +16,8 @@ from typing import Any
 
 from kinetoscope.engine.errors import ModelError
 
+# The most views of one clip anyone may ask for (window, settings, CLI): each is a full inference.
+MAX_VIEWS = 64
 RECIPE_KEY = "kinetoscope"
 RECIPE_FORMAT = 1
 LAYOUTS = ("ncthw", "nthwc")

@@ -7,14 +7,13 @@ runs; the thread is never terminated.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from kinetoscope.engine.bench.bench_results import BenchEvent, BenchResult, Stage
 from kinetoscope.engine.bench.bench_setup import BenchConfig, clip_input, synthetic_input
 from kinetoscope.engine.bench.benchmark import open_bench_bundles, run_benchmark
-from kinetoscope.ui.tasks import TaskContext
+from kinetoscope.ui.tasks import BatchedReport, TaskContext
 
 
 @dataclass(frozen=True)
@@ -28,39 +27,20 @@ class BenchRequest:
     views: int = 5
 
 
-# A fast model runs in about a millisecond; one queued event per run would outpace the GUI thread
-# and bury the outcome behind a backlog.
-FLUSH_INTERVAL_S = 0.1
-
-
 def run_bench(ctx: TaskContext, request: BenchRequest) -> BenchResult:
     """The benchmark lane's job; progress arrives as lists of `BenchEvent`s, at most every 0.1 s."""
-    batch = _Batcher(ctx)
+    batch = BatchedReport(ctx)
+
+    def add(event: BenchEvent) -> None:
+        if isinstance(event, Stage):  # only the latest stage matters to the view
+            batch.pending[:] = [e for e in batch.pending if not isinstance(e, Stage)]
+        batch.add(event)
+
     try:
         bundles = open_bench_bundles(request.model, request.precisions)
         ctx.raise_if_cancelled()
         bench_input = (clip_input(request.clip, bundles[0].recipe, views=request.views) if request.clip
                        else synthetic_input(bundles[0].recipe, views=request.views))
-        return run_benchmark(bundles, bench_input, request.config, on_event=batch.add, cancel=ctx.token)
+        return run_benchmark(bundles, bench_input, request.config, on_event=add, cancel=ctx.token)
     finally:
         batch.flush()  # what was measured before an error or a cancel is still shown
-
-
-class _Batcher:
-    def __init__(self, ctx: TaskContext) -> None:
-        self._ctx = ctx
-        self._pending: list[BenchEvent] = []
-        self._flushed_at = 0.0
-
-    def add(self, event: BenchEvent) -> None:
-        if isinstance(event, Stage):  # only the latest stage matters to the view
-            self._pending = [e for e in self._pending if not isinstance(e, Stage)]
-        self._pending.append(event)
-        if time.monotonic() - self._flushed_at >= FLUSH_INTERVAL_S:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._pending:
-            batch, self._pending = self._pending, []
-            self._ctx.report(batch)
-        self._flushed_at = time.monotonic()

@@ -19,7 +19,7 @@ from kinetoscope.engine.bench.bench_results import BenchResult, CellKey, CellRea
 from kinetoscope.ui.benchmark.cell import BenchCellPanel
 from kinetoscope.ui.benchmark.controls import BenchControls
 from kinetoscope.ui.benchmark.job import BenchRequest, run_bench
-from kinetoscope.ui.tasks import Failure, Lane, Task
+from kinetoscope.ui.tasks import Failure, Lane, Newest, Op, Task
 from kinetoscope.ui.widgets.error_panel import ErrorPanel
 from kinetoscope.ui.widgets.progress_bar import ProgressBar
 
@@ -41,7 +41,7 @@ class BenchmarkView(QWidget):
         self.controls = BenchControls()
         self.controls.set_clip(clip)
         self.lane = Lane("benchmark", parent=self)
-        self.task: Task | None = None  # the run under way, until its outcome has arrived
+        self._run = Newest()  # the run under way, until its outcome has arrived
         self.errors = ErrorPanel(where="benchmark")
 
         self.run_button = QPushButton("Run benchmark")
@@ -92,7 +92,11 @@ class BenchmarkView(QWidget):
     @property
     def running(self) -> bool:
         """True from `start` until the run's outcome has arrived."""
-        return self.task is not None
+        return self._run.task is not None
+
+    @property
+    def task(self) -> Task | None:
+        return self._run.task
 
     def set_clip(self, clip: Path | None) -> None:
         """The window's current clip, offered as the benchmark's input."""
@@ -115,13 +119,9 @@ class BenchmarkView(QWidget):
         self._set_status(f"Starting: {name}, {', '.join(request.precisions)} on "
                          f"{', '.join(d.upper() for d in request.config.devices)}…")
         self.errors.dismiss()
-        task = self.task = self.lane.submit(lambda ctx: run_bench(ctx, request), name=request.model)
-        # A stopped run's late outcome (the dialog was closed) must not touch a newer run.
-        task.progress.connect(lambda batch: self.task is task and self._on_events(batch))
-        task.succeeded.connect(lambda result: self.task is task and self._on_finished(result))
-        task.failed.connect(lambda failure: self.task is task and self._on_failed(failure))
-        task.cancelled.connect(lambda: self.task is task and self._set_status("Cancelled."))
-        task.ended.connect(lambda: self.task is task and self._on_ended())
+        (Op(self.lane, lambda ctx: run_bench(ctx, request), name=request.model).progress(self._on_events)
+         .success(self._on_finished).failure(self._on_failed).cancelled(lambda: self._set_status("Cancelled."))
+         .newest_in(self._run).run().ended.connect(self._update_buttons))
         self._timer.start()
         self._update_buttons()
         return True
@@ -134,11 +134,10 @@ class BenchmarkView(QWidget):
     def stop(self, timeout_s: float = 60.0) -> None:
         """Cancel the run and wait for its current step (one inference, or one model load) to end."""
         self._timer.stop()
-        task = self.task
+        task = self._run.drop()  # its queued outcome no longer matters
         if task is not None:
-            task.cancel()
             task.wait(timeout_s)
-            self._on_ended()  # its queued outcome no longer matters
+            self._update_buttons()
 
     def shutdown(self) -> None:
         """Stop the run and the lane's thread before the view goes away for good."""
@@ -175,10 +174,6 @@ class BenchmarkView(QWidget):
     def _on_events(self, batch: list[object]) -> None:
         for event in batch:
             self._on_event(event)
-
-    def _on_ended(self) -> None:
-        self.task = None
-        self._update_buttons()
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, RunSample):

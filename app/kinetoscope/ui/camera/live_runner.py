@@ -5,7 +5,13 @@ for the GUI thread (latest wins, like the frames), so a busy GUI shows fewer res
 growing backlog. The session's readiness and a failure travel the same way, on a second one (a
 failure may replace a "ready" not yet shown: the failure is what matters then).
 Stopping never blocks the GUI: the worker finishes the window it is running and ends; its late
-result is ignored. `shutdown()` (window closing) does wait for it.
+result is ignored (each value carries the classifier that made it: only the newest one's count).
+`shutdown()` (window closing) does wait for it.
+
+This is not a `Lane` job (`kinetoscope.ui.tasks`): a task reports every progress value in order and
+ends once, while live classification is an open-ended stream whose GUI wants only the newest value;
+the engine's `LiveClassifier` owns its thread so that frames pushed from the camera's thread reach
+it without a hop through the GUI thread.
 """
 
 from __future__ import annotations
@@ -44,10 +50,9 @@ class LiveRunner(QObject):
         super().__init__(parent)
         self._live: LiveClassifier | None = None
         self._ending: list[LiveClassifier] = []  # stopped, finishing their last window
-        self._generation = 0  # bumped by start and stop: values of older runs are dropped
-        self._results = LatestValue(self)      # (generation, LiveResult)
+        self._results = LatestValue(self)      # (the classifier, LiveResult)
         self._results.arrived.connect(self._deliver)
-        self._lifecycle = LatestValue(self)    # (generation, _Ready | _Failed)
+        self._lifecycle = LatestValue(self)    # (the classifier, _Ready | _Failed)
         self._lifecycle.arrived.connect(self._on_lifecycle)
 
     @property
@@ -66,15 +71,14 @@ class LiveRunner(QObject):
     def start_with(self, open_session, config: LiveConfig = LiveConfig()) -> None:  # noqa: ANN001
         """Like `start` with any session factory (tests wrap sessions to make them slow)."""
         self.stop()
-        self._generation += 1
-        gen = self._generation
-        self._live = LiveClassifier(
+        live: LiveClassifier = LiveClassifier(
             open_session, config,
-            on_result=lambda r: self._results.put((gen, r)),
-            on_ready=lambda s: self._lifecycle.put((gen, _Ready(getattr(s, "report", None)))),
-            on_error=lambda e: self._lifecycle.put((gen, _Failed(describe(e)))),
+            on_result=lambda r: self._results.put((live, r)),
+            on_ready=lambda s: self._lifecycle.put((live, _Ready(getattr(s, "report", None)))),
+            on_error=lambda e: self._lifecycle.put((live, _Failed(describe(e)))),
         )
-        self._live.start()
+        self._live = live
+        live.start()
         self.running_changed.emit(True)
 
     def push(self, frame: TimedFrame) -> None:
@@ -86,7 +90,6 @@ class LiveRunner(QObject):
         live, self._live = self._live, None
         if live is None:
             return
-        self._generation += 1
         if not live.stop(wait=False):
             self._ending.append(live)
         self._ending = [e for e in self._ending if e.running]
@@ -102,14 +105,14 @@ class LiveRunner(QObject):
 
     # -- on the GUI thread --------------------------------------------------------------------
 
-    def _deliver(self, latest: tuple[int, LiveResult]) -> None:
-        gen, result = latest
-        if gen == self._generation:
+    def _deliver(self, latest: tuple[LiveClassifier, LiveResult]) -> None:
+        live, result = latest
+        if live is self._live:
             self.result.emit(result)
 
-    def _on_lifecycle(self, latest: tuple[int, _Ready | _Failed]) -> None:
-        gen, event = latest
-        if gen != self._generation:
+    def _on_lifecycle(self, latest: tuple[LiveClassifier, _Ready | _Failed]) -> None:
+        live, event = latest
+        if live is not self._live:
             return
         if isinstance(event, _Ready):
             self.ready.emit(event.report)

@@ -15,7 +15,7 @@ from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.inference.scan import SCAN_CPU
 from kinetoscope.engine.library.database import LibraryPaths
 from kinetoscope.engine.library.indexer import FileIndexed, Indexer, IndexProgress, IndexReport
-from kinetoscope.ui.tasks import Failure, Lane, Task, TaskContext, follow_while
+from kinetoscope.ui.tasks import Failure, Lane, Op, Task, TaskContext
 
 
 class IndexRunner(QObject):
@@ -51,9 +51,9 @@ class IndexRunner(QObject):
         if self.task is not None:
             return
         self._paused = False
-        task = self.task = self.lane.submit(lambda ctx: self._run(ctx, model, device), name="index")
-        follow_while(task, lambda: self.task is task, progress=self._on_report, succeeded=self._on_finished,
-                     failed=self._on_failed, cancelled=self._on_cancelled)
+        # One run at a time (start refuses while one goes), so every report is this run's.
+        self.task = (Op(self.lane, lambda ctx: self._run(ctx, model, device), name="index").progress(self._on_report)
+                     .success(self._on_finished).failure(self._on_failed).cancelled(self._on_cancelled).run())
         self.started.emit()
 
     def set_paused(self, paused: bool) -> None:

@@ -1,98 +1,76 @@
 """Taking clips out of the list, and putting the last ones taken back (Undo Remove).
 
-A removal stops the clip that runs if it goes, forgets the clips' scans and failures, and keeps the
-clips as the list showed them with their results, so Undo Remove restores both. What the window
-shows afterwards (the successor, or nothing) it decides, through callbacks.
+A removal stops the job that runs on a clip that goes and takes the clips' records out of the store
+whole (results, failure, scan), so Undo Remove puts them back as they were. What the window shows
+afterwards it decides: `show(clip)` asks for a clip to be shown, `emptied` says none is left.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
-from kinetoscope.engine.inference.results import ClipResult
-from kinetoscope.ui.main.clip_queue import ClipQueue, ListedClip
-from kinetoscope.ui.main.controls_pane import RunOptions
+from kinetoscope.ui.main.clip_records import ClipStore, Removed
 from kinetoscope.ui.main.runner import ClipRunner
 from kinetoscope.ui.main.scan_runner import ScanRunner
-from kinetoscope.ui.main.shown_result import ShownResult
+from kinetoscope.ui.main.shown_clip import StatusLine
 
 
-@dataclass(frozen=True)
-class RemovalCallbacks:
-    """What a removal asks the window: the clip on show; to show another (`show_clip`) or none
-    (`show_nothing`); that the list changed (`list_changed`: run the next, update the actions);
-    and to say what happened (`status`)."""
-
-    current_clip: Callable[[], Path | None]
-    show_clip: Callable[[Path], None]
-    show_nothing: Callable[[], None]
-    list_changed: Callable[[], None]
-    status: Callable[[str], None]
-
-
-class ClipRemoval:
+class ClipRemoval(QObject):
     """Remove and Undo Remove for the clip list; see the module's docstring."""
 
-    def __init__(self, queue: ClipQueue, runner: ClipRunner, scans: ScanRunner, shown: ShownResult,
-                 undo_action: QAction, callbacks: RemovalCallbacks) -> None:
-        self.queue = queue
-        self.runner = runner
-        self.scans = scans
-        self.shown = shown
+    show = Signal(Path)      # show this clip, as if clicked
+    emptied = Signal()       # the clip on show went and none is left
+    changed = Signal()       # the list changed: run the next, update the actions
+
+    def __init__(self, store: ClipStore, runner: ClipRunner, scans: ScanRunner, undo_action: QAction,
+                 status: StatusLine, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.runner, self.scans = store, runner, scans
         self.undo_action = undo_action
-        self._ask = callbacks
-        # The last removal: the clips as the list showed them, and their results.
-        self._removed: tuple[list[ListedClip], dict[tuple[Path, RunOptions], ClipResult]] | None = None
+        self.status = status
+        self._removed: Removed | None = None  # the last removal
 
     def remove(self, clips: Iterable[Path]) -> None:
-        """Take `clips` out of the list: stop the one running, forget their results; the queue
-        goes on with the rest.
+        """Take `clips` out of the list: stop the one running; the list goes on with the rest.
 
         If the clip on show goes, the clip that takes its place in the list is shown as if clicked
         (its result, its live run, or a new run); with no clip left the window is empty again.
         """
-        gone = set(clips) & set(self.queue.clips())
+        gone = {clip for clip in clips if clip in self.store}
         if not gone:
             return
-        self._removed = (self.queue.listed(gone), self.runner.results_of(gone))
-        self.undo_action.setEnabled(True)
-        successor = self.queue.remove_clips(gone)
+        removed = self._removed = self.store.remove(gone)  # first: a running clip is kept as running
         self.runner.forget(gone)
         self.scans.forget(gone)
-        self.shown.forget_failures(gone)
-        current = self._ask.current_clip()
-        if current in gone:
-            if successor is not None:
-                self._ask.show_clip(successor)
+        self.undo_action.setEnabled(True)
+        if self.store.current in gone:
+            first_row = removed.rows[0][0]
+            if len(self.store):
+                self.show.emit(self.store.at(min(first_row, len(self.store) - 1)).path)
             else:
-                self._ask.show_nothing()
-        elif current is not None:
-            self.queue.select_clip(current)
-        self._ask.list_changed()
+                self.emptied.emit()
+        self.changed.emit()
         # Said last, so a successor's result does not hide how many went (a run's next stage will).
         names = next(iter(gone)).name if len(gone) == 1 else f"{len(gone)} clips"
         undo = self.undo_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        self._ask.status(f"Removed {names} from the list. Undo Remove ({undo}) puts "
-                         f"{'it' if len(gone) == 1 else 'them'} back.")
+        self.status.say(f"Removed {names} from the list. Undo Remove ({undo}) puts "
+                        f"{'it' if len(gone) == 1 else 'them'} back.")
 
     def undo(self) -> None:
-        """Put the clips of the last removal back where they stood, with the results they had."""
+        """Put the clips of the last removal back where they stood, with what was known of them."""
         if self._removed is None:
             return
-        listed, results = self._removed
-        self._removed = None
+        removed, self._removed = self._removed, None
         self.undo_action.setEnabled(False)
-        listed_now = set(self.queue.clips())  # a clip added again since keeps its newer results
-        self.runner.keep({key: result for key, result in results.items() if key[0] not in listed_now})
-        restored = self.queue.restore(listed)
+        restored = self.store.restore(removed)
         if not restored:
             return
-        if self._ask.current_clip() is None:
-            self._ask.show_clip(restored[0])
-        self._ask.list_changed()
+        if self.store.current is None:
+            self.show.emit(restored[0])
+        self.changed.emit()
         names = restored[0].name if len(restored) == 1 else f"{len(restored)} clips"
-        self._ask.status(f"Restored {names} to the list.")
+        self.status.say(f"Restored {names} to the list.")

@@ -233,11 +233,18 @@ class ClipView(QWidget):
     def set_active_view(self, index: int | None) -> None:
         self.frame_strip.set_active_view(index)
 
+    def stopped(self, why: str) -> None:
+        """The run drawn here ended early (`why`: "cancelled"): its views without a result say so."""
+        self.frame_strip.set_active_view(None)
+        self.timeline.not_yet = self.frame_strip.not_yet = why
+        self.timeline.update()
+        self.frame_strip.update()
+
     def add_view(self, view: ViewResult, running_top5: Sequence[Prediction], views_total: int) -> None:
         """One more view finished; `running_top5` is the clip's top-5 over the views so far."""
         self._views[view.index] = view
         if view.crops is not None:
-            self.frame_strip.set_view_frames(view.index, view.crops, view.frame_times_s)
+            self.frame_strip.set_view_frames(view.index, view.crops, view.frame_times_s, (view.start_s, view.end_s))
         best = view.top5[0]
         self.timeline.set_view_result(view.index, view.start_s, view.end_s, best.label, best.prob, best.index)
         done = len(self._views)

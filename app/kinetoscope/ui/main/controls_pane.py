@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItemModel
@@ -12,23 +10,13 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QWidget
 from kinetoscope.engine.inference.devices import DeviceStatus
 from kinetoscope.engine.modelfiles.model_store import (DEFAULT_MODEL_ID, DEMO_MODEL_ID, PRECISIONS, ModelLocation,
                                                        model_name)
+from kinetoscope.engine.modelfiles.recipe import MAX_VIEWS
+from kinetoscope.ui.main.clip_records import RunOptions
 
-MAX_VIEWS = 32
 # Spin boxes and combo boxes change in bursts (arrow keys, wheel); one re-run per burst.
 CHANGE_SETTLE_MS = 250
 MISSING_DEFAULT_IN_WINDOW = ("The Kinetics-400 model (I3D) is not in this installation, so the list starts with "
                              "another model. From a checkout, run “make models”; otherwise reinstall Kinetoscope.")
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """A complete choice of what to run; `model_path` is the bundle for model and precision."""
-
-    model_id: str
-    precision: str
-    model_path: Path
-    device: str
-    views: int
 
 
 class ControlsPane(QWidget):
@@ -138,8 +126,13 @@ class ControlsPane(QWidget):
         for m in self._locations:
             if m.model_id == model_id and m.precision == precision:
                 return RunOptions(model_id, precision, m.path, self.device_combo.currentData() or "cpu",
-                                  self.views_spin.value())
+                                  self.views_spin.value(), self.model_combo.currentText())
         return None
+
+    def npu_is_simulated(self) -> bool:
+        """Whether the NPU on offer is the HTP simulator (the NPU's results, at a CPU's pace at best)."""
+        npu = self._statuses.get("npu")
+        return npu is not None and npu.available and npu.simulated
 
     def device_label(self, kind: str) -> str:
         status = self._statuses.get(kind)

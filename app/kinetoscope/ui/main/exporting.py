@@ -8,7 +8,7 @@ format.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from kinetoscope.engine.inference import exports
 from kinetoscope.engine.inference.results import ClipFailure, ClipResult
 from kinetoscope.engine.inference.scan import ScanResult
-from kinetoscope.ui.main.controls_pane import RunOptions
-from kinetoscope.ui.tasks import Lane, TaskContext
+from kinetoscope.ui.main.clip_records import ClipStore, RunOptions
+from kinetoscope.ui.tasks import Lane, Op, TaskContext
 
 
 @dataclass(frozen=True)
@@ -55,24 +55,21 @@ def resolve_choice(name: str, selected_filter: str, formats: Sequence[Format]) -
     return path, fmt.suffix
 
 
-def list_results(clips: Sequence[Path],
-                 results_of: Callable[[Collection[Path]], Mapping[tuple[Path, RunOptions], ClipResult]],
-                 options: RunOptions | None, failures: Mapping[Path, str]) -> list[ClipResult | ClipFailure]:
+def list_results(store: ClipStore, options: RunOptions | None) -> list[ClipResult | ClipFailure]:
     """The rows of a results export, in list order: each clip's result with `options` (else its
     latest), or its failure; clips with neither (not classified yet, cancelled) are left out."""
-    kept = results_of(set(clips))  # one pass over the kept results, not one per clip
-    latest: dict[Path, ClipResult] = {}
-    for (clip, _options), result in kept.items():  # oldest first: the last one seen is the latest
-        latest[clip] = result
     rows: list[ClipResult | ClipFailure] = []
-    for clip in clips:
-        result = kept.get((clip, options)) if options is not None else None
-        if result is None:
-            result = latest.get(clip)
+    for clip in store.paths():
+        record = store.get(clip)
+        assert record is not None
+        latest = record.latest_result()
+        result = record.results.get(options) if options is not None else None
+        if result is None and latest is not None:
+            result = latest[1]
         if result is not None:
             rows.append(result)
-        elif clip in failures:
-            rows.append(ClipFailure(clip, failures[clip]))
+        elif record.failure is not None:
+            rows.append(ClipFailure(clip, record.failure[1].message))
     return rows
 
 
@@ -133,6 +130,5 @@ class Exporter(QObject):
         self.lane.shutdown()
 
     def _run(self, job: Callable[[TaskContext], Path], path: Path, what: str) -> None:
-        task = self.lane.submit(job, name=f"export {path.name}")
-        task.succeeded.connect(lambda written: self.saved.emit(Path(written), what))
-        task.failed.connect(lambda failure: self.failed.emit(failure, path, what))
+        (Op(self.lane, job, name=f"export {path.name}").success(lambda written: self.saved.emit(Path(written), what))
+         .failure(lambda failure: self.failed.emit(failure, path, what)).run())

@@ -18,8 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QCompleter, QDoubleSpinBox, QHBoxLayou
 
 from kinetoscope.engine.inference.results import ClipResult
 from kinetoscope.engine.inference.scan import ScanResult
-from kinetoscope.ui.main.scan_job import ScanPlanned
-from kinetoscope.ui.main.scan_runner import ScanRunner
+from kinetoscope.ui.main.scan_runner import ScanPlanned, ScanRunner
 from kinetoscope.ui.main.segment_rule_row import SegmentRuleRow
 from kinetoscope.ui.tasks import Failure
 from kinetoscope.ui.widgets.progress_bar import ProgressBar
@@ -222,16 +221,17 @@ class ScanPane(QWidget):
         self.timeline.flush()
         self.progress.setValue(running.done)
 
-    def _show_earlier(self) -> None:
-        """The clip's last finished scan, or the empty strip that invites one."""
+    def _show_earlier(self, why: str = "") -> None:
+        """The clip's last finished scan, or the empty strip that says `why` there is none (by
+        default, an invitation to scan)."""
         self._set_scanning(False)
         result = self.result()
         if result is not None:
             self._show_result(result)
             return
-        self.timeline.clear("Not scanned yet. Scan Whole Clip (Ctrl+Shift+S) shows every moment of it."
-                            if self.clip is not None else "No clip")
-        self.status.setText("")
+        self.timeline.clear(why or ("Not scanned yet. Scan Whole Clip (Ctrl+Shift+S) shows every moment of it."
+                                    if self.clip is not None else "No clip"))
+        self.status.setText(why)
         self.rule_row.set_count(None)
         self._set_labels(())
 
@@ -335,8 +335,8 @@ class ScanPane(QWidget):
 
     def _on_failed(self, clip: Path, failure: Failure) -> None:
         if self._is_shown(clip):
-            self._show_earlier()
-            self.status.setText(f"The scan failed: {failure.message}")
+            self._show_earlier(f"The scan failed: {failure.message}")
+            self.status.setText(f"The scan failed: {failure.message}")  # also beside an earlier scan
 
     def _on_cancelled(self, clip: Path) -> None:
         if self._is_shown(clip) and not (self.runner.running and self.runner.running.clip == clip):

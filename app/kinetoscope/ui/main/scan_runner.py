@@ -1,8 +1,11 @@
-"""Whole-clip scans for the window: at most one running, the latest few kept per clip.
+"""Whole-clip scans for the window: at most one running; finished ones kept in the clips' records.
 
 Scans run on the window's serial engine lane, after whatever classification is under way, and use
 the same cached sessions. Signals about a scan carry its clip, so the window can keep showing
 another clip while a scan runs, and show the running scan's windows so far when it comes back.
+
+The job (`scan`, below) hands its windows over in batches (`BatchedReport`): at one window a second,
+an hour-long file makes 3,600 windows, which the demo model gets through at hundreds a second.
 
 Segments follow the runner's `rule`: new scans use it, and a kept scan made with another rule is
 redrawn by it when asked for (`ScanResult.with_rule`: numpy over the stored probabilities, no re-scan).
@@ -10,30 +13,87 @@ redrawn by it when asked for (`ScanResult.with_rule`: numpy over the stored prob
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from kinetoscope.engine.inference.scan import ScanResult, ScanWindow, SegmentRule
-from kinetoscope.ui.main.classify_job import SessionCache, StageChanged
-from kinetoscope.ui.main.controls_pane import RunOptions
-from kinetoscope.ui.main.scan_job import ScanPlanned, ScanRequest, WindowBatch, scan
-from kinetoscope.ui.tasks import Failure, Lane, Task, follow_while
+from kinetoscope.engine.inference.scan import ScanProgress, ScanResult, ScanWindow, SegmentRule
+from kinetoscope.ui.main.clip_records import ClipStore, RunOptions
+from kinetoscope.ui.main.session_cache import SessionCache, StageChanged, open_clip_and_model
+from kinetoscope.ui.tasks import BatchedReport, Failure, Lane, Newest, Op, Task, TaskContext
 
-# A scan keeps every window's probabilities (400 floats each for Kinetics: ~6 MB an hour at one
-# window a second); a few clips' worth covers going back and forth.
-KEPT_SCANS = 6
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """Scan `clip` with the bundle at `model_path` on `device`, a window every `every_s` seconds
+    (0: back to back), merging windows into segments by `rule`."""
+
+    clip: Path
+    model_path: Path
+    device: str
+    every_s: float
+    rule: SegmentRule = SegmentRule()
+
+
+@dataclass(frozen=True)
+class ScanPlanned:
+    """The scan's shape, once the model is open and the clip planned."""
+
+    duration_s: float
+    windows_total: int
+    labels: tuple[str, ...]
+    device_label: str
+
+
+@dataclass(frozen=True)
+class WindowBatch:
+    """Windows finished since the last batch, and how far the scan has got."""
+
+    windows: tuple[ScanWindow, ...]
+    done: int
+    total: int
+
+
+def scan(ctx: TaskContext, sessions: SessionCache, request: ScanRequest) -> ScanResult:
+    """The engine-lane job behind "Scan whole clip"."""
+    log.info("scan %s with %s on %s, every %s", request.clip, request.model_path.name, request.device,
+             f"{request.every_s:g} s" if request.every_s else "window (back to back)")
+    info, classifier = open_clip_and_model(ctx, sessions, request.clip, request.model_path, request.device)
+    ctx.report(StageChanged(f"Scanning on {classifier.report.label}…"))
+    labels = tuple(classifier.bundle.labels)
+    state = {"planned": False, "done": 0, "total": 0}
+    batch = BatchedReport(ctx, lambda windows: WindowBatch(tuple(windows), state["done"], state["total"]))
+
+    def on_progress(p: ScanProgress) -> None:
+        state["done"], state["total"] = p.windows_done, p.windows_total
+        if not state["planned"]:
+            state["planned"] = True
+            ctx.report(ScanPlanned(info.duration_s, p.windows_total, labels, classifier.report.label))
+
+    def on_window(window: ScanWindow) -> None:
+        state["done"] = window.index + 1
+        batch.add(window)
+
+    every = request.every_s if request.every_s > 0 else None
+    result = classifier.scan(request.clip, every_s=every, rule=request.rule, on_window=on_window, on_progress=on_progress,
+                             cancel=ctx.token, info=info)
+    batch.flush(always=True)  # the last windows, and 100%
+    log.info("scan %s done: %d windows, %d segments (%.0f ms)", request.clip.name, len(result.windows),
+             len(result.segments), result.timings.total_ms)
+    return result
 
 
 @dataclass
 class RunningScan:
-    task: Task
     clip: Path
     every_s: float
+    options: RunOptions
+    task: Task | None = None
     planned: ScanPlanned | None = None
     windows: list[ScanWindow] = field(default_factory=list)
     done: int = 0
@@ -51,29 +111,19 @@ class ScanRunner(QObject):
     cancelled = Signal(Path)
     rule_changed = Signal(object)           # SegmentRule
 
-    def __init__(self, engine: Lane, sessions: SessionCache, parent: QObject | None = None,
+    def __init__(self, engine: Lane, sessions: SessionCache, store: ClipStore, parent: QObject | None = None,
                  rule: SegmentRule = SegmentRule()) -> None:
         super().__init__(parent)
         self.engine = engine
         self.sessions = sessions
+        self.store = store
         self.rule = rule
         self.running: RunningScan | None = None
-        self._results: OrderedDict[Path, ScanResult] = OrderedDict()
+        self._newest = Newest()
 
     def result_for(self, clip: Path) -> ScanResult | None:
         """`clip`'s last finished scan, its segments by the current rule."""
-        result = self._results.get(clip)
-        if result is not None and result.rule != self.rule:
-            # Redrawn once per rule and kept, so the same object comes back until the rule changes.
-            result = self._results[clip] = result.with_rule(self.rule)
-        return result
-
-    def keep(self, result: ScanResult) -> None:
-        """Keep a scan made elsewhere (the library's) as `result.clip`'s last one."""
-        self._results[result.clip] = result
-        self._results.move_to_end(result.clip)
-        while len(self._results) > KEPT_SCANS:
-            self._results.popitem(last=False)
+        return self.store.scan_for(clip, self.rule)
 
     def set_rule(self, rule: SegmentRule) -> None:
         """Merge windows into segments by `rule` from now on: kept scans and the next ones."""
@@ -88,11 +138,14 @@ class ScanRunner(QObject):
             self.cancel()
         request = ScanRequest(Path(clip), Path(options.model_path), options.device, max(0.0, every_s), self.rule)
         sessions = self.sessions
-        task = self.engine.submit(lambda ctx: scan(ctx, sessions, request), name=f"scan {clip.name}")
-        job = self.running = RunningScan(task, clip, every_s)
-        follow_while(task, lambda: self.running is job, progress=partial(self._on_report, job),
-                     succeeded=partial(self._on_finished, job), failed=partial(self._on_failed, job),
-                     cancelled=partial(self._on_cancelled, job))
+        job = RunningScan(clip, every_s, options)
+        job.task = (Op(self.engine, lambda ctx: scan(ctx, sessions, request), name=f"scan {clip.name}")
+                    .progress(lambda event: self._on_report(job, event))
+                    .success(lambda result: self._on_finished(job, result))
+                    .failure(lambda failure: self._on_failed(job, failure))
+                    .cancelled(lambda: self._on_cancelled(job))
+                    .newest_in(self._newest).run())
+        self.running = job
         self.started.emit(clip)
 
     def cancel(self) -> bool:
@@ -100,15 +153,13 @@ class ScanRunner(QObject):
         job = self.running
         if job is None:
             return False
-        job.task.cancel()
-        self.running = None  # the task's own `cancelled` arrives later and is ignored
+        self._newest.drop()  # its own `cancelled` arrives later and is ignored
+        self.running = None
         self.cancelled.emit(job.clip)
         return True
 
     def forget(self, clips: Collection[Path]) -> None:
-        """`clips` left the list: drop their scans and stop one running on them."""
-        for clip in clips:
-            self._results.pop(clip, None)
+        """`clips` are leaving the list: stop a scan running on one of them."""
         if self.running is not None and self.running.clip in clips:
             self.cancel()
 
@@ -126,10 +177,7 @@ class ScanRunner(QObject):
 
     def _on_finished(self, job: RunningScan, result: ScanResult) -> None:
         self.running = None
-        self._results[job.clip] = result
-        self._results.move_to_end(job.clip)
-        while len(self._results) > KEPT_SCANS:
-            self._results.popitem(last=False)
+        self.store.keep_scan(job.clip, result)
         self.finished.emit(job.clip, self.result_for(job.clip))  # by the rule now, if it changed mid-scan
 
     def _on_failed(self, job: RunningScan, failure: Failure) -> None:

@@ -1,11 +1,15 @@
-"""The main window: composes the panes and connects them to the clip runner.
+"""The main window: composes the panes and connects them to the clips' records and the runners.
 
-Left, what to run and on which clips (controls, the queue, live graphs); right, the clip on show.
-The window itself holds no results and does no work; `ClipRunner` schedules on the window's
-serial engine lane, `ClipView` presents, and the error banner is where failures are said.
-Its parts get the panes they work on and callbacks, never the window: `RunReports` (what a run
-reports), `ShownResult` (the result and failure on show), `ScanControl` (scans, the segment rule,
-exports), `ClipRemoval` (Remove, Undo Remove).
+Left, what to run and on which clips (controls, the clip list, live graphs); right, the clip on show.
+Every clip's state lives in one record in the `ClipStore`; the window itself holds no results and
+does no work. `ClipRunner` and `ScanRunner` schedule on the window's serial engine lane and write
+the records, `ShownClip` presents the clip on show (what to show is `decide`d from its record),
+`ScanControl` has the scan and export commands, `ClipRemoval` Remove and Undo Remove; the error
+banner is where failures are said. The parts get the store and the panes they work on, never the
+window, and say what happened by signals.
+
+Its public surface for other windows: `open_paths` (queue and show clips), `show_clip`, and
+`clip_view.preview.seek` (go to a time in the clip on show).
 """
 
 from __future__ import annotations
@@ -18,30 +22,30 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QGroupBox, QLabel, QMainWindow, QSplitter, QVBoxLayout,
+from PySide6.QtWidgets import (QFileDialog, QGroupBox, QMainWindow, QMessageBox, QSplitter, QVBoxLayout,
                                QWidget)
 
 from kinetoscope.engine.inference.devices import device_statuses
-from kinetoscope.engine.inference.results import ClipResult, DeviceReport
+from kinetoscope.engine.inference.results import DeviceReport
 from kinetoscope.engine.inference.scan import ScanResult, SegmentRule
 from kinetoscope.settings import Settings, SettingsStore
 from kinetoscope.ui.main.about import show_about
-from kinetoscope.ui.main.clip_removal import ClipRemoval, RemovalCallbacks
 from kinetoscope.ui.main.clip_queue import VIDEO_SUFFIXES, ClipQueue, expand_paths
+from kinetoscope.ui.main.clip_records import ClipState, ClipStore, RunOptions, Show, decide, run_label
+from kinetoscope.ui.main.clip_removal import ClipRemoval
 from kinetoscope.ui.main.clip_view import ClipView
 from kinetoscope.ui.main.controls_pane import ControlsPane
-from kinetoscope.ui.main.exporting import Exporter, list_results
-from kinetoscope.ui.main.menus import WindowActions, WindowCommands
+from kinetoscope.ui.main.exporting import Exporter
+from kinetoscope.ui.main.menus import WindowActions
 from kinetoscope.ui.main.models_watch import ModelsWatcher
 from kinetoscope.ui.main.runner import ClipRunner
-from kinetoscope.ui.main.run_reports import RunCallbacks, RunReports
-from kinetoscope.ui.main.scan_control import ScanCallbacks, ScanControl
+from kinetoscope.ui.main.scan_control import ScanControl
 from kinetoscope.ui.main.scan_pane import ScanPane
 from kinetoscope.ui.main.scan_runner import ScanRunner
-from kinetoscope.ui.main.shown_result import ShownResult
+from kinetoscope.ui.main.shown_clip import ShownClip, StatusLine
 from kinetoscope.ui.main.sidebar import drop_invitation, sidebar
 from kinetoscope.ui.main.tool_windows import ToolWindows
-from kinetoscope.ui.tasks import Lane
+from kinetoscope.ui.tasks import Lane, Op
 from kinetoscope.ui.widgets.error_panel import ErrorPanel, open_log_folder
 from kinetoscope.ui.widgets.focus_ring import FocusRing
 from kinetoscope.ui.widgets.live_graphs import LiveGraphs
@@ -52,6 +56,8 @@ log = logging.getLogger(__name__)
 # 800x560 keeps every pane readable (the side column scrolls); smaller would not.
 MIN_SIZE = (800, 560)
 DEFAULT_SIZE = (1360, 860)
+# A model bundle this large runs for minutes a clip on the NPU simulator: ask before starting.
+SLOW_ON_SIMULATOR_BYTES = 5_000_000
 # The segment rule's boxes change it a step at a time (held arrows, typing "35"): it is written
 # once they have been still this long, not on every step; closing writes it at once.
 RULE_SAVE_SETTLE_MS = 1000
@@ -65,8 +71,9 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.store = store or SettingsStore()
         self.settings: Settings = self.store.load()
-        self.current_clip: Path | None = None
+        self.clips = ClipStore()
         self.last_device: DeviceReport | None = None
+        self._slow_ok: set[Path] = set()  # models the person agreed to run on the NPU simulator
         self._save_rule_later = QTimer(self, singleShot=True, interval=RULE_SAVE_SETTLE_MS)
         self._save_rule_later.timeout.connect(lambda: self.store.save(self.settings))
 
@@ -75,14 +82,14 @@ class MainWindow(QMainWindow):
         self.engine = Lane("engine", parent=self, idle_timeout_s=None)
         self.errors = ErrorPanel(where="main window")
         self.controls = ControlsPane()
-        self.queue = ClipQueue()
+        self.queue = ClipQueue(self.clips)
         self.graphs = LiveGraphs()
         self.graphs_box = QGroupBox("Live: latency per view and memory")
         QVBoxLayout(self.graphs_box).addWidget(self.graphs)
         self.clip_view = ClipView(drop_invitation(lambda: self.open_dialog()), self.graphs_box)
-        self.runner = ClipRunner(self.engine, self.queue, self.controls.options, self)
+        self.runner = ClipRunner(self.engine, self.clips, self.controls.options, self)
         # Scans share the engine lane (one job at a time) and its cached sessions.
-        self.scans = ScanRunner(self.engine, self.runner.sessions, self, rule=_saved_rule(self.settings))
+        self.scans = ScanRunner(self.engine, self.runner.sessions, self.clips, self, rule=_saved_rule(self.settings))
         self.scan_pane = ScanPane(self.scans)
         self.clip_view.add_page(self.scan_pane, "Whole-clip scan")
         self.exporter = Exporter(self)
@@ -90,10 +97,15 @@ class MainWindow(QMainWindow):
                                  open_paths=self.open_paths, models_changed=self._models_changed_here,
                                  show_moment=self.show_moment)
         self.scan_pane.timeline.span_marked.connect(lambda s, e: self.tools.teach_part(self.current_clip, s, e))
-        self.actions_ = WindowActions(self, self._commands(), self.queue)
+        self.actions_ = WindowActions(self, self.queue)
         self.progress = ProgressBar(maximumWidth=220, textVisible=True, format="%v of %m views")
-        self.status_text = QLabel()
-        self._make_parts()
+        self.status_text = StatusLine(self.clips)
+        self.shown = ShownClip(self.runner, self.clips, self.clip_view, self.errors, self.graphs, self.progress,
+                               self.status_text, self)
+        self.scan_control = ScanControl(self.scans, self.scan_pane, self.clip_view, self.actions_, self.exporter,
+                                        self.errors, self.status_text, self.clips, self.runner, self.controls, self)
+        self.removal = ClipRemoval(self.clips, self.runner, self.scans, self.actions_.undo_remove, self.status_text,
+                                   self)
         self._build()
         self._connect()
         self.focus_ring = FocusRing(self)
@@ -104,36 +116,16 @@ class MainWindow(QMainWindow):
         self.controls.set_models(self.models_watch.locations)  # listed once at start-up, by the watcher
         s = self.settings
         self.controls.apply(s.model_id, s.precision, s.device, s.views)
-        self.engine.submit(lambda _ctx: device_statuses(), name="probe devices").succeeded.connect(
-            self.controls.set_devices)
+        self.engine.unhandled.connect(lambda failure: self.errors.show_message(failure.message, failure.detail,
+                                                                              hint=failure.hint))
+        Op(self.engine, lambda _ctx: device_statuses(), name="probe devices").success(self.controls.set_devices).run()
         self.graphs.start_memory_sampling()
         self._restore_geometry()
         self._set_running(False)
         self._update_clip_actions()
-        self._status("Open clips to classify them (Ctrl+O), or drop them anywhere on this window.")
+        self.status_text.say("Open clips to classify them (Ctrl+O), or drop them anywhere on this window.")
 
     # -- building -------------------------------------------------------------------------
-    def _make_parts(self) -> None:
-        """The parts that present runs and scans, remove clips and export: each gets the panes it
-        works on and asks the window for the rest through callbacks."""
-        current_clip = lambda: self.current_clip  # noqa: E731 - read when asked, not now
-        self.shown = ShownResult(self.clip_view, self.queue, self.errors, current_clip=current_clip,
-                                 completed=self._completed)
-        self.run_reports = RunReports(self.runner, self.shown, self.clip_view, self.graphs, self.progress,
-                                      RunCallbacks(options=self.controls.options, status=self._status,
-                                                   about=self._about, set_running=self._set_running,
-                                                   clip_opened=self._clip_opened, device_seen=self._device_seen))
-        self.scan_control = ScanControl(
-            self.scans, self.scan_pane, self.clip_view, self.actions_, self.exporter, self.errors, self,
-            ScanCallbacks(current_clip=current_clip, options=self.controls.options,
-                          classifying=lambda: self.runner.running is not None, result_rows=self._result_rows,
-                          results_folder=self._results_folder, status=self._status, about=self._about,
-                          rule_chosen=self._save_rule))
-        self.removal = ClipRemoval(self.queue, self.runner, self.scans, self.shown, self.actions_.undo_remove,
-                                   RemovalCallbacks(current_clip=current_clip, show_clip=self.show_clip,
-                                                    show_nothing=self._show_nothing, list_changed=self._list_changed,
-                                                    status=self._status))
-
     def _build(self) -> None:
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
@@ -151,23 +143,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_text, 1)
         self.statusBar().addPermanentWidget(self.progress)
 
-    def _commands(self) -> WindowCommands:
-        return WindowCommands(
-            open_dialog=self.open_dialog, open_paths=self.open_paths,
-            remove_selected_clips=self.remove_selected_clips, undo_remove=self.undo_remove,
-            clear_clips=self.clear_clips, quit=self.close,
-            rerun=self.rerun, cancel=self.cancel, clear_graphs=self.graphs.clear, focus_clips=self.queue.setFocus,
-            whole_clip=lambda: self.clip_view.select_view(None),
-            open_models=self.tools.open_models, open_benchmark=self.tools.open_benchmark,
-            open_camera=self.tools.open_camera, open_library=self.tools.open_library, open_log_folder=self.open_log_folder, about=self.about,
-            recent_files=lambda: self.settings.recent_files, clear_recent=self._clear_recent,
-            scan_clip=self.scan_clip, export_timeline=self.export_timeline, export_results=self.export_results,
-            open_teach=self.tools.open_teach)
-
     def _models_changed_here(self) -> None:
         """The Models window installed or removed a model: kept results may describe an old one; the
         picker learns of it at once, by the same look (and the same reaction) as a change made elsewhere."""
-        self.runner.forget_results()
+        self.clips.forget_results()
         self.models_watch.look()
 
     def _models_on_disk(self, locations: list) -> None:  # noqa: ANN001 - list[ModelLocation]
@@ -175,9 +154,6 @@ class MainWindow(QMainWindow):
         self.controls.set_models(locations)
         if self.controls.options() != before:  # the model in use went: say so by running with the next
             self._options_changed()
-
-    def _device_seen(self, report: DeviceReport) -> None:
-        self.last_device = report
 
     def _results_folder(self) -> Path:
         return Path(self.settings.last_folder) if self.settings.last_folder else Path.home()
@@ -191,19 +167,47 @@ class MainWindow(QMainWindow):
         self.store.save(self.settings)
 
     def _connect(self) -> None:
+        a = self.actions_
+        for action, command in (
+                (a.open, self.open_dialog), (a.remove_clips, self.remove_selected_clips),
+                (a.undo_remove, self.undo_remove), (a.clear_queue, self.clear_clips), (a.quit, self.close),
+                (a.rerun, self.rerun), (a.cancel, self.cancel), (a.scan, self.scan_clip),
+                (a.export_timeline, self.export_timeline), (a.export_results, self.export_results),
+                (a.clear_graphs, self.graphs.clear), (a.focus_clips, self.queue.setFocus),
+                (a.whole_clip, lambda: self.clip_view.select_view(None)), (a.models, self.tools.open_models),
+                (a.benchmark, self.tools.open_benchmark), (a.camera, self.tools.open_camera),
+                (a.teach, self.tools.open_teach), (a.library, self.tools.open_library),
+                (a.open_log, self.open_log_folder), (a.about, self.about)):
+            action.triggered.connect(lambda _checked=False, command=command: command())  # not with `checked`
+        a.recent_menu.aboutToShow.connect(lambda: a.fill_recent(self.settings.recent_files))
+        a.recent_chosen.connect(lambda path: self.open_paths([path]))
+        a.recent_cleared.connect(self._clear_recent)
+        self.shown.completed.connect(self.scan_control.offer_scan)
+        self.shown.opened.connect(self._clip_opened)
+        self.shown.device_seen.connect(lambda report: setattr(self, "last_device", report))
+        r = self.runner
+        for signal in (r.started, r.finished, r.failed, r.cancelled):
+            signal.connect(lambda *_: self._set_running(self.runner.running is not None))
+        self.scan_control.rule_chosen.connect(self._save_rule)
+        # A scan's windows take the engine's time too: the graphs' figures say what runs now.
+        self.scans.planned.connect(lambda _clip, planned: self.scans.running and self.graphs.start_run(
+            run_label(self.scans.running.options, planned.device_label)))
+        self.removal.show.connect(self.show_clip)
+        self.removal.emptied.connect(self._show_nothing)
+        self.removal.changed.connect(self._list_changed)
         self.controls.options_changed.connect(self._options_changed)
         self.queue.clip_chosen.connect(self.show_clip)
         self.clip_view.view_selected.connect(lambda _view: self._update_escape())
-        self.queue.itemSelectionChanged.connect(self._update_clip_actions)
         for signal in (self.queue.model().rowsInserted, self.queue.model().rowsRemoved):
             signal.connect(self._update_clip_actions)
+        self.queue.selectionModel().selectionChanged.connect(self._update_clip_actions)
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self.errors.refresh_colours())
 
     # -- getting clips in -----------------------------------------------------------------
     def open_paths(self, items: Iterable[str | Path]) -> list[Path]:
         """Queue the videos among files and folders; show the first; say what was skipped."""
         videos, skipped = expand_paths(items)
-        added = self.queue.add_clips(videos)
+        added = self.clips.add(videos)
         if videos:
             self.settings = replace(self.settings, last_folder=str(videos[0].parent))
             self.store.save(self.settings)
@@ -240,9 +244,14 @@ class MainWindow(QMainWindow):
             self.open_paths(files)
 
     # -- running --------------------------------------------------------------------------
+    @property
+    def current_clip(self) -> Path | None:
+        """The clip on show."""
+        return self.clips.current
+
     def show_clip(self, clip: Path) -> None:
-        """Put `clip` on show: its cached result, its live run, or a new run."""
-        self.current_clip = clip
+        """Put `clip` on show: its kept result, its failure, its live run, or a new run."""
+        self.clips.current = clip
         self.shown.new_clip(clip)
         self.queue.select_clip(clip)
         self.setWindowTitle(clip.name)  # the platform adds " — Kinetoscope"
@@ -250,32 +259,42 @@ class MainWindow(QMainWindow):
         self.clip_view.set_scan_hint("")
         self.scan_pane.show_clip(clip)
         self._update_clip_actions()
-        options = self.controls.options()
-        if options is None:
-            self.errors.show_message("No model is installed, so there is nothing to classify with.")
+        self._show_decided(picked=True)
+
+    def _show_decided(self, *, picked: bool) -> None:
+        """Show for the clip on show what `decide` says: just `picked`, or its options just changed."""
+        clip, options = self.clips.current, self.controls.options()
+        record = self.clips.get(clip)
+        if record is None:
             return
-        running = self.runner.running
-        cached = self.runner.result_for(clip, options)
-        failure = self.shown.failure_for(clip, options)
-        if failure is not None and cached is None:
-            # Shown again, not retried on every visit; Run Again tries once more.
-            self.shown.show_failure(clip, failure)
-        elif cached is not None:
-            self.shown.show_complete(options, cached)
-        elif running is not None and running.clip == clip and running.options == options:
-            if running.views_total:
-                self.clip_view.set_plan(running.info.duration_s if running.info else 0.0, running.views_total,
-                                        *running.view_shape())
-            for view, top5 in running.views:
-                self.clip_view.add_view(view, top5, running.views_total)
+        decision = decide(record, options)
+        if decision.show is Show.NO_MODEL:
+            self.errors.show_message("No model is installed, so there is nothing to classify with.")
+        elif decision.show is Show.COMPLETE:
+            if record.run is not None:  # a run with other options is under way on it: not needed now
+                self.runner.forget({record.path})
+                self.clips.set_state(record.path, ClipState.DONE, decision.result)
+                self.runner.run_next()
+            self.shown.dismiss_error_about({record.path})
+            self.shown.show_complete(options, decision.result)
+        elif decision.show is Show.FAILURE:
+            self.shown.show_failure(record.path, decision.failure)  # said again; Run Again retries
+        elif decision.show is Show.LIVE:
+            if picked:
+                self.shown.show_live(record.run)
         else:
-            self.runner.run(clip, options)
+            if decision.held is not None and self.shown.on_screen is None:
+                self.shown.show_complete(*decision.held)  # stays on show until the new result is complete
+            if not picked:
+                self.errors.dismiss()
+            self.runner.run(record.path, options)
 
     def show_moment(self, clip: Path, at_s: float, scan: ScanResult | None) -> None:
         """Open `clip` at `at_s` on its whole-clip scan page, with `scan` (the library's) shown there."""
-        if scan is not None:
-            self.scans.keep(scan)
         self.open_paths([clip])
+        if scan is not None and self.current_clip is not None:
+            self.clips.keep_scan(self.current_clip, scan)
+            self.scan_pane.show_clip(self.current_clip)
         self.clip_view.show_page(self.scan_pane)
         self.clip_view.preview.seek_once_open(at_s)
         self.raise_()
@@ -304,11 +323,7 @@ class MainWindow(QMainWindow):
 
     def export_results(self, path: Path | None = None, suffix: str | None = None) -> None:
         """Save the list's results (see `ScanControl.export_results`)."""
-        self.scan_control.export_results(path, suffix)
-
-    def _result_rows(self) -> list:
-        return list_results(self.queue.clips(), self.runner.results_of, self.controls.options(),
-                            self.shown.failure_messages())
+        self.scan_control.export_results(path, suffix, folder=self._results_folder())
 
     def _save_rule(self, rule: SegmentRule) -> None:
         self.settings = replace(self.settings, segment_threshold=rule.threshold, segment_smoothing=rule.smoothing,
@@ -316,24 +331,29 @@ class MainWindow(QMainWindow):
         self._save_rule_later.start()
 
     def remove_selected_clips(self) -> None:
-        self.removal.remove(self.queue.selected_clips())
+        self.remove_clips(self.queue.selected_clips())
 
     def remove_clips(self, clips: Iterable[Path]) -> None:
         """Take `clips` out of the list (see `ClipRemoval.remove`)."""
-        self.removal.remove(clips)
+        gone = set(clips)
+        self.shown.dismiss_error_about(gone)
+        self.removal.remove(gone)
+        if self.current_clip is not None:
+            self.queue.select_clip(self.current_clip)
 
     def undo_remove(self) -> None:
         """Put the clips of the last removal back (see `ClipRemoval.undo`)."""
         self.removal.undo()
 
     def clear_clips(self) -> None:
-        """Stop, forget every queued clip and go back to the empty window; release the sessions of
-        models and devices other than the chosen one."""
-        self.removal.remove(self.queue.clips())
+        """Stop, forget every queued clip and go back to the empty window (and graphs); release the
+        sessions of models and devices other than the chosen one."""
+        self.remove_clips(self.queue.clips())
+        self.graphs.clear()
         self.runner.release_sessions(self.controls.options())
 
     def _show_nothing(self) -> None:
-        self.current_clip = None
+        self.clips.current = None
         self.clip_view.clear()
         self.scan_pane.show_clip(None)
         self.setWindowTitle("Kinetoscope")
@@ -345,35 +365,35 @@ class MainWindow(QMainWindow):
 
     def _options_changed(self) -> None:
         options = self.controls.options()
+        if options is not None and not self._simulator_confirmed(options):
+            self.controls.apply(options.model_id, options.precision, "cpu", options.views)
+            options = self.controls.options()
         if options is not None:
             self.settings = replace(self.settings, model_id=options.model_id, precision=options.precision,
                                     device=options.device, views=options.views)
             self.store.save(self.settings)
-        if self.current_clip is None or options is None:
-            return
-        clip, running = self.current_clip, self.runner.running
-        if running is not None and running.clip == clip and running.options == options:
-            return  # the run under way already uses these options (they settled after it started)
-        cached = self.runner.result_for(clip, options)
-        if cached is not None and (running is None or running.clip != clip):
-            # Back to options this clip already ran with, or they settled after that run ended.
-            self.shown.dismiss_error_about({clip})
-            self.shown.show_complete(options, cached)
-        else:
-            self.errors.dismiss()
-            self.runner.run(clip, options)
+        if self.current_clip is not None and options is not None:
+            self._show_decided(picked=False)
 
-    def _completed(self, result: ClipResult) -> None:
-        """A complete result of the clip on show is on screen: say what made it, offer a scan."""
-        self.run_reports.show_summary(result)
-        self.scan_control.offer_scan(result)
-
-    def _about(self, clip: Path, text: str) -> str:
-        return text if self.shown.is_shown(clip) else f"{clip.name}: {text}"
+    def _simulator_confirmed(self, options: RunOptions) -> bool:
+        """A large model on the NPU simulator takes minutes a clip: the person says yes first (once
+        per model), rather than learning it from a run already under way."""
+        if (options.device != "npu" or not self.controls.npu_is_simulated() or options.model_path in self._slow_ok
+                or not options.model_path.is_file() or options.model_path.stat().st_size < SLOW_ON_SIMULATOR_BYTES):
+            return True
+        answer = QMessageBox.question(
+            self, "Run on the NPU simulator?",
+            f"There is no NPU here: the HTP simulator computes its results on the CPU, and with "
+            f"{options.model_name or options.model_id} a clip takes several minutes.\n\nRun it on the simulator anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        if answer == QMessageBox.StandardButton.Yes:
+            self._slow_ok.add(options.model_path)
+            return True
+        return False
 
     def _update_clip_actions(self) -> None:
         self.actions_.rerun.setEnabled(self.current_clip is not None)
-        self.actions_.remove_clips.setEnabled(bool(self.queue.selectedItems()))
+        self.actions_.remove_clips.setEnabled(bool(self.queue.selected_clips()))
         self.actions_.clear_queue.setEnabled(self.queue.count() > 0)
         self.actions_.export_results.setEnabled(self.queue.count() > 0)
         self.scan_control.update_actions()
@@ -389,9 +409,6 @@ class MainWindow(QMainWindow):
         view_chosen = self.clip_view.selected_view is not None
         self.actions_.whole_clip.setEnabled(view_chosen)
         self.actions_.cancel.setShortcut(QKeySequence() if view_chosen else QKeySequence(Qt.Key.Key_Escape))
-
-    def _status(self, text: str) -> None:
-        self.status_text.setText(text)
 
     # -- window ---------------------------------------------------------------------------
     def show_unexpected_error(self, message: str, detail: str) -> None:

@@ -35,7 +35,7 @@ from kinetoscope.engine.modelfiles.model_library import (DiskUse, ModelRow, Stat
                                                          paused_download)
 from kinetoscope.ui.models.text import (ELSEWHERE_TIP, elsewhere_text, failure_text, format_bytes, format_progress,
                                         published_text, published_tip, size_text, status_text)
-from kinetoscope.ui.tasks import Failure, Lane, Task, TaskContext
+from kinetoscope.ui.tasks import Failure, Lane, Op, Task, TaskContext
 from kinetoscope.ui.widgets._look import is_dark
 from kinetoscope.ui.widgets.error_panel import ErrorPanel
 from kinetoscope.ui.widgets.progress_bar import ProgressBar
@@ -63,6 +63,7 @@ class ModelManagerPane(QWidget):
         self._rows: list[ModelRow] = []
         self._downloads_lane = Lane("downloads", PARALLEL_DOWNLOADS, parent=self)
         self._files_lane = Lane("models", parent=self)  # catalog, scans, import, verify, remove, discard
+        self._files_lane.unhandled.connect(self._show_failure)  # its jobs' failures, in the banner
         self._downloads: dict[Key, Task] = {}
         self._bars: dict[Key, ProgressBar] = {}
         self._scanning = False       # a scan of the model folders is on the lane
@@ -165,9 +166,7 @@ class ModelManagerPane(QWidget):
 
     def _load_catalog(self) -> None:
         # The catalog may be a URL (KINETOSCOPE_CATALOG): never fetch it on the GUI thread.
-        task = self._files_lane.submit(lambda _ctx: load_catalog(), name="load catalog")
-        task.succeeded.connect(self._catalog_loaded)
-        task.failed.connect(self._show_failure)
+        Op(self._files_lane, lambda _ctx: load_catalog(), name="load catalog").success(self._catalog_loaded).run()
 
     def _catalog_loaded(self, catalog: Catalog) -> None:
         self._catalog = catalog
@@ -187,10 +186,8 @@ class ModelManagerPane(QWidget):
             self._rescan = True
             return
         self._scanning = True
-        task = self._files_lane.submit(lambda _ctx: (list_models(catalog), disk_space()), name="scan")
-        task.succeeded.connect(self._scanned_rows)
-        task.failed.connect(self._show_failure)
-        task.ended.connect(self._scan_ended)
+        (Op(self._files_lane, lambda _ctx: (list_models(catalog), disk_space()), name="scan")
+         .success(self._scanned_rows).run().ended.connect(self._scan_ended))
 
     def _scanned_rows(self, found: tuple[list[ModelRow], DiskUse]) -> None:
         self._rows, disk = found
@@ -334,12 +331,13 @@ class ModelManagerPane(QWidget):
                                         timeouts=timeouts)
 
         self._failed.pop(key, None)
-        task = self._downloads_lane.submit(job, name=f"download {entry.model_id} {entry.precision}")
-        task.progress.connect(lambda p: self._on_stage(key, p) if isinstance(p, str) else self._on_progress(key, p))
-        task.succeeded.connect(lambda _m: self._download_done(key, f"Installed {entry.name} ({entry.precision}).",
-                                                              installed=True))
-        task.failed.connect(lambda failure: self._download_done(key, failure=failure))
-        task.cancelled.connect(lambda: self._download_done(key, f"Paused {entry.name} ({entry.precision})."))
+        task = (Op(self._downloads_lane, job, name=f"download {entry.model_id} {entry.precision}")
+                .progress(lambda p: self._on_stage(key, p) if isinstance(p, str) else self._on_progress(key, p))
+                .success(lambda _m: self._download_done(key, f"Installed {entry.name} ({entry.precision}).",
+                                                        installed=True))
+                .failure(lambda failure: self._download_done(key, failure=failure))
+                .cancelled(lambda: self._download_done(key, f"Paused {entry.name} ({entry.precision})."))
+                .run())
         self._downloads[key] = task
         self._show_message("")
         self._render()
@@ -382,9 +380,8 @@ class ModelManagerPane(QWidget):
             return {key: paused_download(catalog.find(*key)) for key in downloads_elsewhere(catalog)}
 
         self._peeking = True
-        task = self._files_lane.submit(peek, name="peek at download locks")
-        task.succeeded.connect(self._peeked)
-        task.ended.connect(lambda: setattr(self, "_peeking", False))
+        Op(self._files_lane, peek, name="peek at download locks").success(self._peeked).run().ended.connect(
+            lambda: setattr(self, "_peeking", False))
 
     def _peeked(self, elsewhere: dict[Key, PartialDownload | None]) -> None:
         now = set(elsewhere) - set(self._downloads)
@@ -422,25 +419,22 @@ class ModelManagerPane(QWidget):
     def remove(self, key: Key) -> None:
         if not self._confirm(f"Remove {key[0]} ({key[1]}) from this computer?"):
             return
-        task = self._files_lane.submit(lambda _ctx: remove_model(*key), name=f"remove {key[0]} {key[1]}")
-        task.succeeded.connect(lambda _r: self._after_change(key, f"Removed {key[0]} ({key[1]})."))
-        task.failed.connect(self._show_failure)
+        Op(self._files_lane, lambda _ctx: remove_model(*key), name=f"remove {key[0]} {key[1]}").success(
+            lambda _r: self._after_change(key, f"Removed {key[0]} ({key[1]}).")).run()
 
     def _discard(self, key: Key) -> None:
         if self._catalog is None:
             return
         entry = self._catalog.find(*key)
-        task = self._files_lane.submit(lambda _ctx: discard_download(entry), name=f"discard {key[0]} {key[1]}")
-        task.failed.connect(self._show_failure)  # Busy: another process is downloading it
-        task.ended.connect(self.refresh)
+        # A failure (Busy: another process is downloading it) goes to the banner, as unhandled ones do.
+        Op(self._files_lane, lambda _ctx: discard_download(entry), name=f"discard {key[0]} {key[1]}").run().ended.connect(
+            self.refresh)
 
     def import_path(self, path: Path) -> None:
         """Install a zip or bundle folder the user has (the Import… menu ends here)."""
-        task = self._files_lane.submit(lambda ctx: import_model(path, cancel=ctx.token, on_stage=ctx.report),
-                                       name=f"import {Path(path).name}")
-        task.succeeded.connect(lambda m: self._after_change((m.model_id, m.precision),
-                                                           f"Imported {m.model_id} ({m.precision})."))
-        task.failed.connect(self._show_failure)
+        Op(self._files_lane, lambda ctx: import_model(path, cancel=ctx.token, on_stage=ctx.report),
+           name=f"import {Path(path).name}").success(
+            lambda m: self._after_change((m.model_id, m.precision), f"Imported {m.model_id} ({m.precision}).")).run()
         self._show_message(f"Importing {Path(path).name}…")
 
     def verify_all(self) -> None:
@@ -449,10 +443,8 @@ class ModelManagerPane(QWidget):
         def job(ctx: TaskContext) -> object:
             return [verify_model(*k, cancel=ctx.token) for k in keys]
 
-        task = self._files_lane.submit(job, name="verify")
-        task.succeeded.connect(self._verified)
-        task.failed.connect(self._show_failure)
-        task.ended.connect(lambda: self._verify_button.setEnabled(True))
+        Op(self._files_lane, job, name="verify").success(self._verified).run().ended.connect(
+            lambda: self._verify_button.setEnabled(True))
         self._verify_button.setEnabled(False)
         self._show_message("Verifying the installed models…")
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 from kinetoscope.engine.modelfiles.catalog import MEASURES_EXPLAINED, NOT_PUBLISHED, accuracies_text
 from kinetoscope.engine.modelfiles.download import DownloadProgress, PartialDownload
 from kinetoscope.engine.modelfiles.model_library import ModelRow, Status
+from kinetoscope import words
 
 ELSEWHERE_TIP = ("Another Kinetoscope process (a second window or `kinetoscope models download`) is "
                  "downloading this model. This row becomes available again by itself when it has finished.")
 
 
 def format_bytes(n: float) -> str:
-    if n >= 1e9:
-        return f"{n / 1e9:.1f} GB"
-    if n >= 1e6:
-        return f"{n / 1e6:.1f} MB"
-    return f"{n / 1e3:.0f} kB"
+    return words.size_text(n) if n >= 1e6 else f"{n / 1e3:.0f} kB"
 
 
 def format_progress(p: DownloadProgress) -> str:

@@ -21,19 +21,15 @@ from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget,
 )
 
-from kinetoscope.ui.tasks import Failure, Lane, TaskContext
+from kinetoscope.ui.tasks import Failure, Lane, Newest, Op, TaskContext
 from kinetoscope.ui.widgets._look import rgb_to_qimage
+from kinetoscope.words import clock
 
 # Upper bound on the decoded picture, in device pixels: enough for a panel on a 4K screen.
 _MAX_DECODE_SIDE = 1920
 _MIN_TICK_MS = 15
 # `position_changed` during playback at most this often: a playhead elsewhere needs no more.
 _POSITION_SIGNAL_MS = 33
-
-
-def _clock(t: float) -> str:
-    minutes, seconds = divmod(max(0.0, t), 60.0)
-    return f"{int(minutes)}:{seconds:04.1f}"
 
 
 class _FrameView(QWidget):
@@ -83,8 +79,10 @@ class ClipPreview(QWidget):
         self.setAccessibleName("Clip preview")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._lane = Lane("preview", parent=self)
+        self._lane.unhandled.connect(lambda failure: self._on_failed(_cannot_show(failure)))
 
-        self._generation = 0          # bumped by load/clear; results of older ones are dropped
+        self._opening = Newest()      # the clip being opened; load/clear drop it
+        self._decoding = Newest()     # the frame being decoded; load/clear drop it
         self._decoder = None          # PreviewDecoder, used only inside pool tasks
         self._start_s = 0.0           # where a clip being opened is shown first
         self._duration = 0.0
@@ -144,8 +142,6 @@ class ClipPreview(QWidget):
         self._reset()
         self._path = Path(path)
         self._show_message(f"Opening {self._path.name}…")
-        generation = self._generation
-
         def open_clip(_ctx: TaskContext) -> tuple[object, tuple[float, float, int, int]]:
             from kinetoscope.engine.media.preview_frames import PreviewDecoder
 
@@ -153,9 +149,9 @@ class ClipPreview(QWidget):
             info = decoder.info
             return decoder, (decoder.duration_s, info.fps, info.width, info.height)
 
-        task = self._lane.submit(open_clip, name=f"open {self._path.name}")
-        task.succeeded.connect(lambda opened: self._on_opened(generation, *opened))
-        task.failed.connect(lambda failure: self._on_failed(generation, _cannot_show(failure)))
+        (Op(self._lane, open_clip, name=f"open {self._path.name}").success(lambda opened: self._on_opened(*opened))
+         .failure(lambda failure: self._on_failed(_cannot_show(failure)))
+         .newest_in(self._opening, superseded=lambda opened: self._close_later(opened[0])).run())
 
     def seek_once_open(self, seconds: float) -> None:
         """Show the frame at `seconds` now, or as soon as the clip being opened is open."""
@@ -240,7 +236,8 @@ class ClipPreview(QWidget):
     # -- internals --------------------------------------------------------------------------
 
     def _reset(self) -> None:
-        self._generation += 1
+        self._opening.drop()
+        self._decoding.drop()
         self.pause()
         self._close_decoder()
         self._duration = 0.0
@@ -262,7 +259,7 @@ class ClipPreview(QWidget):
 
     def _close_later(self, decoder: object) -> None:
         # On the lane, after any decode still using it.
-        self._lane.submit(lambda _ctx: decoder.close(), name="close")  # type: ignore[attr-defined]
+        Op(self._lane, lambda _ctx: decoder.close(), name="close").run()  # type: ignore[attr-defined]
 
     def _request(self, t: float) -> None:
         if self._decoder is None:
@@ -271,7 +268,7 @@ class ClipPreview(QWidget):
             self._wanted = t
             return
         self._busy = True
-        decoder, generation = self._decoder, self._generation
+        decoder = self._decoder
         dpr = self.devicePixelRatioF()
         box_w = min(_MAX_DECODE_SIDE, max(64, round(self._view.width() * dpr)))
         box_h = min(_MAX_DECODE_SIDE, max(64, round(self._view.height() * dpr)))
@@ -280,14 +277,10 @@ class ClipPreview(QWidget):
             frame = decoder.frame_at(t, box_w, box_h)  # type: ignore[attr-defined]
             return rgb_to_qimage(frame.rgb), frame.time_s
 
-        task = self._lane.submit(decode, name="decode")
-        task.succeeded.connect(lambda shown: self._on_frame(generation, *shown))
-        task.failed.connect(lambda failure: self._on_failed(generation, _cannot_show(failure)))
+        (Op(self._lane, decode, name="decode").success(lambda shown: self._on_frame(*shown))
+         .failure(lambda failure: self._on_failed(_cannot_show(failure))).newest_in(self._decoding).run())
 
-    def _on_opened(self, generation: int, decoder: object, details: tuple[float, float, int, int]) -> None:
-        if generation != self._generation:
-            self._close_later(decoder)
-            return
+    def _on_opened(self, decoder: object, details: tuple[float, float, int, int]) -> None:
         self._decoder = decoder
         self._duration, self._fps, _, _ = details
         self._show_message("")
@@ -297,9 +290,7 @@ class ClipPreview(QWidget):
         self._slider.blockSignals(False)
         self.seek(self._start_s)
 
-    def _on_failed(self, generation: int, message: str) -> None:
-        if generation != self._generation:
-            return
+    def _on_failed(self, message: str) -> None:
         self._busy = False
         self._wanted = None
         self.pause()
@@ -308,9 +299,7 @@ class ClipPreview(QWidget):
         self._set_enabled(False)
         self._show_message(message)
 
-    def _on_frame(self, generation: int, image: QImage, time_s: float) -> None:
-        if generation != self._generation:
-            return
+    def _on_frame(self, image: QImage, time_s: float) -> None:
         self._busy = False
         self._view.image = image
         self._shown_time = time_s
@@ -357,7 +346,7 @@ class ClipPreview(QWidget):
         self._updating_slider = False
 
     def _update_time(self) -> None:
-        self._time_label.setText(f"{_clock(self._position)} / {_clock(self._duration)}")
+        self._time_label.setText(f"{clock(self._position, tenths=True)} / {clock(self._duration, tenths=True)}")
 
     def _update_play_button(self) -> None:
         icon = QStyle.StandardPixmap.SP_MediaPause if self._playing else QStyle.StandardPixmap.SP_MediaPlay

@@ -19,6 +19,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from kinetoscope.words import span_text
 from kinetoscope.ui.widgets._look import begin_painting, blend, rgb_to_qimage
 from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, draw_focus_frame
 
@@ -34,19 +35,19 @@ _MAX_THUMB = 64
 class _View:
     frames: list[QImage] = field(default_factory=list)
     times_s: tuple[float, ...] = ()
+    given_span: tuple[float, float] | None = None  # the view's own span, when its maker says it
     strip: QPixmap | None = None               # the row's thumbnails, scaled, side by side
     strip_key: tuple[int, float] | None = None  # (thumb size, pixel ratio) the strip was made for
 
     def span(self) -> tuple[float, float] | None:
+        if self.given_span is not None:
+            return self.given_span
         if not self.times_s:
             return None
         times = self.times_s
         step = statistics.median(b - a for a, b in zip(times, times[1:])) if len(times) > 1 else 0.0
         return times[0], times[-1] + step
 
-
-def _seconds(t: float) -> str:
-    return f"{t:.2f}"
 
 
 class FrameStrip(QWidget):
@@ -63,6 +64,7 @@ class FrameStrip(QWidget):
 
     def __init__(self, parent: QWidget | None = None, *, frames_per_view: int = 0) -> None:
         super().__init__(parent)
+        self.not_yet = "not read yet"  # what a view without frames says ("cancelled" once its run stopped)
         self._columns = frames_per_view
         self._views: list[_View] = []
         self._active: int | None = None
@@ -89,6 +91,7 @@ class FrameStrip(QWidget):
         """Show `n` views, all as placeholders (frames already set for views kept stay); a
         `frames_per_view` other than 0 sets how many frames a row holds."""
         n = max(0, int(n))
+        self.not_yet = "not read yet"
         if frames_per_view:
             self._columns = int(frames_per_view)
         self._views = self._views[:n] + [_View() for _ in range(n - len(self._views))]
@@ -98,8 +101,10 @@ class FrameStrip(QWidget):
             self._selected = None
         self._relayout()
 
-    def set_view_frames(self, view_index: int, crops: np.ndarray, times_s: Sequence[float]) -> None:
-        """Show the uint8 RGB crops [T, H, W, 3] of one view, shown at `times_s` seconds."""
+    def set_view_frames(self, view_index: int, crops: np.ndarray, times_s: Sequence[float],
+                        span: tuple[float, float] | None = None) -> None:
+        """Show the uint8 RGB crops [T, H, W, 3] of one view, shown at `times_s` seconds; `span` is
+        the stretch of clip the view covers (else from the frames' times)."""
         crops = np.asarray(crops)
         if crops.ndim != 4 or crops.shape[-1] != 3 or crops.dtype != np.uint8:
             raise ValueError(f"expected uint8 RGB crops [T, H, W, 3], got {crops.dtype} {crops.shape}")
@@ -110,6 +115,7 @@ class FrameStrip(QWidget):
         view = self._views[view_index]
         view.frames = [rgb_to_qimage(c) for c in crops]
         view.times_s = tuple(float(t) for t in times_s)
+        view.given_span = span
         view.strip = None
         if len(crops) > self._columns:
             self._columns = len(crops)
@@ -270,16 +276,16 @@ class FrameStrip(QWidget):
             elif v == self._active:
                 detail = "inferring…"
             elif span is None:
-                detail = "not read yet"
+                detail = self.not_yet
             else:
-                detail = f"{_seconds(span[0])}–{_seconds(span[1])} s"
+                detail = span_text(*span)
             painter.drawText(QRect(cap.left(), cap.top() + name_h, cap.width(), cap.height() - name_h),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, detail)
             if span is not None and v == self._active:
                 painter.drawText(QRect(cap.left(), cap.top() + name_h + painter.fontMetrics().height(),
                                        cap.width(), name_h),
                                  Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-                                 f"{_seconds(span[0])}–{_seconds(span[1])} s")
+                                 span_text(*span))
 
             # Thumbnails, or placeholders for a view not read yet.
             first = self.thumbnail_rect(v, 0)
@@ -375,7 +381,7 @@ class FrameStrip(QWidget):
         if f is not None and f < len(view.times_s):
             tip = f"View {v + 1} · frame {f + 1} of {len(view.times_s)} · {view.times_s[f]:.2f} s"
         elif span is not None:
-            tip = f"View {v + 1} · {_seconds(span[0])}–{_seconds(span[1])} s · click to show its results"
+            tip = f"View {v + 1} · {span_text(*span)} · click to show its results"
         else:
             tip = f"View {v + 1} · not read yet"
         QToolTip.showText(event.globalPos(), tip, self)

@@ -76,7 +76,7 @@ class LiveGraphs(QWidget):
         self.setAccessibleName("Live performance graphs")
         # Units only on the y axes: the figures above each plot name it, and a rotated
         # "Memory (MB)" did not fit the plot's height.
-        self._latency_plot = self._make_plot("ms", "View", "Latency (ms)")
+        self._latency_plot = self._make_plot("ms", "View", "Latency (ms)", whole_x=True)
         self._memory_plot = self._make_plot("MB", "Time (s)", "Memory (MB)")
         self._latency = _Series(self._latency_plot, capacity, _SYMBOLS_UP_TO)
         self._memory = _Series(self._memory_plot, capacity, 0)  # a 2 Hz sampled line
@@ -288,8 +288,10 @@ class LiveGraphs(QWidget):
             self._latency_text.setToolTip(f"Figures of the latest run: {self._run_label}" if self._run_label else "")
         elif len(lat):
             self._latency_text.setText(f"Latency ({html.escape(self._run_label)})  no views yet")
+            self._latency_text.setToolTip("")
         else:
             self._latency_text.setText("Latency  no views yet")
+            self._latency_text.setToolTip("")
         mem = self._memory.y
         if len(mem):
             values = mem.values()
@@ -305,8 +307,8 @@ class LiveGraphs(QWidget):
 
         self.add_memory(current_rss_mb())
 
-    def _make_plot(self, y_label: str, x_label: str, name: str) -> pg.PlotWidget:
-        plot = pg.PlotWidget(self)
+    def _make_plot(self, y_label: str, x_label: str, name: str, *, whole_x: bool = False) -> pg.PlotWidget:
+        plot = pg.PlotWidget(self, axisItems={"bottom": _CountAxis("bottom")} if whole_x else None)
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setMouseEnabled(x=False, y=False)
@@ -341,3 +343,11 @@ class LiveGraphs(QWidget):
             series.item.setSymbolBrush(colour)
             series.item.setSymbolPen(pg.mkPen(base))
             series.item.setSymbolSize(6)
+
+
+class _CountAxis(pg.AxisItem):
+    """An axis of things counted (views): ticks on whole numbers only, never "1.5 views"."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802, N803 - pyqtgraph's
+        return [(spacing, [v for v in values if float(v).is_integer()])
+                for spacing, values in super().tickValues(minVal, maxVal, size)]

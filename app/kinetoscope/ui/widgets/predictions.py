@@ -10,19 +10,12 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kinetoscope.engine.inference.results import Prediction
 from kinetoscope.ui.widgets._look import begin_painting, blend
+from kinetoscope.words import percent  # noqa: F401 - the panel's words, also the list's
 
 _MARGIN = 6
 _BAR_H = 7
 _ROWS = 5
 _ANIMATION_MS = 220
-
-
-def percent(prob: float) -> str:
-    """A probability as people read it: one decimal, '<0.1%' rather than a misleading 0.0%."""
-    p = 100.0 * prob
-    if 0 < p < 0.05:
-        return "<0.1%"
-    return f"{p:.1f}%"
 
 
 class TopPredictions(QWidget):

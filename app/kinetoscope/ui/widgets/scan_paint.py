@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 
+from kinetoscope import words
 from kinetoscope.ui.widgets._look import label_colour, text_on
 from kinetoscope.ui.widgets.predictions import percent
 from kinetoscope.ui.widgets.scan_track import SegmentTrack, WindowTrack
@@ -26,15 +27,8 @@ Colours = Callable[[int], tuple[QColor, QColor]]
 
 
 def clock(t: float, *, fraction: bool = False) -> str:
-    """Seconds as a clock: "7.5 s" (with `fraction`), "1:05", "1:02:03"."""
-    t = max(0.0, t)
-    if t < 60 and fraction:
-        return f"{t:.1f} s"
-    whole = int(t + 1e-6)
-    hours, rest = divmod(whole, 3600)
-    minutes, seconds = divmod(rest, 60)
-    text = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-    return text + (f".{int((t - whole) * 10 + 1e-6)}" if fraction else "")
+    """Seconds as a clock: "7.5 s" (with `fraction`, under a minute), "1:05", "1:02:03", "1:05.2"."""
+    return f"{max(0.0, t):.1f} s" if fraction and t < 60 else words.clock(t, tenths=fraction)
 
 
 @dataclass(frozen=True)
@@ -153,13 +147,16 @@ def paint_legend(painter: QPainter, legend: list[tuple[int, int]], track: Window
         x += width
 
 
-def paint_axis(painter: QPainter, scale: TimeScale, top: float, colour: QColor, max_x: float) -> None:
-    """Ticks and clock times under the rows, spaced so the labels never crowd."""
+def paint_axis(painter: QPainter, scale: TimeScale, top: float, colour: QColor, max_x: float, *,
+               label: Callable[[float, float], str] = lambda t, step: clock(t, fraction=step < 1),
+               steps: tuple[float, ...] = _TICK_STEPS, widest: str = "0:00:00", gap: int = 18) -> None:
+    """The one time axis (the scan's, the views'): ticks and `label(t, step)` under the rows, at
+    the first of `steps` that keeps labels as wide as `widest` `gap` pixels apart."""
     if scale.pps <= 0:
         return
     fm = painter.fontMetrics()
-    min_gap_px = fm.horizontalAdvance("0:00:00") + 18
-    step = next((s for s in _TICK_STEPS if s * scale.pps >= min_gap_px), _TICK_STEPS[-1])
+    min_gap_px = fm.horizontalAdvance(widest) + gap
+    step = next((s for s in steps if s * scale.pps >= min_gap_px), steps[-1])
     t0, t1 = scale.visible_range()
     painter.setPen(colour)
     k = int(t0 // step)
@@ -168,8 +165,8 @@ def paint_axis(painter: QPainter, scale: TimeScale, top: float, colour: QColor, 
         x = scale.x_of(t)
         if x >= scale.left - 0.5:
             painter.drawLine(QPointF(x, top), QPointF(x, top + 3))
-            label = clock(t, fraction=step < 1)
-            w = fm.horizontalAdvance(label)
+            text = label(t, step)
+            w = fm.horizontalAdvance(text)
             lx = min(max(x - w / 2, 0), max_x - w)
-            painter.drawText(QRectF(lx, top + 4, w + 1, fm.height()), Qt.AlignmentFlag.AlignLeft, label)
+            painter.drawText(QRectF(lx, top + 4, w + 1, fm.height()), Qt.AlignmentFlag.AlignLeft, text)
         k += 1

@@ -14,9 +14,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from kinetoscope.words import clock, span_text
 from kinetoscope.ui.widgets._look import begin_painting, blend, draw_playhead, label_colour, text_on
 from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, draw_focus_frame
 from kinetoscope.ui.widgets.predictions import percent
+from kinetoscope.ui.widgets.scan_paint import TimeScale, paint_axis
 
 # A view is 16 frames at the models' 15 fps; spans of views still pending are estimated with it.
 _MARGIN = 6
@@ -37,7 +39,7 @@ class _Segment:
 
 def _clock(t: float, step: float) -> str:
     if t >= 60:
-        return f"{int(t // 60)}:{int(t % 60):02d}"
+        return clock(t)
     return f"{t:.1f} s" if step < 1 else f"{t:.0f} s"
 
 
@@ -53,6 +55,7 @@ class ViewTimeline(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._duration = 0.0
+        self.not_yet = "pending"  # what a view without a result says ("cancelled" once its run stopped)
         self._segments: list[_Segment] = []
         self._lanes: list[int] = []
         self._lane_count = 1
@@ -71,6 +74,7 @@ class ViewTimeline(QWidget):
         """Start a clip: its length, how many views will be inferred (all pending) and the seconds
         each covers (0: unknown yet, drawn as an even share of the clip)."""
         self._duration = max(0.0, float(duration_s))
+        self.not_yet = "pending"
         n = max(0, int(view_count))
         if view_s <= 0:
             view_s = self._duration / max(1, n)
@@ -246,7 +250,7 @@ class ViewTimeline(QWidget):
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
                 ink = muted
-                caption, detail = f"View {i + 1}", "pending"
+                caption, detail = f"View {i + 1}", self.not_yet
             inner = rect.adjusted(6, 4, -5, -4)
             if inner.width() > fm.horizontalAdvance("…") + 2:
                 painter.setPen(ink)
@@ -273,26 +277,11 @@ class ViewTimeline(QWidget):
         if self.hasFocus():  # around the bar, where Left/Right move the chosen view
             draw_focus_frame(painter, track.adjusted(-_MARGIN + 1, -_MARGIN + 1, _MARGIN - 1, _MARGIN - 1), self)
         painter.setFont(small)
-        self._paint_axis(painter, track.bottom() + 2, muted)
-
-    def _paint_axis(self, painter: QPainter, top: float, colour: QColor) -> None:
-        if self._duration <= 0:
-            return
-        fm = painter.fontMetrics()
-        width = self.width() - 2 * _MARGIN
-        min_gap_px = fm.horizontalAdvance("00:00 s") + 16
-        step = next((s for s in _TICK_STEPS if s / self._duration * width >= min_gap_px), _TICK_STEPS[-1])
-        painter.setPen(colour)
-        k = 0
-        while k * step <= self._duration + 1e-9:
-            t = k * step
-            x = self._x(t)
-            painter.drawLine(QPoint(round(x), round(top)), QPoint(round(x), round(top + 3)))
-            label = _clock(t, step)
-            w = fm.horizontalAdvance(label)
-            lx = min(max(x - w / 2, 0), self.width() - w)
-            painter.drawText(QRectF(lx, top + 4, w + 1, fm.height()), Qt.AlignmentFlag.AlignLeft, label)
-            k += 1
+        if self._duration > 0:
+            width = self.width() - 2 * _MARGIN
+            paint_axis(painter, TimeScale(_MARGIN, width, width / self._duration, 0, self._duration),
+                       track.bottom() + 2, muted, self.width(), label=_clock, steps=_TICK_STEPS, widest="00:00 s",
+                       gap=16)
 
     # -- interaction ------------------------------------------------------------------------
 
@@ -344,10 +333,10 @@ class ViewTimeline(QWidget):
 
     def _summary(self, index: int) -> str:
         seg = self._segments[index]
-        span = f"{seg.start_s:.2f}–{seg.end_s:.2f} s"
+        span = span_text(seg.start_s, seg.end_s)
         if seg.known:
             return f"View {index + 1} · {span} · {seg.label} {percent(seg.prob)}"
-        return f"View {index + 1} · pending"
+        return f"View {index + 1} · {self.not_yet}"
 
     def _describe(self) -> None:
         parts = [self._summary(i) for i in range(len(self._segments))]

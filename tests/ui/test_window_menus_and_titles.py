@@ -1,10 +1,11 @@
-"""Small things a walkthrough found: Run Again without a clip, doubled window titles, a cut-off axis label."""
+"""The window's commands and words: Run Again needs a clip, titles name the clip once, axis labels fit,
+Open Recent and Open Log Folder, and the benchmark window's wording and model."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
 
-from conftest import wait_until
+from helpers import wait_until
 
 
 def test_run_again_needs_a_clip(qapp: QApplication, make_window, sample_clip) -> None:

@@ -1,9 +1,8 @@
-"""What the engine lane runs for the main window: classify one clip, probe the devices.
+"""The sessions the window's engine lane keeps open, and how its jobs (classify, scan) begin.
 
-The jobs are plain functions of a `TaskContext` (see `kinetoscope.ui.tasks`); they report what
-happens as the small values below, which `ClipRunner` receives on the GUI thread. Sessions are
-cached in a `SessionCache` that only engine-lane jobs touch, so it needs no lock, and it is
-cleared on that same thread when the lane shuts down.
+The jobs are plain functions of a `TaskContext` (see `kinetoscope.ui.tasks`), in `runner.py` and
+`scan_runner.py`. Sessions are cached in a `SessionCache` that only engine-lane jobs touch, so it
+needs no lock, and it is cleared on that same thread when the lane shuts down.
 """
 
 from __future__ import annotations
@@ -14,14 +13,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from kinetoscope.engine.inference.classify import Progress, VideoClassifier
-from kinetoscope.engine.inference.results import ClipResult, DeviceReport, Prediction, ViewResult, top_k
 from kinetoscope.engine.media.video import VideoInfo, probe
 from kinetoscope.engine.memory import return_freed_memory
 from kinetoscope.engine.modelfiles.bundle import ModelBundle, open_bundle
-from kinetoscope.engine.modelfiles.recipe import InputRecipe
 from kinetoscope.ui.tasks import TaskContext
 
 log = logging.getLogger(__name__)
@@ -33,42 +28,8 @@ MAX_CACHED_SESSIONS = 2
 
 
 @dataclass(frozen=True)
-class ClassifyRequest:
-    """Classify `clip` with the bundle at `model_path` on `device` (`views` 0: the model's default)."""
-
-    clip: Path
-    model_path: Path
-    device: str
-    views: int
-
-
-# -- what a classification reports, in order --------------------------------------------------
-@dataclass(frozen=True)
 class StageChanged:
-    text: str                      # what the job is doing now, for the status bar
-
-
-@dataclass(frozen=True)
-class ClipProbed:
-    info: VideoInfo
-
-
-@dataclass(frozen=True)
-class SessionReady:
-    report: DeviceReport
-    recipe: InputRecipe
-
-
-@dataclass(frozen=True)
-class ViewsDone:
-    done: int
-    total: int
-
-
-@dataclass(frozen=True)
-class ViewReady:
-    view: ViewResult
-    running_top5: tuple[Prediction, ...]  # over the views so far
+    text: str                      # what a job is doing now, for the status bar
 
 
 class SessionCache:
@@ -116,27 +77,12 @@ class SessionCache:
         self.keep_only([])
 
 
-def classify(ctx: TaskContext, sessions: SessionCache, request: ClassifyRequest) -> ClipResult:
-    """The engine-lane job behind one clip's classification."""
-    log.info("classify %s with %s on %s, %d views", request.clip, request.model_path.name, request.device,
-             request.views)
+def open_clip_and_model(ctx: TaskContext, sessions: SessionCache, clip: Path, model_path: Path,
+                        device: str) -> tuple[VideoInfo, VideoClassifier]:
+    """What every engine-lane job starts with: read the clip (a bad clip fails before a slow model
+    load), then take the model's session from the cache."""
     ctx.report(StageChanged("Reading the clip…"))
-    info = probe(request.clip)  # a bad clip fails before a slow model load
-    ctx.report(ClipProbed(info))
-    classifier = sessions.classifier(request.model_path, request.device, ctx)
+    info = probe(clip)
+    classifier = sessions.classifier(model_path, device, ctx)
     ctx.raise_if_cancelled()
-    ctx.report(SessionReady(classifier.report, classifier.recipe))
-    labels = classifier.bundle.labels
-    seen: list[np.ndarray] = []
-
-    def on_view(view: ViewResult) -> None:
-        seen.append(view.probs)
-        ctx.report(ViewReady(view, top_k(np.mean(seen, axis=0), labels)))
-
-    def on_progress(p: Progress) -> None:
-        ctx.report(ViewsDone(p.views_done, p.views_total))
-
-    result = classifier.classify(request.clip, views=request.views or None, on_view=on_view,
-                                 on_progress=on_progress, cancel=ctx.token, keep_crops=True, info=info)
-    log.info("classify %s done: %s (%.0f ms)", request.clip.name, result.top5[0].label, result.timings.total_ms)
-    return result
+    return info, classifier
