@@ -70,7 +70,7 @@ def test_download_list_verify_classify_remove(tmp_path, http_server, catalog, me
     assert "\r" not in proc.stderr
 
     proc = cli("models", "list")
-    assert proc.returncode == 0 and "resnet_3d        float     installed" in proc.stdout
+    assert proc.returncode == 0 and "resnet_3d        float     Installed " in proc.stdout
     assert "Downloaded models use 1.2 MB" in proc.stdout
     assert cli("models", "verify").stdout.startswith("resnet_3d        float     ok")
 
@@ -186,14 +186,14 @@ def test_list_shows_a_model_another_process_is_downloading(catalog, kinetoscope_
     try:
         proc = cli("models", "list")
         assert proc.returncode == 0, proc.stderr
-        assert "resnet_3d        float     downloading (another process) " in proc.stdout
-        assert "resnet_3d        w8a8      not installed " in proc.stdout
+        assert "resnet_3d        float     Downloading in another Kinetoscope process" in proc.stdout
+        assert "resnet_3d        w8a8      Not installed " in proc.stdout
         listed = json.loads(cli("models", "list", "--json").stdout)["models"]
         assert {m["precision"]: m["downloading_elsewhere"] for m in listed if m["id"] == "resnet_3d"} == \
             {"float": True, "w8a8": False}
     finally:
         kill(holder)
-    assert "resnet_3d        float     not installed " in cli("models", "list").stdout
+    assert "resnet_3d        float     Not installed " in cli("models", "list").stdout
     assert sorted(p.name for p in lock.parent.iterdir()) == [lock.name]  # listing created no lock files
 
 
@@ -205,12 +205,12 @@ def test_list_shows_published_accuracy_beside_npu_latency_with_sources():
     row = next(line for line in lines if line.startswith("resnet_2plus1d   w8a8"))
     assert "4.2–4.5 ms     75.0 % video, 57.5 % clip ResNet-2Plus1D" in row
     assert re.search(r"resnet_3d +float .*13\.1 ms +63\.2 % video, 52\.75 % clip ResNet-3D", proc.stdout)
-    assert re.search(r"i3d_kinetics +float +bundled .* – +71\.1 % video +I3D", proc.stdout)
+    assert re.search(r"i3d_kinetics +float +Installed \(bundled\) .* – +71\.1 % video +I3D", proc.stdout)
     assert "ResNet-2Plus1D: 75.0 % top-1, video accuracy on Kinetics-400: Qualcomm AI Hub" in proc.stdout
     assert "ResNet-3D: 52.75 % top-1, top-5 75.45 %, clip accuracy on Kinetics-400: torchvision" in proc.stdout
     assert "Video-MAE: 81.5 % top-1" in proc.stdout and "77.5 % on AI Hub's 200-clip" in proc.stdout
     assert "A clip accuracy scores one clip" in proc.stdout
-    assert "Downloaded models use 0.0 MB; the bundled ones" in proc.stdout
+    assert "Downloaded models use 0 kB; the bundled ones" in proc.stdout
     data = json.loads(cli("models", "list", "--json").stdout)
     listed = {(m["id"], m["precision"]): m for m in data["models"]}
     assert listed[("resnet_2plus1d", "float")]["accuracy"]["top1"] == 75.0

@@ -23,7 +23,7 @@ from kinetoscope.cli.arg_types import number_in
 from kinetoscope.cli.exit_codes import EXIT_CANCELLED, EXIT_OK
 from kinetoscope.cli.progress import ProgressLine
 from kinetoscope.cli.scan_cmd import clock
-from kinetoscope.engine.files import size_text
+from kinetoscope.words import size_text
 from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.inference.scan import SCAN_CPU
 from kinetoscope.engine.library.database import LibraryPaths, connect

@@ -11,7 +11,7 @@ from typing import TextIO
 from kinetoscope.cli.progress import ProgressLine
 from kinetoscope.cli.exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.words import size_text
+from kinetoscope.words import download_text, model_size, model_status, size_text
 from kinetoscope.engine.modelfiles.catalog import (MEASURES_EXPLAINED, NO_FIGURE, Accuracy, accuracies_text,
                                                   load_catalog)
 from kinetoscope.engine.modelfiles.download import DownloadProgress
@@ -47,25 +47,6 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     return handler(args, out)
 
 
-def _size(row: ModelRow) -> str:
-    if row.disk_bytes:
-        return size_text(row.disk_bytes)
-    if row.entry and row.entry.approx_size_mb:
-        return f"~{row.entry.approx_size_mb:g} MB"
-    if row.entry and row.entry.estimated_size_mb():
-        return f"≈{row.entry.estimated_size_mb():g} MB"
-    return "–"
-
-
-def _status(row: ModelRow) -> str:
-    if row.downloading_elsewhere:
-        return "downloading (another process)"
-    if row.status is Status.PARTIAL and row.partial:
-        pct = row.partial.percent
-        return f"paused at {pct}%" if pct is not None else "paused"
-    return row.status.value
-
-
 def _list(args: argparse.Namespace, out: TextIO) -> int:
     catalog = load_catalog()
     rows = list_models(catalog)
@@ -75,19 +56,20 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
                               "disk": {"used_bytes": disk.downloaded, "bundled_bytes": disk.bundled,
                                        "free_bytes": disk.free}}, indent=2) + "\n")
         return EXIT_OK
-    width = max([17, *(len(_status(r)) for r in rows)])
+    width = max([17, *(len(model_status(r)) for r in rows)])
     out.write(f"{'MODEL':<16} {'PRECISION':<9} {'STATUS':<{width}} {'SIZE':>9}  {'NPU (X Elite)':<14} "
               f"{'TOP-1 (video, clip)':<21} NAME\n")
     for r in rows:
         latency = (r.entry.latency_text() if r.entry else "") or NO_FIGURE
         accuracy = accuracies_text(r.accuracies) if r.accuracies else NO_FIGURE
-        out.write(f"{r.model_id:<16} {r.precision:<9} {_status(r):<{width}} {_size(r):>9}  {latency:<14} "
-                  f"{accuracy:<21} {r.name}\n")
-        for problem in r.problems:
+        out.write(f"{r.model_id:<16} {r.precision:<9} {model_status(r):<{width}} {model_size(r)[0]:>9}  "
+                  f"{latency:<14} {accuracy:<21} {r.name}\n")
+        for problem in r.problems[2:]:  # the status names the first two
             out.write(f"{'':<16} ! {problem}\n")
     out.write(f"\nDownloaded models use {size_text(disk.downloaded)}; the bundled ones {size_text(disk.bundled)} (inside the "
               f"app); {size_text(disk.free)} free.\n")
-    out.write("Sizes: ~ the catalog's figure, ≈ estimated from the parameter count, else measured on disk.\n")
+    out.write("Sizes: measured on disk, else ~ the catalog's figure, ≈ estimated from the parameter count, or ? "
+              "until a download starts.\n")
     out.write("NPU latency and top-1 are published figures, not measured here:\n")
     for name, accuracies in _sources(rows):
         for accuracy in accuracies:
@@ -106,13 +88,6 @@ def _sources(rows: list[ModelRow]) -> list[tuple[str, tuple[Accuracy, ...]]]:
     return list(seen.values())
 
 
-def _download_text(label: str, p: DownloadProgress) -> str:
-    eta = f"  {int(p.eta_s) // 60}:{int(p.eta_s) % 60:02d} left" if p.eta_s is not None else ""
-    total = f"/{size_text(p.total)}" if p.total else ""
-    pct = p.percent if p.percent is not None else "?"
-    return f"{label}  {pct}%  {size_text(p.done)}{total}  {size_text(p.speed_bps)}/s{eta}"
-
-
 def _download(args: argparse.Namespace, out: TextIO) -> int:
     entry = load_catalog().find(args.model_id, args.precision)
     label = f"{entry.model_id} ({entry.precision})"
@@ -121,7 +96,7 @@ def _download(args: argparse.Namespace, out: TextIO) -> int:
 
     def progress(p: DownloadProgress) -> None:
         step = p.percent // 10 if p.percent is not None else tenths[0]
-        line.show(_download_text(label, p), final=p.percent == 100, off_terminal=step > tenths[0])
+        line.show(f"{label}  {download_text(p)}", final=p.percent == 100, off_terminal=step > tenths[0])
         tenths[0] = max(tenths[0], step)
     token = CancelToken()
     outcome: dict[str, object] = {}

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TextIO
 
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope import words
 from kinetoscope.engine.errors import BadInput, KinetoscopeError
+from kinetoscope.words import size_text
 
 _CHUNK = 1 << 20
 
@@ -102,5 +102,3 @@ def _write_error(path: Path, exc: OSError) -> KinetoscopeError:
         return CannotWrite(f"{path} is a folder; give a file name to write.", detail=detail)
     return CannotWrite(f"Cannot write {path.name}: {exc.strerror or exc}.", detail=detail)
 
-
-size_text = words.size_text  # bytes as people read them: 0.6 MB, 120.4 MB, 1.2 GB

@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from kinetoscope.engine.library.database import LibraryPaths, connect
-from kinetoscope.ui.tasks import Failure, Lane, Task
+from kinetoscope.ui.tasks import Failure, Lane, Op, Task
 
 
 class LibraryReads(QObject):
@@ -28,11 +28,8 @@ class LibraryReads(QObject):
     def run(self, job: Callable[[sqlite3.Connection], Any], done: Callable[[Any], None],
             failed: Callable[[Failure], None], *, name: str = "library") -> Task:
         """`job(connection)` on the lane; `done(result)` or `failed(failure)` on the GUI thread."""
-        task = self.lane.submit(lambda ctx: job(self._connection(ctx)), name=name)
-        task.succeeded.connect(done)
-        task.failed.connect(failed)
-        task.progress.connect(self.notice.emit)
-        return task
+        return (Op(self.lane, lambda ctx: job(self._connection(ctx)), name=name)
+                .progress(self.notice.emit).success(done).failure(failed).run())
 
     def _connection(self, ctx) -> sqlite3.Connection:  # noqa: ANN001 - TaskContext
         if self._db is None:

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from kinetoscope.engine.media.preview_frames import PreviewDecoder
-from kinetoscope.ui.tasks import Lane, Task
+from kinetoscope.ui.tasks import Lane, Op, Task
 
 THUMB_W, THUMB_H = 128, 72
 CACHE_SIZE = 400
@@ -52,8 +52,9 @@ class Thumbnails(QObject):
             self._cache.move_to_end(key)
             return self._cache[key]
         if key not in self._pending:
-            task = self.lane.submit(lambda ctx: decode_thumbnail(Path(key[0]), key[1]), name="thumbnail")
-            task.succeeded.connect(lambda image, key=key: self._arrived(key, image))
+            # A frame that cannot be decoded leaves its row without a picture, not an error banner.
+            task = (Op(self.lane, lambda _ctx: decode_thumbnail(Path(key[0]), key[1]), name="thumbnail")
+                    .success(lambda image, key=key: self._arrived(key, image)).failure(lambda _f: None).run())
             task.ended.connect(lambda key=key: self._pending.pop(key, None))
             self._pending[key] = task
             while len(self._pending) > QUEUED_AT_MOST:

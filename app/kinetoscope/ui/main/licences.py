@@ -6,7 +6,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from kinetoscope.engine.notices import notices_text
-from kinetoscope.ui.tasks import Failure, Lane
+from kinetoscope.ui.tasks import Failure, Lane, Op
 
 INTRO = ("Kinetoscope is free software under the Apache License 2.0. It runs with the components below, each "
          "under its own licence; Qt and FFmpeg are used as separate shared libraries you may replace. "
@@ -33,9 +33,7 @@ class LicencesDialog(QDialog):
         layout.addWidget(self.text, 1)
         layout.addWidget(buttons)
         self._lane = Lane("licences", parent=self)
-        task = self._lane.submit(lambda _ctx: notices_text(), name="read notices")
-        task.succeeded.connect(self._show)
-        task.failed.connect(self._failed)
+        Op(self._lane, lambda _ctx: notices_text(), name="read notices").success(self._show).failure(self._failed).run()
         self.finished.connect(lambda _code: self._lane.shutdown())
 
     def loaded(self) -> bool:

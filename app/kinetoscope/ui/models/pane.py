@@ -33,12 +33,12 @@ from kinetoscope.engine.modelfiles.model_install import import_model, remove_mod
 from kinetoscope.engine.modelfiles.model_library import (DiskUse, ModelRow, Status, discard_download, disk_space,
                                                          download_and_install, downloads_elsewhere, list_models,
                                                          paused_download)
-from kinetoscope.ui.models.text import (ELSEWHERE_TIP, elsewhere_text, failure_text, format_bytes, format_progress,
-                                        published_text, published_tip, size_text, status_text)
+from kinetoscope.ui.models.text import ELSEWHERE_TIP, failure_text, published_text, published_tip
 from kinetoscope.ui.tasks import Failure, Lane, Op, Task, TaskContext
 from kinetoscope.ui.widgets._look import is_dark
 from kinetoscope.ui.widgets.error_panel import ErrorPanel
 from kinetoscope.ui.widgets.progress_bar import ProgressBar
+from kinetoscope.words import download_text, elsewhere_text, model_size, model_status, size_text
 
 
 COLUMNS = ("Model", "Precision", "Size", "NPU latency · accuracy", "Status", "")
@@ -192,8 +192,8 @@ class ModelManagerPane(QWidget):
     def _scanned_rows(self, found: tuple[list[ModelRow], DiskUse]) -> None:
         self._rows, disk = found
         self._scanned = True
-        self._disk.setText(f"Downloaded models use {format_bytes(disk.downloaded)} · bundled models "
-                           f"{format_bytes(disk.bundled)} (inside the app) · {format_bytes(disk.free)} free on this disk")
+        self._disk.setText(f"Downloaded models use {size_text(disk.downloaded)} · bundled models "
+                           f"{size_text(disk.bundled)} (inside the app) · {size_text(disk.free)} free on this disk")
         self._render()
 
     def _scan_ended(self) -> None:
@@ -227,7 +227,7 @@ class ModelManagerPane(QWidget):
         entry = row.entry
         name = QTableWidgetItem(row.name)
         name.setToolTip(entry.notes if entry and entry.notes else row.model_id)
-        size, size_tip = size_text(row)
+        size, size_tip = model_size(row)
         cells = [name, QTableWidgetItem(row.precision), QTableWidgetItem(size),
                  QTableWidgetItem(published_text(row))]
         cells[2].setToolTip(size_tip)
@@ -239,7 +239,7 @@ class ModelManagerPane(QWidget):
             row = replace(row, status=Status.BROKEN, problems=problems)
             self._rows[i] = row
         elsewhere = row.key in self._elsewhere
-        status = QTableWidgetItem(elsewhere_text(row.partial) if elsewhere else status_text(row))
+        status = QTableWidgetItem(model_status(row, elsewhere=elsewhere))
         if elsewhere:
             status.setToolTip(ELSEWHERE_TIP)
         elif row.problems:
@@ -359,7 +359,7 @@ class ModelManagerPane(QWidget):
         if p.total:
             bar.setRange(0, 1000)
             bar.setValue(int(1000 * p.done / p.total))
-        bar.setFormat("Downloading " + format_progress(p))
+        bar.setFormat("Downloading " + download_text(p))
 
     def _notice_stalls(self) -> None:
         """The engine reports only when bytes arrive; a quiet server would leave a stale speed."""
@@ -367,7 +367,7 @@ class ModelManagerPane(QWidget):
         for key, (when, p) in self._last_progress.items():
             bar = self._bars.get(key)
             if bar is not None and now - when > STALL_NOTICE_S and bar.format().startswith("Downloading"):
-                done = f"{p.percent}%" if p.percent is not None else format_bytes(p.done)
+                done = f"{p.percent}%" if p.percent is not None else size_text(p.done)
                 bar.setFormat(f"Downloading {done} · waiting for the server…")
 
     def _recheck_elsewhere(self) -> None:

@@ -18,7 +18,7 @@ from kinetoscope.engine.errors import BadInput
 from kinetoscope.engine.teach.action_set import ActionSet, check_set_name, list_sets, load_set
 from kinetoscope.engine.teach.probe import ProbeReport
 from kinetoscope.engine.teach.teaching import remove, taught_info, trained_precisions
-from kinetoscope.ui.tasks import Failure, Lane, Task
+from kinetoscope.ui.tasks import Failure, Job, Lane, Op, Task
 from kinetoscope.ui.teach.examples_tree import ExamplesTree
 from kinetoscope.ui.teach.jobs import NewExample, Step, TeachJobs
 from kinetoscope.ui.teach.report_view import ReportView
@@ -213,7 +213,7 @@ class TeachWindow(QWidget):
         if self._busy() or not examples:
             return None
         name = self.set_name
-        return self._start(self.lane.submit(lambda ctx: self.jobs.add(name, examples, ctx), name="add examples"),
+        return self._start(lambda ctx: self.jobs.add(name, examples, ctx), "add examples",
                            f"Adding {len(examples)} example(s)…", self._added)
 
     def _added(self, action_set: ActionSet) -> None:
@@ -237,8 +237,7 @@ class TeachWindow(QWidget):
         if self._busy() or self._set is None:
             return None
         name = self._set.name
-        return self._start(self.lane.submit(lambda ctx: self.jobs.train(name, ctx), name="train"),
-                           "Computing features…", self._trained)
+        return self._start(lambda ctx: self.jobs.train(name, ctx), "train", "Computing features…", self._trained)
 
     def _trained(self, result) -> None:  # noqa: ANN001  (teaching.TrainResult)
         report = result.report
@@ -260,14 +259,12 @@ class TeachWindow(QWidget):
             self.use_model.emit(name, trained[0])
 
     # -- plumbing ---------------------------------------------------------------------------
-    def _start(self, task: Task, text: str, done) -> Task:  # noqa: ANN001
-        self._task = task
+    def _start(self, job: Job, name: str, text: str, done) -> Task:  # noqa: ANN001
+        task = self._task = (Op(self.lane, job, name=name).progress(self._progress).success(done).failure(self._failed)
+                             .cancelled(lambda: self.status.setText("Cancelled; the set and its model are as they were."))
+                             .run())
         self.status.setText(text)
         self.progress.setRange(0, 0)
-        task.progress.connect(self._progress)
-        task.succeeded.connect(done)
-        task.failed.connect(self._failed)
-        task.cancelled.connect(lambda: self.status.setText("Cancelled; the set and its model are as they were."))
         task.ended.connect(self._ended)
         self._enable()
         return task
@@ -311,8 +308,7 @@ class TeachWindow(QWidget):
 
     def shutdown(self) -> None:
         self.cancel()
-        self.lane.submit(lambda ctx: self.jobs.release(), name="release")
-        self.lane.shutdown()
+        self.lane.shutdown(last=self.jobs.release)  # the session goes on the thread that made it
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.cancel()
