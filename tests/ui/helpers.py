@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QObject, QPoint, QPointF, Qt, QUrl, Signal
+from PySide6.QtCore import QMimeData, QObject, QPoint, QPointF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QComboBox, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QLineEdit, QWidget
 
 from kinetoscope.ui.tasks import Task
 from locations import SAMPLES
@@ -113,3 +113,32 @@ def wait_until(qapp: QApplication, condition: Callable[[], object], timeout_s: f
 def wait_idle(qapp: QApplication, window, what: str = "the list") -> None:  # noqa: ANN001 - a MainWindow
     """Wait until nothing runs and the engine has acknowledged every job, cancelled ones included."""
     wait_until(qapp, lambda: window.runner.running is None and not window.engine.busy(), what=what)
+
+
+def answer_next_dialog(qapp: QApplication, respond: Callable[[QWidget], None], kind: type = QWidget) -> list[str]:
+    """Answer the next modal dialog of `kind` (a file dialog's loop or a message box) with `respond`;
+    the list returned gets the dialog's title once it was answered."""
+    answered: list[str] = []
+    tries = iter(range(400))  # 20 s; then whatever modal window is open is closed, so no test hangs
+
+    def look() -> None:
+        dialog = qapp.activeModalWidget()
+        if isinstance(dialog, kind):
+            answered.append(dialog.windowTitle())
+            respond(dialog)
+        elif next(tries, None) is not None:
+            QTimer.singleShot(50, look)
+        elif dialog is not None:
+            dialog.close()
+
+    QTimer.singleShot(50, look)
+    return answered
+
+
+def choose_file(path: Path) -> Callable[[QWidget], None]:
+    def respond(dialog: QWidget) -> None:
+        assert isinstance(dialog, QFileDialog)
+        dialog.setDirectory(str(path.parent))
+        dialog.findChild(QLineEdit, "fileNameEdit").setText(path.name)  # typed into "File name"
+        dialog.accept()
+    return respond

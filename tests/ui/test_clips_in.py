@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog, QPushButton
 
-from helpers import drop_files, wait_until
+from helpers import answer_next_dialog, choose_file, drop_files, wait_until
 from locations import SAMPLES
 from kinetoscope.ui.main.clip_queue import ClipState, expand_paths
 from kinetoscope.ui.single_instance import InstanceServer, hand_off, server_name
@@ -54,6 +54,22 @@ def test_dropping_a_folder_queues_its_videos_skips_the_rest_and_works_through_th
     window.queue.clip_chosen.emit(clips[1])  # its result is already there: shown without a re-run
     assert window.runner.running is None
     assert window.clip_view.predictions.title() == "Whole clip"
+
+
+def test_file_open_folder_queues_the_videos_of_the_chosen_folder(
+        qapp: QApplication, make_window, tmp_path: Path) -> None:
+    folder = _folder_of_clips(tmp_path)
+    window = make_window(views=1)
+    invitation = window.clip_view.findChildren(QPushButton)
+    assert "Open Folder…" in [b.text() for b in invitation]  # the empty page offers it beside Open Clips…
+    asked = answer_next_dialog(qapp, choose_file(folder), QFileDialog)  # the folder's name typed in
+    window.actions_.open_folder.trigger()
+    assert asked == ["Open a folder of clips"]
+    assert [c.name for c in window.queue.clips()] == ["b_left.mp4", "a_growing.MP4"]
+    assert "Skipped 2 files that are not video" in window.errors.message
+    assert window.actions_.open_folder.shortcut().toString() == "Ctrl+Shift+O"
+    wait_until(qapp, lambda: all(window.queue.state(c) is ClipState.DONE for c in window.queue.clips()),
+               what="the folder's clips")
 
 
 def test_a_non_video_alone_is_refused_with_a_message(qapp: QApplication, make_window, tmp_path: Path) -> None:

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QWidget
 
 from conftest import SAMPLES, wait_until
+from helpers import answer_next_dialog, choose_file
 from kinetoscope.ui.crash_guard import CrashGuard
 from kinetoscope.ui.main.clip_queue import ClipState
 
@@ -48,35 +48,6 @@ def menu_actions(window: QWidget) -> list[QAction]:
     for top in window.menuBar().actions():
         walk(top.menu())
     return found
-
-
-def answer_next_dialog(qapp: QApplication, respond: Callable[[QWidget], None], kind: type = QWidget) -> list[str]:
-    """Answer the next modal dialog of `kind` (a file dialog's loop or a message box) with `respond`;
-    the list returned gets the dialog's title once it was answered."""
-    answered: list[str] = []
-    tries = iter(range(400))  # 20 s; then whatever modal window is open is closed, so no test hangs
-
-    def look() -> None:
-        dialog = qapp.activeModalWidget()
-        if isinstance(dialog, kind):
-            answered.append(dialog.windowTitle())
-            respond(dialog)
-        elif next(tries, None) is not None:
-            QTimer.singleShot(50, look)
-        elif dialog is not None:
-            dialog.close()
-
-    QTimer.singleShot(50, look)
-    return answered
-
-
-def choose_file(path: Path) -> Callable[[QWidget], None]:
-    def respond(dialog: QWidget) -> None:
-        assert isinstance(dialog, QFileDialog)
-        dialog.setDirectory(str(path.parent))
-        dialog.findChild(QLineEdit, "fileNameEdit").setText(path.name)  # typed into "File name"
-        dialog.accept()
-    return respond
 
 
 def close(dialog: QWidget) -> None:
@@ -109,10 +80,11 @@ def test_every_menu_command_without_a_clip(qapp: QApplication, make_window, guar
         if not action.isEnabled():
             continue
         text = action.text().replace("&", "")
-        if action is a.open:
+        if action in (a.open, a.open_folder):
             answered = answer_next_dialog(qapp, close, QFileDialog)  # looked, then cancelled
             _trigger(qapp, window, action, guard)
-            assert answered == ["Open clips"] and window.queue.count() == 0
+            assert answered == ["Open clips" if action is a.open else "Open a folder of clips"]
+            assert window.queue.count() == 0
         elif action is a.quit:
             continue  # the last test closes the window with it
         elif action in (a.models, a.benchmark, a.camera, a.teach, a.library):
@@ -140,7 +112,7 @@ def test_every_menu_command_without_a_clip(qapp: QApplication, make_window, guar
     for action in (a.remove_clips, a.undo_remove, a.clear_queue, a.rerun, a.cancel, a.scan, a.export_timeline,
                    a.export_results, a.whole_clip):
         assert not action.isEnabled(), action.text()
-    assert {"Open Clips…", "Models…", "Benchmark…", "Camera…", "Teach…", "Library…", "About Kinetoscope", "Go to Clip List",
+    assert {"Open Clips…", "Open Folder…", "Models…", "Benchmark…", "Camera…", "Teach…", "Library…", "About Kinetoscope", "Go to Clip List",
             "Clear Graphs", "Open Log Folder"} <= checked, checked
     _idle(qapp, window)
 
@@ -157,6 +129,10 @@ def test_every_menu_command_with_clips(qapp: QApplication, make_window, guard: C
     _trigger(qapp, window, a.open, guard)
     assert window.queue.clips() == [CLIPS[0]]
     wait_until(qapp, lambda: window.queue.state(CLIPS[0]) is ClipState.DONE, what="the classification")
+    # File ▸ Open Folder…, cancelled: nothing more is queued (test_clips_in.py chooses a folder).
+    answered = answer_next_dialog(qapp, close, QFileDialog)
+    _trigger(qapp, window, a.open_folder, guard)
+    assert answered == ["Open a folder of clips"] and window.queue.clips() == [CLIPS[0]]
     # File ▸ Open Recent ▸ 1: the menu fills as it opens.
     window.open_paths([CLIPS[1]])
     wait_until(qapp, lambda: window.queue.state(CLIPS[1]) is ClipState.DONE, what="the second clip")
@@ -313,6 +289,9 @@ def test_every_shortcut_triggers_its_command(qapp: QApplication, make_window, gu
     answer_next_dialog(qapp, close, QFileDialog)
     press(a.open)  # Ctrl+O, cancelled
     _idle(qapp, window)
+    window.queue.setFocus()
+    answer_next_dialog(qapp, close, QFileDialog)
+    press(a.open_folder)  # Ctrl+Shift+O, cancelled
     window.queue.setFocus()
     press(a.quit)
     assert not window.isVisible()

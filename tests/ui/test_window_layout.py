@@ -107,3 +107,28 @@ def test_a_large_window_gives_the_room_to_the_plots_and_frames(qapp: QApplicatio
     strip_area = QRect(view.frame_strip.mapTo(view, view.frame_strip.rect().topLeft()), view.frame_strip.size())
     assert strip_area.bottom() >= view.height() - 20
     wait_until(qapp, lambda: not window.engine.busy(), what="the engine")
+
+
+def test_the_error_banner_floats_over_the_panes_and_moves_nothing(qapp: QApplication, make_window) -> None:
+    window = make_window(views=1)
+    window.resize(1000, 700)
+    window.show()
+    _settle(qapp)
+    before = window.splitter.geometry(), window.queue.mapTo(window, window.queue.rect().topLeft())
+    window.errors.show_message("Could not classify x.mp4. The file is not a video.", "detail\n" * 6, hint="Try another")
+    _settle(qapp)
+    assert window.errors.isVisible() and window.errors.message.startswith("Could not classify")
+    assert (window.splitter.geometry(), window.queue.mapTo(window, window.queue.rect().topLeft())) == before
+    banner = window.errors.geometry()
+    assert banner.top() >= 0 and banner.width() > 900 and banner.intersects(window.splitter.geometry())
+    assert window.errors.parentWidget().children()[-1] is window.errors  # raised: drawn over the panes
+    assert window.errors.height() >= window.errors.minimumSizeHint().height()
+    window.errors.set_details_visible(True)  # the details grow it downwards, over the panes
+    _settle(qapp)
+    assert window.errors.height() > banner.height() and window.splitter.geometry() == before[0]
+    window.resize(800, 700)
+    _settle(qapp)
+    assert window.errors.width() == window.centralWidget().width() - 16  # follows the window's width
+    window.errors.dismiss()
+    _settle(qapp)
+    assert not window.errors.isVisible() and window.splitter.geometry().width() == window.centralWidget().width() - 16

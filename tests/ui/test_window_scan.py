@@ -155,17 +155,28 @@ def test_cancel_mid_scan_keeps_the_earlier_scan_and_writes_nothing(
     assert window.queue.state(motions_clip) is ClipState.DONE  # the classification is untouched
 
 
-def test_cancelling_a_first_scan_leaves_the_page_empty(qapp: QApplication, make_window, motions_clip: Path) -> None:
+def test_cancelling_a_first_scan_keeps_its_windows_marked_partial(
+        qapp: QApplication, make_window, motions_clip: Path, tmp_path: Path) -> None:
     window = make_window(views=1)
     _classified(qapp, window, motions_clip)
     window.scan_pane.every_spin.setValue(0.2)
     window.actions_.scan.trigger()
     act_on(qapp, window.scans.windows_arrived, lambda *_: True, window.scan_pane.cancel_button.click,
            what="the first windows")
-    assert window.scan_pane.result() is None
-    assert len(window.scan_pane.timeline.track) == 0
-    assert not window.actions_.export_timeline.isEnabled()
+    kept = window.scan_pane.result()
+    assert kept is not None and kept.partial
+    assert 0 < len(kept.windows) == len(window.scan_pane.timeline.track)
+    assert kept.windows[-1].end_s < kept.clip_duration_s
+    assert window.scan_pane.status.text().startswith("Scan cancelled. Partial scan, cancelled at 0:0")
+    assert window.scan_pane.timeline.accessibleDescription().endswith("; Partial: the scan was cancelled here")
     wait_until(qapp, lambda: not window.engine.busy(), what="the engine to stop")
+    # Shown again later, it still says partial; its export says so too.
+    window.show_clip(motions_clip)
+    assert window.scan_pane.status.text().startswith("Partial scan, cancelled at")
+    assert window.actions_.export_timeline.isEnabled()
+    window.export_timeline(tmp_path / "partial.json", ".json")
+    wait_until(qapp, lambda: (tmp_path / "partial.json").exists() and not window.exporter.busy(), what="the export")
+    assert json.loads((tmp_path / "partial.json").read_text())["partial"] is True
 
 
 def test_the_timeline_exports_as_csv_json_and_srt(qapp: QApplication, make_window, motions_clip: Path,

@@ -121,6 +121,7 @@ class ScanResult:
     clip_duration_s: float
     peak_rss_mb: float
     labels: tuple[str, ...] = field(default=(), repr=False)   # the model's class names, in output order
+    partial: bool = False  # stopped before the end: the windows cover the clip only so far
 
     def with_rule(self, rule: SegmentRule) -> ScanResult:
         """The same scan with its segments redrawn by another rule."""
@@ -138,6 +139,7 @@ class ScanResult:
             "device": self.device.to_json(),
             "timings_ms": self.timings.to_json(),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
+            **({"partial": True} if self.partial else {}),
         }
 
 

@@ -39,6 +39,8 @@ class WindowActions(QObject):
 
         self.open = action("&Open Clips…", QKeySequence.StandardKey.Open,
                            "Open video clips to classify")
+        self.open_folder = action("Open &Folder…", "Ctrl+Shift+O",
+                                  "Open every video in a folder and its subfolders")
         # Delete (and Backspace, the Mac's delete key) only while the list has the focus: anywhere
         # else they edit text, and must never remove clips.
         self.remove_clips = action("R&emove from Clip List",
@@ -87,7 +89,7 @@ class WindowActions(QObject):
         self.recent_menu = QMenu("Open &Recent", window)
         # Each menu's items in order; None is a separator.
         menus: tuple[tuple[str, tuple[QAction | QMenu | None, ...]], ...] = (
-            ("&File", (self.open, self.recent_menu, None, self.remove_clips, self.undo_remove, self.clear_queue,
+            ("&File", (self.open, self.open_folder, self.recent_menu, None, self.remove_clips, self.undo_remove, self.clear_queue,
                        None, self.export_timeline, self.export_results, None, self.quit)),
             ("&Run", (self.rerun, self.scan, self.cancel, None, self.clear_graphs)),
             ("&Tools", (self.models, self.benchmark, self.camera, self.teach, self.library)),

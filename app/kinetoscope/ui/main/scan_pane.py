@@ -29,9 +29,13 @@ DEFAULT_THRESHOLD_PERCENT = 20
 
 
 def describe_scan(result: ScanResult) -> str:
-    """One line about a finished scan: what, how, how long."""
+    """One line about a finished (or partial) scan: what, how, how long."""
     m = result.model
     n = len(result.segments)
+    if result.partial:
+        return (f"Partial scan, cancelled at {clock(result.windows[-1].end_s)} of {clock(result.clip_duration_s)}: "
+                f"{len(result.windows)} windows · {n} segment{'s' if n != 1 else ''} · {m.name} ({m.precision}) on "
+                f"{result.device.label}")
     return (f"{len(result.windows)} windows, one every {result.every_s:g} s · {n} segment{'s' if n != 1 else ''} · "
             f"{m.name} ({m.precision}) on {result.device.label} · {result.timings.total_ms / 1000:.1f} s")
 
@@ -238,7 +242,8 @@ class ScanPane(QWidget):
     def _show_result(self, result: ScanResult) -> None:
         self._set_scanning(False)
         self._set_labels(result.labels)
-        self.timeline.set_windows(result.windows, result.segments, result.clip_duration_s, result.labels)
+        self.timeline.set_windows(result.windows, result.segments, result.clip_duration_s, result.labels,
+                                  note="Partial: the scan was cancelled here" if result.partial else "")
         self.status.setText(describe_scan(result))
         self.rule_row.set_count(len(result.segments))
         self.export_button.setEnabled(True)
@@ -323,7 +328,7 @@ class ScanPane(QWidget):
         self.timeline.set_placeholder("Scanning…")
         self.progress.setRange(0, max(1, planned.windows_total))
         self.progress.setValue(0)
-        self.status.setText(f"Scanning {clock(planned.duration_s)} on {planned.device_label}…")
+        self.status.setText(f"Scanning {clock(planned.duration_s)} on {planned.device.label}…")
         self._find()
 
     def _on_windows(self, clip: Path, windows: tuple, done: int, total: int) -> None:
@@ -342,5 +347,8 @@ class ScanPane(QWidget):
         if self._is_shown(clip) and not (self.runner.running and self.runner.running.clip == clip):
             self._show_earlier()
             earlier = self.result()
-            self.status.setText("Scan cancelled." + (f" Showing the earlier scan: {describe_scan(earlier)}"
-                                                     if earlier is not None else ""))
+            if earlier is not None and earlier.partial:
+                self.status.setText(f"Scan cancelled. {describe_scan(earlier)}")
+            else:
+                self.status.setText("Scan cancelled." + (f" Showing the earlier scan: {describe_scan(earlier)}"
+                                                         if earlier is not None else ""))

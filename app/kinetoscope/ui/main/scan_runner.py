@@ -20,7 +20,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from kinetoscope.engine.inference.scan import ScanProgress, ScanResult, ScanWindow, SegmentRule
+from kinetoscope.engine.inference.results import DeviceReport, ModelRef, Timings
+from kinetoscope.engine.inference.scan import ScanProgress, ScanResult, ScanWindow, SegmentRule, segments_from
 from kinetoscope.ui.main.clip_records import ClipStore, RunOptions
 from kinetoscope.ui.main.session_cache import SessionCache, StageChanged, open_clip_and_model
 from kinetoscope.ui.tasks import BatchedReport, Failure, Lane, Newest, Op, Task, TaskContext
@@ -47,7 +48,8 @@ class ScanPlanned:
     duration_s: float
     windows_total: int
     labels: tuple[str, ...]
-    device_label: str
+    model: ModelRef
+    device: DeviceReport
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,8 @@ def scan(ctx: TaskContext, sessions: SessionCache, request: ScanRequest) -> Scan
         state["done"], state["total"] = p.windows_done, p.windows_total
         if not state["planned"]:
             state["planned"] = True
-            ctx.report(ScanPlanned(info.duration_s, p.windows_total, labels, classifier.report.label))
+            ctx.report(ScanPlanned(info.duration_s, p.windows_total, labels,
+                                   ModelRef.of(classifier.bundle, classifier.bundle.recipe), classifier.report))
 
     def on_window(window: ScanWindow) -> None:
         state["done"] = window.index + 1
@@ -97,6 +100,15 @@ class RunningScan:
     planned: ScanPlanned | None = None
     windows: list[ScanWindow] = field(default_factory=list)
     done: int = 0
+
+    def so_far(self, rule: SegmentRule) -> ScanResult | None:
+        """The windows that arrived, as a partial scan (None before the first)."""
+        if self.planned is None or not self.windows:
+            return None
+        w, p = self.windows, self.planned
+        every = self.every_s or (w[1].start_s - w[0].start_s if len(w) > 1 else w[0].end_s - w[0].start_s)
+        return ScanResult(self.clip, p.model, p.device, every, tuple(w), segments_from(w, p.labels, rule), rule,
+                          Timings(), p.duration_s, 0.0, p.labels, partial=True)
 
 
 class ScanRunner(QObject):
@@ -149,13 +161,13 @@ class ScanRunner(QObject):
         self.started.emit(clip)
 
     def cancel(self) -> bool:
-        """Stop the running scan (its clip keeps its earlier scan, if any); False if none ran."""
+        """Stop the running scan; False if none ran. Its clip keeps its earlier complete scan, else
+        the windows computed so far, marked partial."""
         job = self.running
         if job is None:
             return False
         self._newest.drop()  # its own `cancelled` arrives later and is ignored
-        self.running = None
-        self.cancelled.emit(job.clip)
+        self._on_cancelled(job)
         return True
 
     def forget(self, clips: Collection[Path]) -> None:
@@ -186,4 +198,7 @@ class ScanRunner(QObject):
 
     def _on_cancelled(self, job: RunningScan) -> None:
         self.running = None
+        earlier = self.store.scan_for(job.clip, self.rule)
+        if (earlier is None or earlier.partial) and (so_far := job.so_far(self.rule)) is not None:
+            self.store.keep_scan(job.clip, so_far)
         self.cancelled.emit(job.clip)

@@ -37,19 +37,24 @@ def sidebar(controls: ControlsPane, queue: ClipQueue, buttons_for: Sequence[QAct
     return column
 
 
-def drop_invitation(open_dialog: Callable[[], None]) -> QWidget:
-    """The page on show with no clip: what to do, and a button that opens clips."""
+def drop_invitation(open_dialog: Callable[[], None], open_folder: Callable[[], None]) -> QWidget:
+    """The page on show with no clip: what to do, and buttons that open clips or a folder of them."""
     page = QWidget()
     hint = QLabel("<h2>Drop video clips or folders here</h2>"
                   "<p>Kinetoscope shows which actions a model sees in them, view by view.</p>")
     hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
     hint.setWordWrap(True)
     hint.setEnabled(False)
-    button = QPushButton("Open Clips…")
-    button.clicked.connect(lambda: open_dialog())
+    buttons = QHBoxLayout()
+    buttons.addStretch(1)
+    for text, command in (("Open Clips…", open_dialog), ("Open Folder…", open_folder)):
+        button = QPushButton(text)
+        button.clicked.connect(lambda _checked=False, command=command: command())
+        buttons.addWidget(button)
+    buttons.addStretch(1)
     layout = QVBoxLayout(page)
     layout.addStretch(1)
     layout.addWidget(hint)
-    layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
+    layout.addLayout(buttons)
     layout.addStretch(1)
     return page

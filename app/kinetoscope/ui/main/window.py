@@ -86,7 +86,8 @@ class MainWindow(QMainWindow):
         self.graphs = LiveGraphs()
         self.graphs_box = QGroupBox("Live: latency per view and memory")
         QVBoxLayout(self.graphs_box).addWidget(self.graphs)
-        self.clip_view = ClipView(drop_invitation(lambda: self.open_dialog()), self.graphs_box)
+        self.clip_view = ClipView(drop_invitation(lambda: self.open_dialog(), lambda: self.open_folder_dialog()),
+                                  self.graphs_box)
         self.runner = ClipRunner(self.engine, self.clips, self.controls.options, self)
         # Scans share the engine lane (one job at a time) and its cached sessions.
         self.scans = ScanRunner(self.engine, self.runner.sessions, self.clips, self, rule=_saved_rule(self.settings))
@@ -137,9 +138,9 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 8, 8, 4)
-        layout.addWidget(self.errors)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
+        self.errors.float_over(central)
         self.statusBar().addWidget(self.status_text, 1)
         self.statusBar().addPermanentWidget(self.progress)
 
@@ -169,7 +170,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         a = self.actions_
         for action, command in (
-                (a.open, self.open_dialog), (a.remove_clips, self.remove_selected_clips),
+                (a.open, self.open_dialog), (a.open_folder, self.open_folder_dialog), (a.remove_clips, self.remove_selected_clips),
                 (a.undo_remove, self.undo_remove), (a.clear_queue, self.clear_clips), (a.quit, self.close),
                 (a.rerun, self.rerun), (a.cancel, self.cancel), (a.scan, self.scan_clip),
                 (a.export_timeline, self.export_timeline), (a.export_results, self.export_results),
@@ -191,7 +192,7 @@ class MainWindow(QMainWindow):
         self.scan_control.rule_chosen.connect(self._save_rule)
         # A scan's windows take the engine's time too: the graphs' figures say what runs now.
         self.scans.planned.connect(lambda _clip, planned: self.scans.running and self.graphs.start_run(
-            run_label(self.scans.running.options, planned.device_label)))
+            run_label(self.scans.running.options, planned.device.label)))
         self.removal.show.connect(self.show_clip)
         self.removal.emptied.connect(self._show_nothing)
         self.removal.changed.connect(self._list_changed)
@@ -229,6 +230,12 @@ class MainWindow(QMainWindow):
                                                 f"Videos ({patterns});;All files (*)")
         if files:
             self.open_paths(files)
+
+    def open_folder_dialog(self) -> None:
+        """Queue every video in a chosen folder, as a dropped folder is."""
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of clips", self.settings.last_folder)
+        if folder:
+            self.open_paths([folder])
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
         if any(url.isLocalFile() for url in event.mimeData().urls()):

@@ -1,7 +1,8 @@
 """The one widget that shows failures to people: a banner above a window's content.
 
-The main window has one above its panes; each tool window (models, benchmark, camera) has its own,
-the same widget. A banner rather than dialogs: it never blocks the window, and a burst of failures
+The main window's floats over the top of its panes (`float_over`), so that its coming and going
+never moves what is under the pointer; each tool window (models, benchmark, camera) has its own,
+the same widget, above its content. A banner rather than dialogs: it never blocks the window, and a burst of failures
 replaces one message instead of stacking modal boxes. The technical detail is one click away
 ("Details"), and every message shown is also written to the log.
 """
@@ -10,8 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
+from PySide6.QtCore import QEvent, QObject, Qt, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QPushButton, QStyle,
                                QToolButton, QVBoxLayout, QWidget)
 
@@ -30,6 +31,7 @@ class ErrorPanel(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._severity = "error"
         self._where = where  # which window's banner, for the log
+        self._host: QWidget | None = None  # the widget it floats over, if any
         self._icon = QLabel()
         self._message = QLabel()
         self._message.setWordWrap(True)
@@ -85,6 +87,27 @@ class ErrorPanel(QFrame):
         self._icon.setPixmap(self.style().standardIcon(icon).pixmap(size, size))
         self._apply_colours()
         self.show()
+        self._place()
+
+    def float_over(self, host: QWidget, margin: int = 8) -> None:
+        """Float over the top of `host`, across its width less `margin`, instead of taking room in a layout."""
+        self.setParent(host)
+        self._host, self._margin = host, margin
+        host.installEventFilter(self)
+        self.hide()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self._host and event.type() == QEvent.Type.Resize:
+            self._place()
+        return False
+
+    def _place(self) -> None:
+        if self._host is None or self.isHidden():
+            return
+        width = self._host.width() - 2 * self._margin
+        height = self.heightForWidth(width) if self.hasHeightForWidth() else -1
+        self.setGeometry(self._margin, self._margin, width, height if height > 0 else self.sizeHint().height())
+        self.raise_()
 
     def show_failure(self, failure: Failure, prefix: str = "") -> None:
         """Show a task's failure, after `prefix` ("Could not classify x.mp4.")."""
@@ -124,19 +147,22 @@ class ErrorPanel(QFrame):
     def _toggle_details(self, shown: bool) -> None:
         self._details.setVisible(shown)
         self._details_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self._place()
 
     def refresh_colours(self) -> None:
         """Re-tint for the current palette (after the OS switches between light and dark)."""
         self._apply_colours()
 
     def _apply_colours(self) -> None:
-        # A tint of red or amber over the window colour reads well in light and dark schemes.
+        # A tint of red or amber over the window colour reads well in light and dark schemes; mixed
+        # here rather than left translucent, so that floating it hides what is under it.
         window = self.palette().color(QPalette.ColorRole.Window)
         dark = window.lightnessF() < 0.5
         tint = (200, 40, 40) if self._severity == "error" else (220, 150, 0)
-        alpha = 70 if dark else 40
+        alpha = (70 if dark else 40) / 255
+        fill = QColor(*(round(c * alpha + w * (1 - alpha)) for c, w in zip(tint, window.getRgb()[:3])))
         self.setStyleSheet(
-            f"#ErrorPanel {{ background: rgba({tint[0]},{tint[1]},{tint[2]},{alpha});"
+            f"#ErrorPanel {{ background: {fill.name()};"
             f" border: 1px solid rgba({tint[0]},{tint[1]},{tint[2]},160); border-radius: 6px; }}")
 
 

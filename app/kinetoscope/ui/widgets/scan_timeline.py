@@ -72,6 +72,7 @@ class ScanTimeline(QAbstractScrollArea):
         self._position: float | None = None
         self._span: tuple[float, float] | None = None   # being marked with Shift+drag: (anchor, other end)
         self._placeholder = "No scan yet"
+        self._note = ""  # said past the last window of a partial scan
         self._query: tuple[int | None, float] | None = None   # (class index, threshold)
         self._query_label = ""
         self._matched = np.zeros(0, bool)
@@ -110,6 +111,7 @@ class ScanTimeline(QAbstractScrollArea):
         self._duration = 0.0
         self._position = None
         self._placeholder = placeholder
+        self._note = ""
         self._zoom = 1.0
         self._flush_timer.stop()
         self._refresh()
@@ -119,6 +121,7 @@ class ScanTimeline(QAbstractScrollArea):
         self.track.clear()
         self._segments = SegmentTrack()
         self._duration = max(0.0, float(duration_s))
+        self._note = ""
         self.track.name_labels(labels)
         self._flush_timer.stop()
         self._refresh()
@@ -135,9 +138,10 @@ class ScanTimeline(QAbstractScrollArea):
             self._flush_timer.start()
 
     def set_windows(self, windows: Iterable[WindowLike], segments: Sequence[SegmentLike] = (),
-                    duration_s: float | None = None, labels: Sequence[str] = ()) -> None:
-        """Show a complete scan at once."""
+                    duration_s: float | None = None, labels: Sequence[str] = (), *, note: str = "") -> None:
+        """Show a finished scan at once; `note` is drawn where its windows end (a partial scan's)."""
         self.track.clear()
+        self._note = note
         self.track.name_labels(labels)
         self.track.extend(windows)
         self._segments = SegmentTrack(segments)
@@ -379,6 +383,12 @@ class ScanTimeline(QAbstractScrollArea):
             paint_legend(painter, self._legend, self.track, QRectF(_MARGIN, 2, self._track_width(),
                                                                     self.fontMetrics().height()),
                          self._colour, text, muted)
+            if self._note:  # a partial scan says so on the stretch it did not reach
+                left = self.x_of(float(self.track.ends[-1])) + 6
+                rest = QRectF(left, bars.top(), bars.right() - left, segs.bottom() - bars.top())
+                painter.setPen(muted)
+                painter.drawText(rest, Qt.AlignmentFlag.AlignVCenter, self.fontMetrics().elidedText(
+                    self._note, Qt.TextElideMode.ElideRight, int(max(0.0, rest.width()))))
         if self._span is not None:
             left, right = sorted(self.x_of(t) for t in self._span)
             painter.setPen(Qt.PenStyle.NoPen)
@@ -513,4 +523,5 @@ class ScanTimeline(QAbstractScrollArea):
             return
         top = ", ".join(f"{self.track.label(c)} in {n}" for c, n in self._legend[:3])
         self.setAccessibleDescription(f"{len(self.track)} windows over {clock(self._duration)}; "
-                                      f"top action {top}; {len(self._segments)} segments")
+                                      f"top action {top}; {len(self._segments)} segments"
+                                      + (f"; {self._note}" if self._note else ""))
