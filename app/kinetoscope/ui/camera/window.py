@@ -7,10 +7,11 @@ recording (the file is kept and still announced) and the camera.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kinetoscope.ui.camera.view import CameraView
+from kinetoscope.ui.widgets.placement import close_keys
 
 
 class CameraWindow(QWidget):
@@ -24,12 +25,7 @@ class CameraWindow(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.resize(1280, 780)
-        # As the benchmark (a dialog) and the platform's other tool windows close.
-        # Ctrl+W is named as well: some platforms' standard Close key is only Ctrl+F4.
-        keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Close)
-        keys += [k for k in (QKeySequence("Ctrl+W"), QKeySequence(Qt.Key.Key_Escape)) if k not in keys]
-        for key in keys:
-            QShortcut(key, self, self.close)
+        close_keys(self)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

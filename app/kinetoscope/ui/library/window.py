@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
 from kinetoscope.engine.inference.scan import ScanResult
@@ -32,6 +31,7 @@ from kinetoscope.ui.library.search_pane import SearchPane
 from kinetoscope.ui.library.thumbnails import Thumbnails
 from kinetoscope.ui.tasks import Failure
 from kinetoscope.ui.widgets.error_panel import ErrorPanel
+from kinetoscope.ui.widgets.placement import close_keys
 
 OpenMoment = Callable[[Path, float, ScanResult | None], None]
 
@@ -80,10 +80,7 @@ class LibraryWindow(QWidget):
         self.runner.cancelled.connect(self._index_cancelled)
         self.search.query_changed.connect(self.run_search)
         self.search.results.moment_chosen.connect(self.open_moment)
-        keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Close)
-        keys += [k for k in (QKeySequence("Ctrl+W"), QKeySequence(Qt.Key.Key_Escape)) if k not in keys]
-        for key in keys:
-            QShortcut(key, self, self.close)
+        close_keys(self)
         self.folders.set_models(available_models(), preferred_model())
         self.refresh()
 

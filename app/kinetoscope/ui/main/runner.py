@@ -24,8 +24,8 @@ from kinetoscope.engine.inference.results import ClipResult, DeviceReport, Predi
 from kinetoscope.engine.media.video import VideoInfo
 from kinetoscope.engine.modelfiles.recipe import InputRecipe
 from kinetoscope.ui.main.clip_records import ClipState, ClipStore, LiveRun, RunOptions
-from kinetoscope.ui.main.session_cache import SessionCache, StageChanged, open_clip_and_model
-from kinetoscope.ui.tasks import Failure, Lane, Newest, Op, Task, TaskContext
+from kinetoscope.ui.main.session_cache import EngineRunner, SessionCache, open_clip_and_model
+from kinetoscope.ui.tasks import Failure, Lane, Op, Task, TaskContext
 
 log = logging.getLogger(__name__)
 
@@ -95,32 +95,22 @@ class RunningJob:
         return self.live.options
 
 
-class ClipRunner(QObject):
-    """Schedules classifications on the engine and writes what they learn to the store.
+class ClipRunner(EngineRunner):
+    """Schedules classifications on the engine (`finished` carries the ClipResult); the list keeps
+    working in the background while another clip is shown."""
 
-    Signals about the running job carry its clip, so the window can ignore jobs for clips it is
-    not showing (the list keeps working in the background).
-    """
-
-    started = Signal(Path)
-    stage = Signal(Path, str)
     planned = Signal(Path, float, int, int, float)  # duration, view count, frames per view, view seconds
     session_ready = Signal(Path, object)            # DeviceReport
     progress = Signal(Path, int, int)
     view_ready = Signal(Path, object, object, int)  # ViewResult, running top-5, views total
-    finished = Signal(Path, object)                 # ClipResult
-    failed = Signal(Path, object)                   # Failure
-    cancelled = Signal(Path)
     idle = Signal()
+    job_name = "classify"
 
     def __init__(self, engine: Lane, store: ClipStore, options: Callable[[], RunOptions | None],
                  parent: QObject | None = None, *, sessions: SessionCache | None = None) -> None:
-        super().__init__(parent)
-        self.engine = engine
-        self.sessions = sessions or SessionCache()  # used and cleared only on the engine lane
-        self.store = store
+        # The sessions are used and cleared only on the engine lane.
+        super().__init__(engine, sessions or SessionCache(), store, parent)
         self._options = options
-        self._newest = Newest()
         self.running: RunningJob | None = None
         self.paused = False
 
@@ -179,12 +169,11 @@ class ClipRunner(QObject):
         request = ClassifyRequest(Path(clip), Path(options.model_path), options.device, options.views)
         sessions = self.sessions
         live = LiveRun(options)
-        op = Op(self.engine, lambda ctx: classify(ctx, sessions, request), name=f"classify {clip.name}")
-        task = (op.progress(lambda event: self._on_report(clip, live, event))
-                .success(lambda result: self._on_finished(clip, options, result))
-                .failure(lambda failure: self._on_failed(clip, options, failure))
-                .cancelled(lambda: self._ended(clip, ClipState.CANCELLED))
-                .newest_in(self._newest).run())
+        task = self._start(clip, lambda ctx: classify(ctx, sessions, request),
+                           report=lambda event: self._on_report(clip, live, event),
+                           finished=lambda result: self._on_finished(clip, options, result),
+                           failed=lambda failure: self._on_failed(clip, options, failure),
+                           cancelled=lambda: self._ended(clip, ClipState.CANCELLED))
         self.running = RunningJob(task, clip, live)
         self.store.set_run(clip, live)
         self.store.set_state(clip, ClipState.RUNNING)
@@ -205,9 +194,7 @@ class ClipRunner(QObject):
 
     # -- engine reports (GUI thread) ------------------------------------------------------
     def _on_report(self, clip: Path, live: LiveRun, event: object) -> None:
-        if isinstance(event, StageChanged):
-            self.stage.emit(clip, event.text)
-        elif isinstance(event, SessionReady):
+        if isinstance(event, SessionReady):
             live.device, live.recipe, live.info = event.report, event.recipe, event.info
             self.session_ready.emit(clip, event.report)
         elif isinstance(event, ViewsDone):

@@ -23,8 +23,8 @@ from PySide6.QtCore import QObject, Signal
 from kinetoscope.engine.inference.results import DeviceReport, ModelRef, Timings
 from kinetoscope.engine.inference.scan import ScanProgress, ScanResult, ScanWindow, SegmentRule, segments_from
 from kinetoscope.ui.main.clip_records import ClipStore, RunOptions
-from kinetoscope.ui.main.session_cache import SessionCache, StageChanged, open_clip_and_model
-from kinetoscope.ui.tasks import BatchedReport, Failure, Lane, Newest, Op, Task, TaskContext
+from kinetoscope.ui.main.session_cache import EngineRunner, SessionCache, StageChanged, open_clip_and_model
+from kinetoscope.ui.tasks import BatchedReport, Failure, Lane, Task, TaskContext
 
 log = logging.getLogger(__name__)
 
@@ -111,27 +111,19 @@ class RunningScan:
                           Timings(), p.duration_s, 0.0, p.labels, partial=True)
 
 
-class ScanRunner(QObject):
-    """Starts, cancels and remembers scans; see the module's docstring."""
+class ScanRunner(EngineRunner):
+    """Starts, cancels and remembers scans (`finished` carries the ScanResult); see the module's docstring."""
 
-    started = Signal(Path)
-    stage = Signal(Path, str)
     planned = Signal(Path, object)          # ScanPlanned
     windows_arrived = Signal(Path, object, int, int)  # tuple of ScanWindow, done, total
-    finished = Signal(Path, object)         # ScanResult
-    failed = Signal(Path, object)           # Failure
-    cancelled = Signal(Path)
     rule_changed = Signal(object)           # SegmentRule
+    job_name = "scan"
 
     def __init__(self, engine: Lane, sessions: SessionCache, store: ClipStore, parent: QObject | None = None,
                  rule: SegmentRule = SegmentRule()) -> None:
-        super().__init__(parent)
-        self.engine = engine
-        self.sessions = sessions
-        self.store = store
+        super().__init__(engine, sessions, store, parent)
         self.rule = rule
         self.running: RunningScan | None = None
-        self._newest = Newest()
 
     def result_for(self, clip: Path) -> ScanResult | None:
         """`clip`'s last finished scan, its segments by the current rule."""
@@ -151,12 +143,11 @@ class ScanRunner(QObject):
         request = ScanRequest(Path(clip), Path(options.model_path), options.device, max(0.0, every_s), self.rule)
         sessions = self.sessions
         job = RunningScan(clip, every_s, options)
-        job.task = (Op(self.engine, lambda ctx: scan(ctx, sessions, request), name=f"scan {clip.name}")
-                    .progress(lambda event: self._on_report(job, event))
-                    .success(lambda result: self._on_finished(job, result))
-                    .failure(lambda failure: self._on_failed(job, failure))
-                    .cancelled(lambda: self._on_cancelled(job))
-                    .newest_in(self._newest).run())
+        job.task = self._start(clip, lambda ctx: scan(ctx, sessions, request),
+                               report=lambda event: self._on_report(job, event),
+                               finished=lambda result: self._on_finished(job, result),
+                               failed=lambda failure: self._on_failed(job, failure),
+                               cancelled=lambda: self._on_cancelled(job))
         self.running = job
         self.started.emit(clip)
 
@@ -177,9 +168,7 @@ class ScanRunner(QObject):
 
     # -- engine reports (GUI thread) -------------------------------------------------------
     def _on_report(self, job: RunningScan, event: object) -> None:
-        if isinstance(event, StageChanged):
-            self.stage.emit(job.clip, event.text)
-        elif isinstance(event, ScanPlanned):
+        if isinstance(event, ScanPlanned):
             job.planned = event
             self.planned.emit(job.clip, event)
         elif isinstance(event, WindowBatch):

@@ -1,8 +1,10 @@
-"""The sessions the window's engine lane keeps open, and how its jobs (classify, scan) begin.
+"""The sessions the window's engine lane keeps open, how its jobs (classify, scan) begin, and what
+their runners share.
 
 The jobs are plain functions of a `TaskContext` (see `kinetoscope.ui.tasks`), in `runner.py` and
 `scan_runner.py`. Sessions are cached in a `SessionCache` that only engine-lane jobs touch, so it
-needs no lock, and it is cleared on that same thread when the lane shuts down.
+needs no lock, and it is cleared on that same thread when the lane shuts down. `EngineRunner` is
+the runners' common part: one job at a time on the lane, and signals that carry the job's clip.
 """
 
 from __future__ import annotations
@@ -10,14 +12,19 @@ from __future__ import annotations
 import gc
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
 
 from kinetoscope.engine.inference.classify import Progress, VideoClassifier
 from kinetoscope.engine.media.video import VideoInfo, probe
 from kinetoscope.engine.memory import return_freed_memory
 from kinetoscope.engine.modelfiles.bundle import ModelBundle, open_bundle
-from kinetoscope.ui.tasks import TaskContext
+from kinetoscope.ui.main.clip_records import ClipStore
+from kinetoscope.ui.tasks import Failure, Job, Lane, Newest, Op, Task, TaskContext
 
 log = logging.getLogger(__name__)
 
@@ -86,3 +93,29 @@ def open_clip_and_model(ctx: TaskContext, sessions: SessionCache, clip: Path, mo
     classifier = sessions.classifier(model_path, device, ctx)
     ctx.raise_if_cancelled()
     return info, classifier
+
+
+class EngineRunner(QObject):
+    """Runs one job at a time on the engine lane (the newest: a job replaced is not heard from
+    again) and writes what it learns to the clips' records. Signals carry the job's clip, so the
+    window can keep showing another clip meanwhile."""
+
+    started = Signal(Path)
+    stage = Signal(Path, str)
+    finished = Signal(Path, object)
+    failed = Signal(Path, object)           # Failure
+    cancelled = Signal(Path)
+    job_name = "job"  # names its tasks in the log: "classify clip.mp4"
+
+    def __init__(self, engine: Lane, sessions: SessionCache, store: ClipStore, parent: QObject | None) -> None:
+        super().__init__(parent)
+        self.engine, self.sessions, self.store = engine, sessions, store
+        self._newest = Newest()
+
+    def _start(self, clip: Path, job: Job, *, report: Callable[[Any], None], finished: Callable[[Any], None],
+               failed: Callable[[Failure], None], cancelled: Callable[[], None]) -> Task:
+        """Run `job` on `clip` as the newest; its `StageChanged`s become `stage`, the rest go to `report`."""
+        return (Op(self.engine, job, name=f"{self.job_name} {clip.name}")
+                .progress(lambda event: self.stage.emit(clip, event.text) if isinstance(event, StageChanged)
+                          else report(event))
+                .success(finished).failure(failed).cancelled(cancelled).newest_in(self._newest).run())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QMessageBox,
                                QPushButton, QSplitter, QVBoxLayout, QWidget)
 
@@ -23,6 +23,7 @@ from kinetoscope.ui.teach.examples_tree import ExamplesTree
 from kinetoscope.ui.teach.jobs import NewExample, Step, TeachJobs
 from kinetoscope.ui.teach.report_view import ReportView
 from kinetoscope.ui.widgets.progress_bar import ProgressBar
+from kinetoscope.ui.widgets.placement import close_keys
 
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.avi *.webm *.m4v);;All files (*)"
 
@@ -114,10 +115,7 @@ class TeachWindow(QWidget):
         layout.addLayout(top)
         layout.addWidget(split, 1)
         self.resize(1040, 620)
-        keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Close)
-        keys += [k for k in (QKeySequence("Ctrl+W"), QKeySequence(Qt.Key.Key_Escape)) if k not in keys]
-        for key in keys:
-            QShortcut(key, self, self.close)
+        close_keys(self)
         self.reload_sets()
 
     # -- the set ----------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from typing import NamedTuple
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QColor, QFont, QHelpEvent, QImage, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QToolTip, QWidget
 
 
 def is_dark(palette: QPalette) -> bool:
@@ -97,3 +97,19 @@ def rgb_to_qimage(rgb: np.ndarray) -> QImage:
     rgb = np.ascontiguousarray(rgb)
     h, w = rgb.shape[:2]
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def show_tip(event: QHelpEvent, text: str | None, widget: QWidget) -> bool:
+    """Answer a tooltip event over `widget` with `text` (None: no tip there); True: it is handled."""
+    if text:
+        QToolTip.showText(event.globalPos(), text, widget)
+    else:
+        QToolTip.hideText()
+    return True
+
+
+def small_font(widget: QWidget) -> QFont:
+    """`widget`'s font at 85 % (6 pt at the least): captions, times and axes."""
+    font = QFont(widget.font())
+    font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
+    return font

@@ -21,7 +21,7 @@ from __future__ import annotations
 from functools import partial
 
 from PySide6.QtCore import QEvent, QMetaObject, QObject, QRect, QRectF, Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen, QRegion
+from PySide6.QtGui import QFocusEvent, QPainter, QPaintEvent, QPalette, QPen, QRegion
 from PySide6.QtWidgets import QApplication, QWidget
 from shiboken6 import isValid
 
@@ -41,6 +41,23 @@ def draw_focus_frame(painter: QPainter, rect: QRectF, widget: QWidget) -> None:
     half = RING_WIDTH / 2
     painter.drawRoundedRect(rect.adjusted(half, half, -half, -half), 4, 4)
     painter.restore()
+
+
+class RepaintsOnFocus:
+    """Mixin for a widget that draws its own focus frame (`draw_focus_frame`): it repaints as the
+    focus comes and goes."""
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
+        super().focusInEvent(event)  # type: ignore[misc]
+        self._focus_surface().update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
+        super().focusOutEvent(event)  # type: ignore[misc]
+        self._focus_surface().update()
+
+    def _focus_surface(self) -> QWidget:
+        return self  # type: ignore[return-value]  # a scroll area paints on its viewport instead
+
 
 
 class FocusRing(QWidget):

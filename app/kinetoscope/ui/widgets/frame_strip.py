@@ -14,14 +14,14 @@ from typing import Sequence
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor, QFocusEvent, QFont, QFontMetrics, QHelpEvent, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent,
+    QColor, QFont, QFontMetrics, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent,
     QPen, QPixmap,
 )
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kinetoscope.words import span_text
-from kinetoscope.ui.widgets._look import begin_painting, blend, rgb_to_qimage
-from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, draw_focus_frame
+from kinetoscope.ui.widgets._look import begin_painting, blend, rgb_to_qimage, show_tip, small_font
+from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, RepaintsOnFocus, draw_focus_frame
 
 _MARGIN = 4
 _GAP = 2          # between thumbnails
@@ -50,7 +50,7 @@ class _View:
 
 
 
-class FrameStrip(QWidget):
+class FrameStrip(RepaintsOnFocus, QWidget):
     """Thumbnails of the frames each view fed the model, a row per view.
 
     Views not read yet show empty placeholders; the view being inferred is outlined and the
@@ -192,7 +192,7 @@ class FrameStrip(QWidget):
         return self._caption_cache[1]
 
     def _small_metrics_width(self, text: str) -> int:
-        return QFontMetrics(self._small_font()).horizontalAdvance(text)
+        return QFontMetrics(small_font(self)).horizontalAdvance(text)
 
     def _thumb_size(self, width: int | None = None) -> int:
         width = self.width() if width is None else width
@@ -227,11 +227,6 @@ class FrameStrip(QWidget):
 
     # -- painting ---------------------------------------------------------------------------
 
-    def _small_font(self) -> QFont:
-        font = QFont(self.font())
-        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
-        return font
-
     def paintEvent(self, event: QPaintEvent) -> None:
         painter, (text, base, highlight) = begin_painting(self)
         placeholder = blend(base, text, 0.10)
@@ -239,7 +234,7 @@ class FrameStrip(QWidget):
         dpr = self.devicePixelRatioF()
         bold = QFont(self.font())
         bold.setBold(True)
-        small = self._small_font()
+        small = small_font(self)
         for v, view in enumerate(self._views):
             row = self._row_rect(v)
             if not row.intersects(event.rect().adjusted(-2, -2, 2, 2)):
@@ -352,39 +347,27 @@ class FrameStrip(QWidget):
             return
         super().keyPressEvent(event)
 
-    def focusInEvent(self, event: QFocusEvent) -> None:
-        super().focusInEvent(event)
-        self.update()  # the focus frame runs round the whole strip
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:
-        super().focusOutEvent(event)
-        self.update()
-
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:
-            self._show_tooltip(event)  # type: ignore[arg-type]
-            return True
+            return show_tip(event, self._tooltip(event.pos()), self)  # type: ignore[arg-type, attr-defined]
         return super().event(event)
 
     def resizeEvent(self, event) -> None:  # noqa: ANN001 - Qt's QResizeEvent
         super().resizeEvent(event)
         self.updateGeometry()
 
-    def _show_tooltip(self, event: QHelpEvent) -> None:
-        found = self.hit(event.pos())
+    def _tooltip(self, pos: QPoint) -> str | None:
+        found = self.hit(pos)
         if found is None:
-            QToolTip.hideText()
-            return
+            return None
         v, f = found
         view = self._views[v]
         span = view.span()
         if f is not None and f < len(view.times_s):
-            tip = f"View {v + 1} · frame {f + 1} of {len(view.times_s)} · {view.times_s[f]:.2f} s"
-        elif span is not None:
-            tip = f"View {v + 1} · {span_text(*span)} · click to show its results"
-        else:
-            tip = f"View {v + 1} · not read yet"
-        QToolTip.showText(event.globalPos(), tip, self)
+            return f"View {v + 1} · frame {f + 1} of {len(view.times_s)} · {view.times_s[f]:.2f} s"
+        if span is not None:
+            return f"View {v + 1} · {span_text(*span)} · click to show its results"
+        return f"View {v + 1} · not read yet"
 
     def _update_description(self) -> None:
         read = sum(1 for v in self._views if v.frames)

@@ -1,4 +1,5 @@
-"""Where a tool window opens: on the screen that holds the main window, inside its available area.
+"""How a tool window behaves as a window: where it opens (on the screen that holds the main window,
+inside its available area) and the keys that close it.
 
 A window manager places a new top-level window by its own rules (openbox: under the pointer, or
 cascaded), which can put a 780-px-tall window's bottom off a 1000-px screen.
@@ -6,7 +7,8 @@ cascaded), which can put a 780-px-tall window's bottom off a 1000-px screen.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QSize
+from PySide6.QtCore import QPoint, QSize, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QWidget
 
 # Room left for the window manager's title bar and frame, which a hidden window's geometry omits.
@@ -33,3 +35,11 @@ def place_within_screen(widget: QWidget, over: QWidget) -> None:
     x = min(max(top_left.x(), area.left()), area.right() + 1 - size.width() - _FRAME_ALLOWANCE[0])
     y = min(max(top_left.y(), area.top()), area.bottom() + 1 - size.height() - _FRAME_ALLOWANCE[1])
     widget.move(max(x, area.left()), max(y, area.top()))
+
+
+def close_keys(window: QWidget) -> None:
+    """Esc, Ctrl+W and the platform's Close key close `window`, as the benchmark (a dialog) and the
+    platform's other tool windows close (Ctrl+W is named too: some platforms' Close is only Ctrl+F4)."""
+    keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Close)
+    for key in keys + [k for k in (QKeySequence("Ctrl+W"), QKeySequence(Qt.Key.Key_Escape)) if k not in keys]:
+        QShortcut(key, window, window.close)

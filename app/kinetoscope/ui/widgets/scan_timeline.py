@@ -19,12 +19,12 @@ from time import perf_counter
 
 import numpy as np
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import (QColor, QFont, QFontMetrics, QHelpEvent, QKeyEvent, QMouseEvent, QPainter,
+from PySide6.QtGui import (QColor, QFontMetrics, QKeyEvent, QMouseEvent, QPainter,
                            QPaintEvent, QResizeEvent, QWheelEvent)
-from PySide6.QtWidgets import (QAbstractScrollArea, QFrame, QSizePolicy, QToolButton, QToolTip, QWidget)
+from PySide6.QtWidgets import (QAbstractScrollArea, QFrame, QSizePolicy, QToolButton, QWidget)
 
-from kinetoscope.ui.widgets._look import begin_painting, blend, draw_playhead, label_colour
-from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, draw_focus_frame
+from kinetoscope.ui.widgets._look import begin_painting, blend, draw_playhead, label_colour, show_tip, small_font
+from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, RepaintsOnFocus, draw_focus_frame
 from kinetoscope.ui.widgets.predictions import percent
 from kinetoscope.ui.widgets.scan_paint import (TimeScale, clock, paint_axis, paint_legend, paint_segments,
                                                paint_windows)
@@ -44,7 +44,7 @@ _DIM = 0.72                  # how far a window that does not match a query fade
 
 
 
-class ScanTimeline(QAbstractScrollArea):
+class ScanTimeline(RepaintsOnFocus, QAbstractScrollArea):
     """Every scanned window of a clip along its duration; see the module's docstring."""
 
     time_clicked = Signal(float)
@@ -300,16 +300,11 @@ class ScanTimeline(QAbstractScrollArea):
     def _legend_height(self) -> int:
         return self.fontMetrics().height() + 4
 
-    def _small_font(self) -> QFont:
-        font = QFont(self.font())
-        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
-        return font
-
     def _viewport_height(self, bar_height: int) -> int:
         """The viewport's height with window bars `bar_height` tall."""
         fm = self.fontMetrics()
         rows = self._legend_height() + _GAP + _MARK_HEIGHT + 1 + bar_height + _GAP + fm.height() + 6
-        return rows + 4 + QFontMetrics(self._small_font()).height() + 6
+        return rows + 4 + QFontMetrics(small_font(self)).height() + 6
 
     def _height_for(self, bar_height: int) -> int:
         return self._viewport_height(bar_height) + self.horizontalScrollBar().sizeHint().height()
@@ -401,7 +396,7 @@ class ScanTimeline(QAbstractScrollArea):
             x = self.x_of(self._position)
             if _MARGIN <= x <= _MARGIN + self._track_width():
                 draw_playhead(painter, x, bars.top() - _MARK_HEIGHT - 2, segs.bottom() + 1, colours)
-        painter.setFont(self._small_font())
+        painter.setFont(small_font(self))
         paint_axis(painter, self.scale(), segs.bottom() + 4, muted, self.viewport().width())
         if self.hasFocus():  # around the rows the keys act on
             draw_focus_frame(painter, bars.united(segs).adjusted(-5, -_MARK_HEIGHT - 5, 5, 3), self)
@@ -480,23 +475,13 @@ class ScanTimeline(QAbstractScrollArea):
         else:
             super().keyPressEvent(event)
 
-    def focusInEvent(self, event) -> None:  # noqa: ANN001
-        super().focusInEvent(event)
-        self.viewport().update()
-
-    def focusOutEvent(self, event) -> None:  # noqa: ANN001
-        super().focusOutEvent(event)
-        self.viewport().update()
+    def _focus_surface(self) -> QWidget:
+        return self.viewport()
 
     def viewportEvent(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:
-            help_event: QHelpEvent = event  # type: ignore[assignment]
-            text = self.tooltip_at(help_event.pos().x(), help_event.pos().y())
-            if text:
-                QToolTip.showText(help_event.globalPos(), text, self.viewport())
-            else:
-                QToolTip.hideText()
-            return True
+            pos = event.pos()  # type: ignore[attr-defined]  # a QHelpEvent
+            return show_tip(event, self.tooltip_at(pos.x(), pos.y()), self.viewport())  # type: ignore[arg-type]
         return super().viewportEvent(event)
 
     def tooltip_at(self, x: float, y: float) -> str:

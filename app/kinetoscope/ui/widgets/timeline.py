@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor, QFocusEvent, QFont, QFontMetrics, QHelpEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen,
+    QColor, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen,
 )
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kinetoscope.words import clock, span_text
-from kinetoscope.ui.widgets._look import begin_painting, blend, draw_playhead, label_colour, text_on
-from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, draw_focus_frame
+from kinetoscope.ui.widgets._look import begin_painting, blend, draw_playhead, label_colour, show_tip, small_font, text_on
+from kinetoscope.ui.widgets.focus_ring import DRAWS_OWN_FOCUS, RepaintsOnFocus, draw_focus_frame
 from kinetoscope.ui.widgets.predictions import percent
 from kinetoscope.ui.widgets.scan_paint import TimeScale, paint_axis
 
@@ -43,7 +43,7 @@ def _clock(t: float, step: float) -> str:
     return f"{t:.1f} s" if step < 1 else f"{t:.0f} s"
 
 
-class ViewTimeline(QWidget):
+class ViewTimeline(RepaintsOnFocus, QWidget):
     """Where each view lies in the clip and what it was recognised as.
 
     Click a segment, or move with Left/Right and press Enter, to emit `view_clicked(index)`.
@@ -166,13 +166,8 @@ class ViewTimeline(QWidget):
         # Two lines: the label, and the probability under it, so narrow segments keep both.
         return self.fontMetrics().height() + self._small_metrics().height() + 10
 
-    def _small_font(self) -> QFont:
-        font = QFont(self.font())
-        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
-        return font
-
     def _small_metrics(self) -> QFontMetrics:
-        return QFontMetrics(self._small_font())
+        return QFontMetrics(small_font(self))
 
     def _axis_height(self) -> int:
         return self._small_metrics().height() + 8
@@ -230,7 +225,7 @@ class ViewTimeline(QWidget):
             painter.setPen(muted)
             painter.drawText(track, Qt.AlignmentFlag.AlignCenter, "No clip")
         fm = painter.fontMetrics()
-        small = self._small_font()
+        small = small_font(self)
         # The playhead repaints a strip a few pixels wide ~30 times a second: skip what lies outside it.
         dirty = QRectF(event.rect()).adjusted(-3, -3, 3, 3)
         for i, seg in enumerate(self._segments):
@@ -312,23 +307,10 @@ class ViewTimeline(QWidget):
             return
         super().keyPressEvent(event)
 
-    def focusInEvent(self, event: QFocusEvent) -> None:
-        super().focusInEvent(event)
-        self.update()
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:
-        super().focusOutEvent(event)
-        self.update()
-
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:
-            help_event: QHelpEvent = event  # type: ignore[assignment]
-            index = self.view_at(help_event.pos())
-            if index is None:
-                QToolTip.hideText()
-            else:
-                QToolTip.showText(help_event.globalPos(), self._summary(index), self)
-            return True
+            index = self.view_at(event.pos())  # type: ignore[attr-defined]  # a QHelpEvent
+            return show_tip(event, self._summary(index) if index is not None else None, self)  # type: ignore[arg-type]
         return super().event(event)
 
     def _summary(self, index: int) -> str:
