@@ -27,14 +27,9 @@ if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-# Tests import these from helpers.py and locations.py; the names stay here for code that still
-# imports them from conftest.
-from helpers import SAMPLE, SAMPLE_LABEL, act_on, wait_until  # noqa: E402, F401
+from helpers import SAMPLE, SAMPLE_LABEL  # noqa: E402
 from kinetoscope.engine.modelfiles import bundled_data  # noqa: E402
 from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID  # noqa: E402
-from locations import REPO, SAMPLES  # noqa: E402, F401
-
-SHARED_MEDIA = REPO.parent / "shared" / "media"
 
 
 @pytest.fixture(autouse=True)

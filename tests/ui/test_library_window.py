@@ -13,7 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from conftest import SHARED_MEDIA, wait_until
+from helpers import wait_until
+from locations import MEDIA
 from kinetoscope.engine.library.database import LibraryPaths
 from kinetoscope.engine.modelfiles.model_store import available_models
 from kinetoscope.ui.library.window import LibraryWindow
@@ -33,7 +34,7 @@ def folder(tmp_path, motions) -> Path:
     (folder / "sub").mkdir(parents=True)
     shutil.copy2(motions, folder / "sub" / "motions.mp4")
     for name in ("arm_wrestling_340x256_28fps.mp4", "clip_340x256_30fps.mp4"):
-        shutil.copy2(SHARED_MEDIA / name, folder / name)
+        shutil.copy2(MEDIA / name, folder / name)
     return folder
 
 
@@ -136,7 +137,7 @@ def test_the_cli_uses_the_library_while_the_window_indexes(qapp, make_library, f
     assert json.loads(status.stdout)["models"][0]["files"] >= 1     # what the window committed so far
     second = run_cli("library", "index", "--model", "motion_demo")
     assert second.returncode == 1 and "is indexing this library now" in second.stderr
-    added = run_cli("library", "add", str(SHARED_MEDIA))     # a write while the window's indexer writes
+    added = run_cli("library", "add", str(MEDIA))     # a write while the window's indexer writes
     assert added.returncode == 0, added.stderr
     assert window.runner.running
     window.folders.pause_button.click()

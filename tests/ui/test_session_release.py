@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from conftest import wait_until
+from helpers import wait_until
 from kinetoscope.ui.main.session_cache import MAX_CACHED_SESSIONS
 from kinetoscope.ui.main.clip_queue import ClipState
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QInputDialog
 
-from conftest import wait_until
+from helpers import wait_until
 from kinetoscope.engine.teach import teaching
 from kinetoscope.engine.teach.action_set import load_set
 

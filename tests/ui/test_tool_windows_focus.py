@@ -9,7 +9,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QRect, Qt
 from PySide6.QtMultimedia import QMediaDevices
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 
-from conftest import wait_until
+from helpers import wait_until
 from kinetoscope.ui.camera.capture import NO_CAMERA
 from kinetoscope.ui.crash_guard import CrashGuard
 from kinetoscope.ui.widgets.focus_ring import FocusRing

@@ -17,8 +17,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QWidget
 
-from conftest import SAMPLES, wait_until
-from helpers import answer_next_dialog, choose_file
+from helpers import answer_next_dialog, choose_file, wait_until
+from locations import SAMPLES
 from kinetoscope.ui.crash_guard import CrashGuard
 from kinetoscope.ui.main.clip_queue import ClipState
 
