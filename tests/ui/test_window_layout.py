@@ -109,26 +109,31 @@ def test_a_large_window_gives_the_room_to_the_plots_and_frames(qapp: QApplicatio
     wait_until(qapp, lambda: not window.engine.busy(), what="the engine")
 
 
-def test_the_error_banner_floats_over_the_panes_and_moves_nothing(qapp: QApplication, make_window) -> None:
+def test_the_error_banner_floats_over_the_clip_view_and_moves_nothing(qapp: QApplication, make_window) -> None:
     window = make_window(views=1)
     window.resize(1000, 700)
     window.show()
     _settle(qapp)
-    before = window.splitter.geometry(), window.queue.mapTo(window, window.queue.rect().topLeft())
+
+    def places() -> tuple:
+        return tuple(w.mapTo(window, w.rect().topLeft()) for w in (window.splitter, window.queue, window.clip_view))
+
+    before = places()
     window.errors.show_message("Could not classify x.mp4. The file is not a video.", "detail\n" * 6, hint="Try another")
     _settle(qapp)
     assert window.errors.isVisible() and window.errors.message.startswith("Could not classify")
-    assert (window.splitter.geometry(), window.queue.mapTo(window, window.queue.rect().topLeft())) == before
-    banner = window.errors.geometry()
-    assert banner.top() >= 0 and banner.width() > 900 and banner.intersects(window.splitter.geometry())
-    assert window.errors.parentWidget().children()[-1] is window.errors  # raised: drawn over the panes
-    assert window.errors.height() >= window.errors.minimumSizeHint().height()
-    window.errors.set_details_visible(True)  # the details grow it downwards, over the panes
+    assert places() == before  # nothing moved
+    view, banner = window.clip_view, window.errors.geometry()
+    assert window.errors.parentWidget() is view and view.children()[-1] is window.errors  # raised over it
+    assert banner.width() == view.width() - 8 and banner.height() >= window.errors.minimumSizeHint().height()
+    controls = QRect(window.controls.mapTo(window, window.controls.rect().topLeft()), window.controls.size())
+    assert not controls.intersects(QRect(window.errors.mapTo(window, window.errors.rect().topLeft()), banner.size()))
+    window.errors.set_details_visible(True)  # the details grow it downwards, over the view
     _settle(qapp)
-    assert window.errors.height() > banner.height() and window.splitter.geometry() == before[0]
+    assert window.errors.height() > banner.height() and places() == before
     window.resize(800, 700)
     _settle(qapp)
-    assert window.errors.width() == window.centralWidget().width() - 16  # follows the window's width
+    assert window.errors.width() == view.width() - 8  # follows the view's width
     window.errors.dismiss()
     _settle(qapp)
-    assert not window.errors.isVisible() and window.splitter.geometry().width() == window.centralWidget().width() - 16
+    assert not window.errors.isVisible() and places()[0] == before[0]

@@ -140,7 +140,8 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(8, 8, 8, 4)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
-        self.errors.float_over(central)
+        # Over the clip's side, not the controls: they stay usable while a message is read.
+        self.errors.float_over(self.clip_view, margin=4)
         self.statusBar().addWidget(self.status_text, 1)
         self.statusBar().addPermanentWidget(self.progress)
 

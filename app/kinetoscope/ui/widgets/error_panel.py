@@ -1,7 +1,7 @@
 """The one widget that shows failures to people: a banner above a window's content.
 
-The main window's floats over the top of its panes (`float_over`), so that its coming and going
-never moves what is under the pointer; each tool window (models, benchmark, camera) has its own,
+The main window's floats over the top of its clip view (`float_over`), so that its coming and
+going never moves what is under the pointer; each tool window (models, benchmark, camera) has its own,
 the same widget, above its content. A banner rather than dialogs: it never blocks the window, and a burst of failures
 replaces one message instead of stacking modal boxes. The technical detail is one click away
 ("Details"), and every message shown is also written to the log.
