@@ -35,6 +35,7 @@ def test_a_set_built_by_dropping_and_marking_is_trained_and_used(qapp, make_wind
     window.actions_.teach.trigger()
     teach = window.tools.teach
     assert teach is not None and teach.isVisible() and teach.set_combo.currentText() == "shapes"
+    assert teach.base_label.text() == "taught on Tiny Base, float"  # the model's name, not its id
     assert "&Teach…" in [a.text() for a in window.menuBar().actions()[2].menu().actions()]
 
     # Drop two clips on the action "growing"

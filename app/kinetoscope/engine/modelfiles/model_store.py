@@ -71,6 +71,13 @@ def model_name(location: ModelLocation) -> str:
     return str(name) if isinstance(name, str) and name.strip() else location.model_id
 
 
+def name_of(model_id: str, precision: str | None = None) -> str:
+    """The display name of the available model `model_id` (of `precision`, when it is there), else the id."""
+    found = [m for m in available_models() if m.model_id == model_id]
+    found.sort(key=lambda m: m.precision != precision)
+    return model_name(found[0]) if found else model_id
+
+
 MISSING_DEFAULT = (f"Kinetoscope's default model, I3D (Kinetics-400, `{DEFAULT_MODEL_ID}`), is not in this "
                    "installation. In a checkout run `make models`; otherwise reinstall Kinetoscope (a wheel built "
                    "from a checkout builds the model into itself). To use another model now, name it with "

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QInputDialog
                                QPushButton, QSplitter, QVBoxLayout, QWidget)
 
 from kinetoscope.engine.errors import BadInput
-from kinetoscope.engine.teach.action_set import ActionSet, check_set_name, list_sets, load_set
+from kinetoscope.engine.modelfiles.model_store import name_of
+from kinetoscope.engine.teach.action_set import ActionSet, BaseModel, check_set_name, list_sets, load_set
 from kinetoscope.engine.teach.probe import ProbeReport
 from kinetoscope.engine.teach.teaching import remove, taught_info, trained_precisions
 from kinetoscope.ui.tasks import Failure, Job, Lane, Op, Task
@@ -147,7 +148,7 @@ class TeachWindow(QWidget):
         trained = trained_precisions(name) if name else []
         info = taught_info(name, trained[0]) if trained else None
         report = info.get("report") if info else None
-        self.base_label.setText(f"taught on {self._set.base_model.describe()}" if self._set else
+        self.base_label.setText(f"taught on {_base_name(self._set.base_model)}" if self._set else
                                 ("new set: add an action and its clips" if name else "make a set to begin"))
         self.report_view.show_report(_report_from(report), "the saved model's report" if report else "")
         self.use_button.setEnabled(bool(trained))
@@ -311,6 +312,11 @@ class TeachWindow(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.cancel()
         super().closeEvent(event)
+
+
+def _base_name(base: BaseModel) -> str:
+    """"I3D (Kinetics-400), float": the model's display name, as the main window's picker shows it."""
+    return f"{name_of(base.model_id, base.precision)}, {base.precision}"
 
 
 def _report_from(data: object) -> ProbeReport | None:
