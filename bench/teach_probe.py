@@ -3,7 +3,8 @@
     .venv/bin/python bench/teach_probe.py [--runs 5] [--actions 10] [--examples 10]
 
 Times `train_probe` (the classifier, its leave-one-clip-out report, the rejection threshold and the
-softmax scale) for both methods on 1024-d features of 3 views per example, and the logistic
+softmax scale) for both methods on 1024-d features of 3 views per example (for nearest class
+mean also with I3D's 4 motion numbers beside them, whose weight it picks), and the logistic
 regression's single final fit beside it (what training alone would cost without the report).
 Prints medians over the runs; the features are random but shaped like I3D's (non-negative,
 clustered per action), which is all the cost depends on.
@@ -21,7 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 
-from kinetoscope.engine.teach.probe import _Prepared, train_probe  # noqa: E402
+from kinetoscope.engine.teach.motion import MOTION_DIM, SOFT_NORM  # noqa: E402
+from kinetoscope.engine.teach.probe import Block, _Prepared, train_probe  # noqa: E402
 
 
 def features(actions: int, examples: int, views: int = 3, dim: int = 1024) -> tuple[list[np.ndarray], list[int]]:
@@ -50,6 +52,17 @@ def main() -> int:
             times.append(time.perf_counter() - t0)
         print(f"  {method:<7} train + leave-one-clip-out report: {statistics.median(times) * 1000:8.1f} ms "
               f"(LOO accuracy {report.accuracy:.0%})")
+        if method == "ncm":
+            rng = np.random.default_rng(1)
+            with_motion = [np.hstack([f, rng.normal(size=(len(f), MOTION_DIM)).astype(np.float32)]) for f in feats]
+            blocks = (Block(1024), Block(MOTION_DIM, SOFT_NORM, centred=False))
+            times = []
+            for _ in range(args.runs):
+                t0 = time.perf_counter()
+                _, report = train_probe(with_motion, classes, labels, method, blocks)
+                times.append(time.perf_counter() - t0)
+            print(f"  ncm + motion numbers (weight picked):       {statistics.median(times) * 1000:8.1f} ms "
+                  f"(LOO accuracy {report.accuracy:.0%})")
     if "logreg" not in args.methods:
         return 0
     x = np.concatenate(feats).astype(np.float64)

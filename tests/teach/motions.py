@@ -7,8 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import onnx
+from onnx import TensorProto, helper
 
 from kinetoscope.engine.demo.synthetic import encode_clip, random_spec, render_frames
+from kinetoscope.engine.teach.motion import MOTION_DIM, motion_nodes
+from kinetoscope.engine.teach.onnx_edit import FLOAT, Addition, Node, splice, value_info
 
 TAUGHT = ("moving left", "moving right", "rotating clockwise", "rotating counterclockwise", "growing", "shrinking")
 UNTAUGHT = ("moving up", "moving down", "still")
@@ -43,3 +47,28 @@ def training_clips(folder: Path, per_motion: int = 3) -> dict[str, list[Path]]:
 
 def held_out_clips(folder: Path, per_motion: int = 2, motions: tuple[str, ...] = TAUGHT) -> dict[str, list[Path]]:
     return {m: [render(folder, m, held_out_seed(m, k)) for k in range(per_motion)] for m in motions}
+
+
+FRAMES, SIDE = 32, SIZE  # I3D's frames; the renders' own size, a multiple of 4
+
+
+def video_of(name: str, seed: int) -> np.ndarray:
+    """One model input [1, 3, FRAMES, SIDE, SIDE] in 0–1 from a synthetic render of `name`."""
+    frames = [f for _, f in zip(range(FRAMES), frames_of(name, seed))]
+    clip = np.stack(frames).astype(np.float32) / 255.0           # [T, H, W, 3]
+    return np.ascontiguousarray(clip.transpose(3, 0, 1, 2)[None])
+
+
+def motion_graph(frames: int = FRAMES, side: int = SIDE) -> bytes:
+    """A graph of only the motion nodes, output "motion" (spliced onto a trivial base, as a taught model gets them)."""
+    base = helper.make_graph([helper.make_node("ReduceMean", ["video"], ["dummy"], keepdims=0)], "base",
+                             [helper.make_tensor_value_info("video", TensorProto.FLOAT, [1, 3, frames, side, side])],
+                             [helper.make_tensor_value_info("dummy", TensorProto.FLOAT, [])])
+    model = helper.make_model(base, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    nodes = motion_nodes("video", frames, side, side)
+    out = Addition((*nodes.nodes, Node("Identity", (nodes.output,), ("motion",), "motion/out")), nodes.initializers,
+                   (value_info("motion", FLOAT, (1, MOTION_DIM)),))
+    merged = onnx.load_from_string(splice(model.SerializeToString(), "dummy", out))
+    onnx.checker.check_model(merged, full_check=True)
+    return merged.SerializeToString()

@@ -44,7 +44,7 @@ def test_parts_of_real_clips_are_recognised_in_reencoded_clips_and_a_compilation
             teaching.add_example("clips", action, media / name, start, end, session=i3d_session, cache=i3d_cache)
     result = teaching.train_set("clips", session=i3d_session, cache=i3d_cache)
     print(f"\nreal clips: leave-one-clip-out {result.report.accuracy:.0%}, threshold "
-          f"{result.report.threshold:.3f}, trained in {result.report.train_seconds * 1000:.0f} ms")
+          f"{result.report.threshold:.3f}, block weights {result.report.block_weights}, trained in {result.report.train_seconds * 1000:.0f} ms")
     classifier = VideoClassifier.open("clips", "cpu")
     compilation = []
     for action, name in TAUGHT.items():

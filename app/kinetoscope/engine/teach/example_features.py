@@ -1,4 +1,5 @@
-"""Features of one example: the base model's pooled features for a few views of a clip's span.
+"""Features of one example: the base model's pooled features for a few views of a clip's span,
+followed by the views' four motion numbers (motion.py) when the model's input allows them.
 
 The views are the model's own windows (its recipe's frames and sampling), evenly spread over the
 span: several views per example are the augmentation (no horizontal flip, since direction can be
@@ -22,8 +23,11 @@ from kinetoscope.engine.media.preprocess import center_crop, to_model_input
 from kinetoscope.engine.media.probe import VideoInfo, probe
 from kinetoscope.engine.media.scan_plan import ScanPlan, plan_scan
 from kinetoscope.engine.media.video import VideoReader
+from kinetoscope.engine.modelfiles.bundle import ModelBundle
+from kinetoscope.engine.teach import motion
 from kinetoscope.engine.teach.action_set import Example
 from kinetoscope.engine.teach.feature_cache import FeatureCache, FeatureKey
+from kinetoscope.engine.teach.probe import Block
 
 VIEWS_PER_EXAMPLE = 3
 _GRAPH_DIGESTS: dict[tuple[str, int, int], str] = {}
@@ -36,6 +40,17 @@ def graph_digest(path: Path) -> str:
     if key not in _GRAPH_DIGESTS:
         _GRAPH_DIGESTS[key] = sha256_file(path)
     return _GRAPH_DIGESTS[key]
+
+
+def uses_motion(bundle: ModelBundle) -> bool:
+    return motion.applies(bundle.recipe)
+
+
+def feature_blocks(bundle: ModelBundle) -> tuple[Block, ...]:
+    """How an example's feature vector is laid out: the model's pooled features, then the motion numbers."""
+    assert bundle.features is not None
+    pooled = Block(int(bundle.features.shape[-1]))
+    return (pooled, Block(motion.MOTION_DIM, motion.SOFT_NORM, centred=False)) if uses_motion(bundle) else (pooled,)
 
 
 def span_plan(info: VideoInfo, session: ModelSession, start_s: float | None, end_s: float | None,
@@ -61,10 +76,14 @@ def span_plan(info: VideoInfo, session: ModelSession, start_s: float | None, end
 
 def extract_features(session: ModelSession, example: Example, *, cache: FeatureCache | None = None,
                      views: int = VIEWS_PER_EXAMPLE, cancel: CancelToken | None = None) -> np.ndarray:
-    """The example's features [views, D], from the cache when they are there."""
+    """The example's features [views, D (+ 4 motion numbers)], from the cache when they are there."""
     bundle = session.bundle
+    with_motion = uses_motion(bundle)
+    recipe = json.dumps(bundle.recipe.to_json(), sort_keys=True)
+    if with_motion:
+        recipe += f" + motion {motion.MOTION_VERSION}"
     key = FeatureKey(example.sha256, example.start_s, example.end_s, graph_digest(bundle.onnx_path),
-                     session.device, json.dumps(bundle.recipe.to_json(), sort_keys=True), views)
+                     session.device, recipe, views)
     if cache is not None:
         found = cache.get(key)
         if found is not None:
@@ -77,7 +96,8 @@ def extract_features(session: ModelSession, example: Example, *, cache: FeatureC
             if cancel is not None:
                 cancel.raise_if_cancelled()
             tensor = to_model_input(center_crop(frames.rgb, bundle.recipe.crop), bundle.recipe)
-            rows.append(session.features(tensor))
+            pooled = session.features(tensor)
+            rows.append(np.concatenate([pooled, motion.motion_numpy(tensor)]) if with_motion else pooled)
     features = np.stack(rows).astype(np.float32)
     if cache is not None:
         cache.put(key, features)

@@ -20,7 +20,7 @@ FLOAT, UINT8, INT8, INT32 = 1, 2, 3, 6
 _DTYPE_OF = {np.dtype(np.float32): FLOAT, np.dtype(np.uint8): UINT8, np.dtype(np.int8): INT8,
              np.dtype(np.int32): INT32}
 # AttributeProto.AttributeType
-_ATTR_FLOAT, _ATTR_INT = 1, 2
+_ATTR_FLOAT, _ATTR_INT, _ATTR_INTS = 1, 2, 7
 
 
 def _varint(value: int) -> bytes:
@@ -68,6 +68,7 @@ class Node:
     name: str
     ints: tuple[tuple[str, int], ...] = ()
     floats: tuple[tuple[str, float], ...] = ()
+    int_lists: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     def encode(self) -> bytes:
         out = b"".join(_str_field(1, i) for i in self.inputs) + b"".join(_str_field(2, o) for o in self.outputs)
@@ -77,6 +78,9 @@ class Node:
         for attr, f in self.floats:
             out += _bytes_field(5, _str_field(1, attr) + _key(2, 5) + struct.pack("<f", f)
                                 + _int_field(20, _ATTR_FLOAT))
+        for attr, values in self.int_lists:
+            out += _bytes_field(5, _str_field(1, attr) + b"".join(_int_field(8, v) for v in values)
+                                + _int_field(20, _ATTR_INTS))
         return out
 
 

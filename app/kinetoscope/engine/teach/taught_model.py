@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from kinetoscope.engine.modelfiles.bundle import ModelBundle
+from kinetoscope.engine.teach.motion import MotionNodes, motion_nodes
 from kinetoscope.engine.teach.onnx_edit import FLOAT, Addition, Node, splice, value_info
 from kinetoscope.engine.teach.probe import NONE_LABEL, LinearHead
 
@@ -26,12 +27,38 @@ CLASS_OUTPUT = "action_probs"
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)
 
 
-def head_addition(head: LinearHead, features: str) -> Addition:
-    """The head's nodes over the tensor `features` [1, D], ending in CLASS_OUTPUT [1, K + 1]."""
+def head_addition(head: LinearHead, features: str, motion: MotionNodes | None = None) -> Addition:
+    """The head's nodes over the tensor `features` [1, D] (and the motion numbers `motion` computes,
+    side by side with it), ending in CLASS_OUTPUT [1, K + 1]."""
     classes = head.weights.shape[1]
-    nodes = [Node("Sub", (features, "head/centre"), ("head/centred",), "head/centre")]
+    nodes: list[Node] = []
+    inits: list[tuple[str, np.ndarray]] = []
+    if motion is not None:
+        nodes += [*motion.nodes, Node("Concat", (features, motion.output), ("head/input",), "head/input",
+                                      ints=(("axis", 1),))]
+        inits += motion.initializers
+        features = "head/input"
+    nodes.append(Node("Sub", (features, "head/centre"), ("head/centred",), "head/centre"))
     x = "head/centred"
-    if head.normalise:
+    if head.normalise and len(head.blocks) > 1:
+        # Each block to unit length on its own: x / sqrt(|x_block|^2 + floor^2), with the blocks'
+        # squared lengths summed and spread back by a 0/1 matrix (no Split, which the HTP may lay out badly).
+        member = np.zeros((head.weights.shape[0], len(head.blocks)), np.float32)
+        start = 0
+        for b, block in enumerate(head.blocks):
+            member[start:start + block.size, b] = 1.0
+            start += block.size
+        floors = np.array([[b.floor ** 2 for b in head.blocks]], np.float32)
+        nodes += [Node("Mul", (x, x), ("head/squares",), "head/squares"),
+                  Node("MatMul", ("head/squares", "head/blocks"), ("head/block_sq",), "head/block_sq"),
+                  Node("Add", ("head/block_sq", "head/floors"), ("head/block_sq_floor",), "head/block_floor"),
+                  Node("Sqrt", ("head/block_sq_floor",), ("head/block_len",), "head/block_len"),
+                  Node("MatMul", ("head/block_len", "head/blocks_t"), ("head/lengths",), "head/lengths"),
+                  Node("Div", (x, "head/lengths"), ("head/unit",), "head/unit")]
+        inits += [("head/blocks", member), ("head/blocks_t", np.ascontiguousarray(member.T)),
+                  ("head/floors", floors)]
+        x = "head/unit"
+    elif head.normalise:
         nodes.append(Node("LpNormalization", (x,), ("head/unit",), "head/unit", ints=(("axis", 1), ("p", 2))))
         x = "head/unit"
     # The spread and the scale fold into the weights: (f - c) / s @ W * a = (f - c) @ (W * a / s).
@@ -39,16 +66,22 @@ def head_addition(head: LinearHead, features: str) -> Addition:
     nodes += [Node("MatMul", (x, "head/weights"), ("head/scores",), "head/scores"),
               Node("Add", ("head/scores", "head/bias"), ("head/logits",), "head/logits"),
               Node("Softmax", ("head/logits",), (CLASS_OUTPUT,), "head/softmax", ints=(("axis", 1),))]
-    inits = (("head/centre", head.centre[None, :].astype(np.float32)), ("head/weights", weights),
-             ("head/bias", head.bias[None, :].astype(np.float32)))
-    return Addition(tuple(nodes), inits, (value_info(CLASS_OUTPUT, FLOAT, (1, classes)),))
+    inits += [("head/centre", head.centre[None, :].astype(np.float32)), ("head/weights", weights),
+              ("head/bias", head.bias[None, :].astype(np.float32))]
+    return Addition(tuple(nodes), tuple(inits), (value_info(CLASS_OUTPUT, FLOAT, (1, classes)),))
 
 
-def merged_graph(base: ModelBundle, head: LinearHead) -> bytes:
-    """The base's features graph with `head` on top (serialized): outputs CLASS_OUTPUT and the features."""
+def merged_graph(base: ModelBundle, head: LinearHead, with_motion: bool = False) -> bytes:
+    """The base's features graph with `head` on top (serialized): outputs CLASS_OUTPUT and the features.
+
+    `with_motion`: the head also reads the motion numbers (motion.py), computed from the input."""
     if base.features is None:
         raise ValueError("the base model has no features output")
-    return splice(base.onnx_path.read_bytes(), base.output.name, head_addition(head, base.features.name))
+    motion = None
+    if with_motion:
+        _, _, frames, height, width = base.recipe.input_shape
+        motion = motion_nodes(base.input.name, frames, height, width)
+    return splice(base.onnx_path.read_bytes(), base.output.name, head_addition(head, base.features.name, motion))
 
 
 def metadata(name: str, base: ModelBundle, labels: tuple[str, ...], taught: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from kinetoscope.engine.modelfiles.model_install import InstallSource, Manifest,
 from kinetoscope.engine.modelfiles.model_store import DEFAULT_MODEL_ID, resolve_model
 from kinetoscope.engine.teach.action_set import (ActionSet, BaseModel, Example, check_action_name, check_set_name,
                                                  delete_set, load_set, save_set, set_from_json, set_path)
-from kinetoscope.engine.teach.example_features import extract_features
+from kinetoscope.engine.teach.example_features import extract_features, feature_blocks
 from kinetoscope.engine.teach.feature_cache import FeatureCache
 from kinetoscope.engine.teach.probe import DEFAULT_METHOD, ProbeReport, train_probe
 from kinetoscope.engine.teach.taught_model import merged_graph, metadata, write_model_zip
@@ -142,14 +142,15 @@ def train_set(name: str, *, device: str = "cpu", method: str = DEFAULT_METHOD, s
     features, classes = set_features(action_set, session, cache, on_progress=on_progress, cancel=cancel)
     feature_s = time.perf_counter() - started
     labels = tuple(a.name for a in action_set.actions)
-    head, report = train_probe(features, classes, labels, method)
+    blocks = feature_blocks(base)
+    head, report = train_probe(features, classes, labels, method, blocks)
     if cancel is not None:
         cancel.raise_if_cancelled()
     started = time.perf_counter()
     taught = {"set": action_set.to_json(), "base_model": action_set.base_model.to_json(),
               "method": method, "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "features_device": session.device, "report": report.to_json()}
-    graph = merged_graph(base, head)
+              "features_device": session.device, "motion": len(blocks) > 1, "report": report.to_json()}
+    graph = merged_graph(base, head, with_motion=len(blocks) > 1)
     with tempfile.TemporaryDirectory(prefix="kinetoscope-teach-") as tmp:
         target = Path(tmp) / f"{name}-onnx-{base.precision}.zip"
         write_model_zip(target, name, graph, metadata(name, base, labels, taught))
