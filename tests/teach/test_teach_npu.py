@@ -1,10 +1,17 @@
 """Teaching on the NPU (the HTP simulator here): the motion nodes run wholly there and give numpy's
-numbers; a taught w8a8 I3D model runs wholly on the HTP and agrees with the CPU, its features
-included (whether the view is recognised is test_teach_real.py's business). The simulator needs
-minutes an I3D view, so one view is run there; that set's features come from the same w8a8 graph on
-the CPU."""
+numbers; `teach train --device npu` end to end on the tiny base (features extracted on the HTP, the
+taught model run wholly there); a taught w8a8 I3D model runs wholly on the HTP and agrees with the
+CPU, its features included (whether the view is recognised is test_teach_real.py's business). The
+simulator needs minutes an I3D view, so one view is run there; that set's features come from the
+same w8a8 graph on the CPU."""
 
 from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
@@ -22,11 +29,18 @@ from kinetoscope.engine.teach.example_features import span_plan
 from kinetoscope.engine.teach.feature_cache import FeatureCache
 from kinetoscope.engine.teach.motion import motion_numpy
 from kinetoscope.engine.teach.taught_model import CLASS_OUTPUT
-from motions import motion_graph, video_of
+from motions import motion_graph, render, video_of
+from tiny_base import install_tiny_base
 
 pytestmark = [pytest.mark.npu, pytest.mark.slow]
 
 ARM, POOL = "arm_wrestling_340x256_28fps.mp4", "clip_340x256_30fps.mp4"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    code = "import sys\nfrom kinetoscope.cli.main import main\nsys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=900,
+                          env=os.environ.copy())
 
 
 def test_the_motion_nodes_run_wholly_on_the_htp_and_give_the_numpy_numbers() -> None:
@@ -41,6 +55,32 @@ def test_the_motion_nodes_run_wholly_on_the_htp_and_give_the_numpy_numbers() -> 
         video = video_of(name, seed)
         got, = session.run(["motion"], {"video": video})
         np.testing.assert_allclose(got.ravel(), motion_numpy(video), atol=5e-3)
+
+
+def test_teach_train_on_the_npu_end_to_end(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime_qnn")
+    base = install_tiny_base(tmp_path)
+    clips = {m: [render(tmp_path, m, 30 + k) for k in range(3)] for m in ("growing", "moving left")}
+    for action, paths in clips.items():
+        for path in paths:
+            added = cli("teach", "add", "shapes", action, str(path), "--model", base)  # features on the CPU
+            assert added.returncode == 0, added.stderr
+    trained = cli("teach", "train", "shapes", "--device", "npu", "--json")
+    assert trained.returncode == 0, trained.stderr
+    report = json.loads(trained.stdout)
+    assert report["cache"] == {"hits": 0, "misses": 6}  # the CPU's features are not the NPU's: all extracted there
+    assert report["features_device"] == "npu" and report["loo_accuracy"] == 1.0
+    taught = teaching.taught_info("shapes", "float")
+    assert taught is not None and taught["features_device"] == "npu" and taught["motion"] is True
+    results = {}
+    for device in ("npu", "cpu"):
+        run = cli("classify", str(clips["growing"][0]), "--model", "shapes", "--device", device, "--json")
+        assert run.returncode == 0, run.stderr
+        results[device] = json.loads(run.stdout)
+    npu, cpu = results["npu"], results["cpu"]
+    assert npu["device"]["used"] == "npu" and npu["device"]["fallback_nodes"] == [], npu["device"]
+    assert npu["top5"][0]["label"] == cpu["top5"][0]["label"] == "growing"
+    assert abs(npu["top5"][0]["prob"] - cpu["top5"][0]["prob"]) < 0.05
 
 
 def test_a_taught_w8a8_model_runs_wholly_on_the_htp_and_agrees_with_the_cpu(media, tmp_path) -> None:

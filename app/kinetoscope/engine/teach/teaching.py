@@ -41,11 +41,13 @@ class TrainResult:
     cache_hits: int
     cache_misses: int
     save_seconds: float
+    features_device: str = "cpu"   # where the features were computed ("npu": on the HTP)
 
     def to_json(self) -> dict[str, object]:
         return {**self.report.to_json(), "model": {"id": self.manifest.model_id, "precision": self.manifest.precision,
                                                    "path": str(installed_dir(self.manifest.model_id,
                                                                              self.manifest.precision))},
+                "features_device": self.features_device,
                 "feature_seconds": round(self.feature_seconds, 3), "cache": {"hits": self.cache_hits,
                                                                             "misses": self.cache_misses},
                 "save_seconds": round(self.save_seconds, 3)}
@@ -157,7 +159,7 @@ def train_set(name: str, *, device: str = "cpu", method: str = DEFAULT_METHOD, s
         manifest = install_zip(target, expect=(name, base.precision),
                                source=InstallSource(path=f"taught from the action set {name}"), cancel=cancel)
     return TrainResult(report, manifest, feature_s, cache.hits - hits, cache.misses - misses,
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, session.device)
 
 
 def taught_info(model_id: str, precision: str) -> dict[str, object] | None:
