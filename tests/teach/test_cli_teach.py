@@ -56,6 +56,17 @@ def test_teach_from_the_command_line(tmp_path) -> None:
     result = json.loads(classified.stdout)
     assert isinstance(result["rejected"], bool)
     assert result["rejected"] == (result["top5"][0]["label"] == "none of the taught actions")
+    assert "base_top5" not in result
+    beside = cli("classify", str(clips["growing"][2]), "--model", "shapes", "--json", "--base-top5")
+    assert beside.returncode == 0, beside.stderr
+    base_json = json.loads(beside.stdout)
+    assert base_json["top5"] == result["top5"]
+    base_alone = json.loads(cli("classify", str(clips["growing"][2]), "--model", base, "--json").stdout)
+    assert base_json["base_top5"] == {"model": {"id": base, "precision": "float", "name": "Tiny Base"},
+                                      "top5": base_alone["top5"]}
+    text = cli("classify", str(clips["growing"][2]), "--model", "shapes", "--base-top5").stdout
+    assert f"Top 5 of the base model, Tiny Base ({base}, float)" in text
+    assert base_alone["top5"][0]["label"] in text.split("Top 5 of the base model")[1]
     scanned = cli("scan", str(clips["moving left"][2]), "--model", "shapes", "--json")
     assert scanned.returncode == 0, scanned.stderr
     windows = json.loads(scanned.stdout)["windows"]
@@ -87,6 +98,7 @@ def test_bad_input_exits_2_with_one_sentence(tmp_path) -> None:
         (("teach", "add", "Drill", "jab", str(clip)), "cannot name a set"),
         (("teach", "show", "nothing"), "There is no action set 'nothing'"),
         (("teach", "export", "drill", str(tmp_path)), "has not been trained yet"),
+        (("classify", str(clip), "--model", base, "--base-top5"), "is not a taught model"),
     ):
         proc = cli(*args)
         assert proc.returncode == 2, (args, proc.stderr)

@@ -50,6 +50,13 @@ def _bar(prob: float, width: int = 24) -> str:
     return "█" * full + ("▌" if filled - full >= 0.5 else "")
 
 
+def format_base_top5(base: ClipResult) -> str:
+    """The taught-on model's top-5, printed under a taught model's result."""
+    lines = ["", f"Top 5 of the base model, {base.model.name} ({base.model.id}, {base.model.precision})"]
+    lines += [f"  {rank}. {p.label:<32} {p.prob * 100:5.1f} %  {_bar(p.prob)}" for rank, p in enumerate(base.top5, 1)]
+    return "\n".join(lines)
+
+
 def format_clip_result(result: ClipResult) -> str:
     lines = [
         f"Clip     {result.clip}  ({result.clip_duration_s:.1f} s)",
