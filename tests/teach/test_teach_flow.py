@@ -123,3 +123,35 @@ def test_export_then_import_on_a_fresh_data_folder_gives_the_same_predictions(ta
     teaching.remove("shapes")
     assert not model_install.installed_dir("shapes", "float").exists() and not set_path("shapes").exists()
     assert os.environ["KINETOSCOPE_HOME"].endswith("other-machine")
+
+
+def test_a_base_with_a_cpu_graph_gives_a_taught_model_with_one(tmp_path, clips) -> None:
+    """Like the bundled w8a8 I3D: the taught model's CPU sessions run the base's CPU graph with the
+    head on top (the features it was trained on), the NPU its main graph; export keeps both."""
+    import zipfile
+
+    import onnxruntime as ort
+
+    from kinetoscope.engine.inference.session import ModelSession
+    from kinetoscope.engine.modelfiles.bundle import open_bundle
+    from kinetoscope.engine.modelfiles.model_store import resolve_model
+
+    base = install_tiny_base(tmp_path, cpu_graph=True)
+    cache = FeatureCache(tmp_path / "features")
+    for action, paths in clips.items():
+        for path in paths:
+            teaching.add_example("w8", action, path, model=base, precision="w8a8", cache=cache)
+    teaching.train_set("w8", cache=cache)
+    taught, base_bundle = open_bundle(resolve_model("w8", "w8a8")), open_bundle(resolve_model(base, "w8a8"))
+    assert taught.cpu_graph is not None and taught.cpu_graph.name == "w8_cpu.onnx"
+    x = np.random.default_rng(3).random((1, 3, 16, 112, 112), dtype=np.float32)
+
+    def features(path) -> np.ndarray:
+        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(["flat"], {"video": x})[0]
+
+    assert np.allclose(ModelSession(taught, "cpu").features(x), features(base_bundle.cpu_graph), atol=1e-6)
+    assert np.allclose(features(taught.onnx_path), features(base_bundle.onnx_path), atol=1e-6)
+    assert not np.allclose(features(taught.onnx_path), features(taught.cpu_graph), atol=1e-3)
+    exported = teaching.export_model("w8", tmp_path, "w8a8")
+    with zipfile.ZipFile(exported) as archive:
+        assert {"w8-onnx-w8a8/w8.onnx", "w8-onnx-w8a8/w8_cpu.onnx"} <= set(archive.namelist())

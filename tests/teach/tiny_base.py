@@ -5,18 +5,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import onnx
 from onnx import TensorProto, helper
 
 from kinetoscope.engine.modelfiles.model_install import install_zip
 from model_factory import tiny_classifier, write_bundle_folder, zip_folder
 
 TINY_ID = "tiny_base"
+CPU_GRAPH = "tiny_base_cpu.onnx"
 
 
-def install_tiny_base(tmp: Path) -> str:
-    """Install `tiny_base` (float): a tiny classifier whose pooled 8 channels are also an output."""
-    model = tiny_classifier(9)
+def _with_features(seed: int) -> onnx.ModelProto:
+    model = tiny_classifier(9, seed=seed)
     model.graph.output.append(helper.make_tensor_value_info("flat", TensorProto.FLOAT, [1, 8]))
-    folder = write_bundle_folder(tmp / "tiny-src", model, model_id=TINY_ID, kinetoscope={"features": "flat"})
-    install_zip(zip_folder(folder, tmp / f"{TINY_ID}-onnx-float.zip"))
+    return model
+
+
+def install_tiny_base(tmp: Path, *, cpu_graph: bool = False) -> str:
+    """Install `tiny_base`: a tiny classifier whose pooled 8 channels are also an output. With
+    `cpu_graph`, as "w8a8" with a CPU graph beside its main one (another seed's weights, so which
+    graph ran shows in the numbers), as the bundled w8a8 I3D has."""
+    precision = "w8a8" if cpu_graph else "float"
+    ours: dict[str, object] = {"features": "flat", **({"cpu_graph": CPU_GRAPH} if cpu_graph else {})}
+    folder = write_bundle_folder(tmp / f"tiny-src-{precision}", _with_features(0), model_id=TINY_ID,
+                                 precision=precision, kinetoscope=ours)
+    if cpu_graph:
+        onnx.save(_with_features(1), str(folder / CPU_GRAPH))
+    install_zip(zip_folder(folder, tmp / f"{TINY_ID}-onnx-{precision}.zip"))
     return TINY_ID

@@ -71,21 +71,29 @@ def head_addition(head: LinearHead, features: str, motion: MotionNodes | None = 
     return Addition(tuple(nodes), tuple(inits), (value_info(CLASS_OUTPUT, FLOAT, (1, classes)),))
 
 
-def merged_graph(base: ModelBundle, head: LinearHead, with_motion: bool = False) -> bytes:
+def merged_graph(base: ModelBundle, head: LinearHead, with_motion: bool = False, *, cpu: bool = False) -> bytes:
     """The base's features graph with `head` on top (serialized): outputs CLASS_OUTPUT and the features.
 
-    `with_motion`: the head also reads the motion numbers (motion.py), computed from the input."""
+    `with_motion`: the head also reads the motion numbers (motion.py), computed from the input.
+    `cpu`: start from the base's CPU graph (its `cpu_graph`, when it has one) instead of its main one."""
     if base.features is None:
         raise ValueError("the base model has no features output")
     motion = None
     if with_motion:
         _, _, frames, height, width = base.recipe.input_shape
         motion = motion_nodes(base.input.name, frames, height, width)
-    return splice(base.onnx_path.read_bytes(), base.output.name, head_addition(head, base.features.name, motion))
+    source = base.cpu_onnx_path if cpu else base.onnx_path
+    return splice(source.read_bytes(), base.output.name, head_addition(head, base.features.name, motion))
+
+
+def cpu_graph_name(name: str) -> str:
+    """The file of a taught model's CPU graph, made when its base has one (w8a8: see the own-model chapter)."""
+    return f"{name}_cpu.onnx"
 
 
 def metadata(name: str, base: ModelBundle, labels: tuple[str, ...], taught: dict[str, Any]) -> dict[str, Any]:
-    """metadata.json of a taught model (AI Hub's fields and the "kinetoscope" key)."""
+    """metadata.json of a taught model (AI Hub's fields and the "kinetoscope" key); it names a CPU
+    graph when the base has one."""
     recipe = {k: v for k, v in base.recipe.to_json().items() if k != "origin"}
     classes = [*labels, NONE_LABEL]
     features = base.features
@@ -104,14 +112,18 @@ def metadata(name: str, base: ModelBundle, labels: tuple[str, ...], taught: dict
         }},
         "use_case": "Video Classification",
         "kinetoscope": {"format": 1, "recipe": recipe, "features": features.name, "labels": classes,
-                        "rejection_label": NONE_LABEL, "taught": taught},
+                        "rejection_label": NONE_LABEL, "taught": taught,
+                        **({"cpu_graph": cpu_graph_name(name)} if base.cpu_graph is not None else {})},
     }
 
 
-def write_model_zip(target: Path, name: str, model: bytes, meta: dict[str, Any]) -> None:
-    """`target` as a release zip `<name>-onnx-<precision>/…` (write it in a temporary folder and move it)."""
+def write_model_zip(target: Path, name: str, model: bytes, meta: dict[str, Any],
+                    cpu_model: bytes | None = None) -> None:
+    """`target` as a release zip `<name>-onnx-<precision>/…` (write it in a temporary folder and move it);
+    `cpu_model` is the CPU graph that `meta` names, if any."""
     folder = f"{name}-onnx-{meta['precision']}"
-    entries = {f"{folder}/{name}.onnx": model,
+    cpu_entry = {f"{folder}/{cpu_graph_name(name)}": cpu_model} if cpu_model is not None else {}
+    entries = {f"{folder}/{name}.onnx": model, **cpu_entry,
                f"{folder}/metadata.json": (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode()}
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         for entry in sorted(entries):

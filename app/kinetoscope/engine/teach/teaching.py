@@ -153,9 +153,11 @@ def train_set(name: str, *, device: str = "cpu", method: str = DEFAULT_METHOD, s
               "method": method, "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "features_device": session.device, "motion": len(blocks) > 1, "report": report.to_json()}
     graph = merged_graph(base, head, with_motion=len(blocks) > 1)
+    # A w8a8 base's CPU graph runs the same integers faster on the CPU; the taught model keeps one too.
+    cpu_graph = merged_graph(base, head, with_motion=len(blocks) > 1, cpu=True) if base.cpu_graph else None
     with tempfile.TemporaryDirectory(prefix="kinetoscope-teach-") as tmp:
         target = Path(tmp) / f"{name}-onnx-{base.precision}.zip"
-        write_model_zip(target, name, graph, metadata(name, base, labels, taught))
+        write_model_zip(target, name, graph, metadata(name, base, labels, taught), cpu_graph)
         manifest = install_zip(target, expect=(name, base.precision),
                                source=InstallSource(path=f"taught from the action set {name}"), cancel=cancel)
     return TrainResult(report, manifest, feature_s, cache.hits - hits, cache.misses - misses,
@@ -199,7 +201,8 @@ def export_model(name: str, target: Path, precision: str | None = None) -> Path:
     meta = json.loads(sorted(folder.rglob("metadata.json"))[0].read_text(encoding="utf-8"))
     tmp = target.with_name(f".{target.name}.part")
     try:
-        write_model_zip(tmp, name, bundle.onnx_path.read_bytes(), meta)
+        write_model_zip(tmp, name, bundle.onnx_path.read_bytes(), meta,
+                        bundle.cpu_graph.read_bytes() if bundle.cpu_graph is not None else None)
         tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)
