@@ -46,6 +46,10 @@ def test_teach_from_the_command_line(tmp_path) -> None:
     assert report["confusions"]["columns"][-1] == "none of the taught actions"
     assert report["cache"] == {"hits": 5, "misses": 0} and report["model"]["id"] == "shapes"
 
+    assert len(report["block_weights"]) == 2 and sum(report["block_weights"]) == 1.0
+    text = cli("teach", "train", "shapes").stdout
+    assert f"Weights: the model's features {report['block_weights'][0]:.2f}, the motion numbers " in text
+
     listed = json.loads(cli("teach", "list", "--json").stdout)["sets"]
     assert [(s["name"], s["examples"], s["trained"]) for s in listed] == [("shapes", 5, ["float"])]
     shown = json.loads(cli("teach", "show", "shapes", "--json").stdout)

@@ -41,7 +41,10 @@ def format_report(name: str, result: TrainResult) -> str:
     lines = [f"Trained {name} ({report.method}) in {report.train_seconds * 1000:.0f} ms; features "
              f"{result.feature_seconds:.1f} s ({result.cache_hits} cached, {result.cache_misses} extracted).",
              f"Leave-one-clip-out accuracy: {report.accuracy:.0%} "
-             f"({report.accepted_accuracy:.0%} counting '{NONE_LABEL}' as wrong).", "", "Per action:"]
+             f"({report.accepted_accuracy:.0%} counting '{NONE_LABEL}' as wrong).",
+             *([f"Weights: the model's features {report.block_weights[0]:.2f}, the motion numbers "
+                f"{report.block_weights[-1]:.2f}."] if len(report.block_weights) > 1 else []),
+             "", "Per action:"]
     width = max(len(a) for a in report.labels)
     for label, n, acc in zip(report.labels, report.examples_per_action, report.per_action):
         lines.append(f"  {label:<{width}}  {n:>2} examples  {acc:>5.0%}")
