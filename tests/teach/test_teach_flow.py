@@ -1,7 +1,7 @@
 """Teaching end to end on a tiny base model: sets, cache, bad input, saving, export and import.
 
 The tiny base (a real ONNX graph with a features output) keeps these fast; I3D's own features are
-tested in test_teach_i3d.py.
+tested in test_teach_real.py and test_teach_synthetic.py.
 """
 
 from __future__ import annotations
