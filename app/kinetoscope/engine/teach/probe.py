@@ -9,9 +9,9 @@ Both give logits = scale * (normalise(f - centre) @ W) + b for "ncm" and (f - ce
 for "logreg", so either is a handful of graph nodes over the features.
 
 Blocks: the features can be several blocks side by side (a model's pooled features, then the four
-motion numbers of `motion.py`). For "ncm" each block is centred and scaled to unit length on its
-own (softly: a vector much shorter than its block's `floor` stays short, so a still view has no
-motion direction), and an action's score is a weighted sum of the blocks' cosines; the motion
+motion numbers of `motion.py`). For "ncm" each block is centred (unless its zero means something,
+as no motion does) and scaled to unit length on its own (softly: a vector much shorter than its
+block's `floor` stays short, so a still view has no motion direction), and an action's score is a weighted sum of the blocks' cosines; the motion
 block's weight is picked per set from MOTION_WEIGHTS by leave-one-clip-out accuracy (then by the
 mean margin of the right action over the best wrong one). "logreg" sees the blocks side by side.
 
