@@ -76,3 +76,37 @@ def test_a_set_built_by_dropping_and_marking_is_trained_and_used(qapp, make_wind
     assert (options.model_id, options.precision) == ("shapes", "float")
     assert window.tools.teach is teach
     teach.close()
+
+
+def test_record_adds_the_camera_recording_as_an_example(qapp, make_window, tmp_path, monkeypatch, home):
+    from kinetoscope.engine.media.frame_source import SyntheticSource
+
+    base = install_tiny_base(tmp_path)
+    teaching.add_example("shapes", "growing", render(tmp_path, "growing", 70), model=base)
+    window = make_window(views=1)
+    window.actions_.teach.trigger()
+    teach = window.tools.teach
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("moving left", True))
+    teach.record_button.click()                          # no action selected: it asks which
+    camera = window.tools.camera
+    assert camera is not None and camera.isVisible()
+    assert "Record an example of moving left" in teach.status.text()
+
+    view = camera.view
+    view.use_source(SyntheticSource("moving left", width=320, height=240, fps=30), 30)
+    view.toggle_recording()
+    wait_until(qapp, lambda: view.capture.recorder.duration() > 1500, 20, what="two seconds of recording")
+    view.toggle_recording()
+    wait_until(qapp, lambda: not teach._busy() and load_set("shapes").example_count == 2, 60,
+               what="the recording to become an example")
+    example = load_set("shapes").action("moving left").examples[0]
+    assert Path(example.clip).parent == home / "Videos"
+    assert Path(example.clip) in window.clips.paths()   # and it opened in the clip list as before
+    # The next recording is the user's own again: not an example unless asked.
+    view.toggle_recording()
+    wait_until(qapp, lambda: view.capture.recorder.duration() > 500, 20, what="another recording")
+    view.toggle_recording()
+    wait_until(qapp, lambda: len(window.clips.paths()) == 2, 30, what="the second recording to open")
+    assert load_set("shapes").example_count == 2
+    camera.close()
+    teach.close()

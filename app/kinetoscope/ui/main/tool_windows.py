@@ -98,9 +98,15 @@ class ToolWindows(QObject):
 
             self.camera = CameraWindow(self._window)
             FocusRing(self.camera)
-            self.camera.view.recorded.connect(lambda path: self._open_paths([path]))
+            self.camera.view.recorded.connect(self._recorded)
         self._sync_camera_model()
         _show(self.camera, self._window)
+
+    def _recorded(self, path: Path) -> None:
+        """A finished recording opens in the clip list, and is the Teach window's example if it asked."""
+        self._open_paths([path])
+        if self.teach is not None:
+            self.teach.add_recording(path)
 
     def _sync_camera_model(self) -> None:
         if self.camera is not None:
@@ -116,6 +122,7 @@ class ToolWindows(QObject):
             FocusRing(self.teach)
             self.teach.use_model.connect(self._use_model)
             self.teach.models_changed.connect(self._on_models_changed)
+            self.teach.record_requested.connect(lambda _action: self.open_camera())
         _show(self.teach, self._window)
         return self.teach
 

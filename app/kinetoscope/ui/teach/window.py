@@ -1,5 +1,6 @@
-"""The Teach window: pick or make a set, add examples (drop clips, or a part the main window
-marked), train with progress and cancel, read the report, and use the taught model.
+"""The Teach window: pick or make a set, add examples (drop clips, a part the main window marked,
+or a recording made in the Camera window), train with progress and cancel, read the report, and
+use the taught model.
 
 Everything slow (features, training, saving) runs on the window's lane through `TeachJobs`; the
 window only shows the set the engine saved and the report it returned.
@@ -30,10 +31,13 @@ VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.avi *.webm *.m4v);;All files (*)"
 
 
 class TeachWindow(QWidget):
-    """A top-level tool window; `use_model(model_id, precision)` asks the main window to switch."""
+    """A top-level tool window; `use_model(model_id, precision)` asks the main window to switch;
+    `record_requested(action)` asks it for the Camera window, whose next recording comes back
+    through `add_recording`."""
 
     use_model = Signal(str, str)
     models_changed = Signal()
+    record_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -44,6 +48,7 @@ class TeachWindow(QWidget):
         self._new_name = ""          # a set named but without examples yet (nothing saved)
         self._task: Task | None = None
         self._report: ProbeReport | None = None
+        self._recording_for = ""     # the action the Camera window's next recording is an example of
 
         self.set_combo = QComboBox()
         self.set_combo.setAccessibleName("Action set")
@@ -64,14 +69,17 @@ class TeachWindow(QWidget):
         self.add_action_button.clicked.connect(self.ask_new_action)
         self.add_clips_button = QPushButton("Add Clips…")
         self.add_clips_button.clicked.connect(self.ask_clips)
+        self.record_button = QPushButton("Record…")
+        self.record_button.setToolTip("Record an example of the selected action with the camera")
+        self.record_button.clicked.connect(self.ask_recording)
         self.remove_button = QPushButton("Remove")
         self.remove_button.clicked.connect(self.remove_selected)
         buttons = QHBoxLayout()
-        for b in (self.add_action_button, self.add_clips_button, self.remove_button):
+        for b in (self.add_action_button, self.add_clips_button, self.record_button, self.remove_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         hint = QLabel("Drop clips on an action to add them as examples; mark a part of a clip on the main "
-                      "window's whole-clip timeline (Shift+drag) to add just that part.")
+                      "window's whole-clip timeline (Shift+drag) to add just that part; or record one.")
         hint.setWordWrap(True)
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -199,6 +207,26 @@ class TeachWindow(QWidget):
         if ok and action.strip():
             self.add_examples([NewExample(action.strip(), clip, start_s, end_s)])
 
+    def ask_recording(self, action: str = "") -> None:
+        """Record an example of `action` (the selected one, or one named now) in the Camera window."""
+        if not self.set_name and not self._ask_set_first():
+            return
+        action = action or self._selected_action() or ""
+        if not action:
+            action, ok = QInputDialog.getText(self, "Record an Example", "The recording is an example of:")
+            if not ok or not action.strip():
+                return
+        self._recording_for = action.strip()
+        self.status.setText(f"Record an example of {self._recording_for} in the Camera window; it is "
+                            "added here when you stop recording.")
+        self.record_requested.emit(self._recording_for)
+
+    def add_recording(self, path: Path) -> None:
+        """The Camera window finished a recording: an example of the action it was asked for, if any."""
+        action, self._recording_for = self._recording_for, ""
+        if action and self.set_name:
+            self.add_examples([NewExample(action, path)])
+
     def _dropped(self, paths: list[Path], action: str) -> None:
         if not self.set_name and not self._ask_set_first():
             return
@@ -290,7 +318,8 @@ class TeachWindow(QWidget):
     def _enable(self) -> None:
         busy = self._busy()
         has_set = bool(self.set_name)
-        for b in (self.add_action_button, self.add_clips_button, self.remove_button, self.new_set_button):
+        for b in (self.add_action_button, self.add_clips_button, self.record_button, self.remove_button,
+                  self.new_set_button):
             b.setEnabled(not busy and (has_set or b is self.new_set_button))
         self.train_button.setEnabled(not busy and self._set is not None and len(self._set.actions) >= 2)
         self.cancel_button.setEnabled(busy)
