@@ -255,3 +255,39 @@ RECIPE_CASES = {case.model_id: case for case in (
                kinetoscope={"format": 1, "labels": ["squat", "deadlift", "bench press", "pull-up", "push-up",
                                                      "plank"]}),
 )}
+
+
+def two_pathway_classifier(classes: int = 7, *, slow: int = 4, fast: int = 16, size: int = 112, seed: int = 0,
+                           names: tuple[str, str] = ("slow", "fast"), softmax: bool = False) -> onnx.ModelProto:
+    """A SlowFast-shaped classifier: two video inputs of `slow` and `fast` frames of one view, each
+    through its own Conv3d and pool, then concatenated and classified (logits unless `softmax`)."""
+    rng = np.random.default_rng(seed)
+    nodes, inits = [], []
+
+    def init(name: str, value: np.ndarray) -> str:
+        inits.append(numpy_helper.from_array(value, name))
+        return name
+
+    pooled = []
+    for name, stride in zip(names, (1, 2)):
+        nodes += [
+            helper.make_node("Conv", [name, init(f"{name}_w", rng.normal(0, 0.3, (4, 3, 3, 7, 7)).astype(np.float32))],
+                             [f"{name}_c"], strides=[stride, 8, 8], pads=[1, 3, 3, 1, 3, 3]),
+            helper.make_node("Relu", [f"{name}_c"], [f"{name}_r"]),
+            helper.make_node("GlobalAveragePool", [f"{name}_r"], [f"{name}_p"]),
+            helper.make_node("Flatten", [f"{name}_p"], [f"{name}_f"], axis=1),
+        ]
+        pooled.append(f"{name}_f")
+    nodes += [helper.make_node("Concat", pooled, ["both"], axis=1),
+              helper.make_node("Gemm", ["both", init("w", rng.normal(0, 2.0, (8, classes)).astype(np.float32)),
+                                        init("b", np.zeros(classes, np.float32))], ["logits"])]
+    nodes.append(helper.make_node("Softmax" if softmax else "Identity", ["logits"], ["class_probs"], **(
+        {"axis": 1} if softmax else {})))
+    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 3, t, size, size])
+              for n, t in zip(names, (slow, fast))]
+    graph = helper.make_graph(nodes, "two_pathway_classifier", inputs,
+                              [helper.make_tensor_value_info("class_probs", TensorProto.FLOAT, [1, classes])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = IR_VERSION
+    onnx.checker.check_model(model)
+    return model

@@ -223,7 +223,7 @@ def _load_cell(key: CellKey, bundle: ModelBundle, config: BenchConfig, cpu: CpuC
 
 def _bare_run(cell: _Cell, feed: np.ndarray) -> float:
     ort_session = cell.session.ort_session
-    inputs = {cell.session.input_name: feed}
+    inputs = cell.session.inputs_for(feed)
     t0 = time.perf_counter()
     ort_session.run(None, inputs)
     return (time.perf_counter() - t0) * 1000

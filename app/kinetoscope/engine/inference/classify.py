@@ -20,7 +20,7 @@ import numpy as np
 from kinetoscope.engine.modelfiles.bundle import ModelBundle, open_bundle
 from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.memory import peak_rss_mb
-from kinetoscope.engine.media.preprocess import to_model_input
+from kinetoscope.engine.media.preprocess import crop_name, to_model_input
 from kinetoscope.engine.media.read_ahead import depth_for, read_ahead
 from kinetoscope.engine.modelfiles.recipe import InputRecipe, with_views
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport, ModelRef, Timings, ViewResult, top_k
@@ -51,7 +51,8 @@ def classify_clip(
 ) -> ClipResult:
     """Classify `clip` with `session`: sample views as the model's recipe says, run each, average them.
 
-    `views` overrides the recipe's number of views; `on_view` is called as each view completes
+    `views` overrides the recipe's number of temporal views (each runs once per spatial crop of the
+    recipe, as a view result of its own that names its crop); `on_view` is called as each view completes
     (for live display); `cancel` is checked between views; `info` reuses an earlier `probe` of the
     clip. The next view is read while the model runs when a core is free for it (`read_ahead`);
     the timings' decode is the time the model waited for frames. Raises BadVideo for unreadable clips and Cancelled when
@@ -65,14 +66,19 @@ def classify_clip(
     decode_s = preprocess_s = inference_s = 0.0
     results: list[ViewResult] = []
     with contextlib.ExitStack() as stack:
-        reader = stack.enter_context(VideoReader(clip, resize=recipe.resize, info=info, crop=recipe.crop))
+        spatial = recipe.spatial_crops
+        # Several spatial crops are cut from full frames; one, by the reader as it converts.
+        reader = stack.enter_context(VideoReader(clip, resize=recipe.resize, info=info,
+                                                 crop=recipe.crop if spatial == 1 else None))
         plan = sampler.plan(reader.info)
-        total = len(plan.views)
+        total = len(plan.views) * spatial
+        height, width = reader.size
         # The next view is decoded and cropped on a thread while the model runs on this one, when
         # a core is free for it (read_ahead.py).
         model_threads = session.cpu_config.resolved_threads() if session.cpu_config is not None else None
         views_ahead = stack.enter_context(read_ahead(reader.read_views(plan.views), recipe.crop,
-                                                     depth=depth_for(model_threads), name="classify read-ahead"))
+                                                     depth=depth_for(model_threads), name="classify read-ahead",
+                                                     spatial_crops=spatial))
         for done in range(total):
             if cancel is not None:
                 cancel.raise_if_cancelled()
@@ -83,6 +89,7 @@ def classify_clip(
             t1 = time.perf_counter()
             tensor = to_model_input(frames.crops, recipe)
             view, times_s, crops = frames.view, frames.times_s, frames.crops if keep_crops else None
+            which = frames.spatial
             del frames  # the crops are in the tensor now: not kept through the run unless asked for
             t2 = time.perf_counter()
             probs = session.run(tensor)
@@ -92,10 +99,11 @@ def classify_clip(
             preprocess_s += t2 - t1
             inference_s += t3 - t2
             result = ViewResult(
-                index=view.index, start_s=view.start_s, end_s=view.end_s,
+                index=view.index * spatial + which, start_s=view.start_s, end_s=view.end_s,
                 frame_times_s=tuple(times_s), source_indices=tuple(view.source_indices),
                 probs=probs, top5=top_k(probs, bundle.labels), inference_ms=(t3 - t2) * 1000,
-                crops=crops,
+                crops=crops, temporal_index=view.index if spatial > 1 else None,
+                crop=crop_name(which, spatial, width, height), slow_frames=recipe.slow_positions,
             )
             results.append(result)
             if on_view is not None:

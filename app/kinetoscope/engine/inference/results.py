@@ -98,10 +98,24 @@ class ViewResult:
     top5: tuple[Prediction, ...]
     inference_ms: float
     crops: np.ndarray | None = field(default=None, repr=False)  # uint8 [16,112,112,3]: what the model saw
+    # Which temporal view these frames are, and which spatial crop of it ("centre" when the recipe
+    # has one): with 3 crops, views 0-2 are temporal view 0's left, centre and right crops.
+    temporal_index: int | None = None
+    crop: str = "centre"
+    # Which of `frame_times_s` a two-pathway model's slow pathway took (empty for one input).
+    slow_frames: tuple[int, ...] = ()
+
+    @property
+    def temporal(self) -> int:
+        """The temporal view this result belongs to (its `index` when the recipe has one crop)."""
+        return self.index if self.temporal_index is None else self.temporal_index
 
     def to_json(self) -> dict[str, Any]:
+        spatial: dict[str, Any] = ({"temporal_index": self.temporal, "crop": self.crop} if self.temporal_index is not None else {})
+        if self.slow_frames:
+            spatial["slow_frames"] = list(self.slow_frames)
         return {
-            "index": self.index, "start_s": round(self.start_s, 4), "end_s": round(self.end_s, 4),
+            "index": self.index, **spatial, "start_s": round(self.start_s, 4), "end_s": round(self.end_s, 4),
             "frame_times_s": [round(t, 4) for t in self.frame_times_s],
             "source_indices": list(self.source_indices),
             "top5": [p.to_json() for p in self.top5],

@@ -96,6 +96,10 @@ class ModelSession:
         self.load_ms = (time.perf_counter() - started) * 1000
         self.report = self._assignment_report(device, simulated)
         self._input_name = self._session.get_inputs()[0].name
+        recipe = bundle.recipe
+        # Each pathway's input: the view's frames at its positions along the frame axis.
+        self._pathways = tuple((p.input, np.asarray(p.positions(recipe.frames), np.int64)) for p in recipe.pathways)
+        self._frame_axis = 2 if recipe.layout == "ncthw" else 1
         # A bundle with a features output also computes them; `run` asks for the classes alone.
         self._class_output = [bundle.output.name] if bundle.features is not None else None
         log.info("session for %s (%s) ready in %.0f ms (%s): %s", bundle.model_id, bundle.precision,
@@ -218,6 +222,15 @@ class ModelSession:
     def input_name(self) -> str:
         return self._input_name
 
+    def inputs_for(self, feed: np.ndarray) -> dict[str, np.ndarray]:
+        """The graph's inputs for one view's tensor (as `feed_for` gives it): the tensor itself, or
+        for a multi-input graph (SlowFast) each pathway's frames of it, by input name."""
+        if not self._pathways:
+            return {self._input_name: feed}
+        return {name: (feed if len(positions) == feed.shape[self._frame_axis]
+                       else np.ascontiguousarray(np.take(feed, positions, axis=self._frame_axis)))
+                for name, positions in self._pathways}
+
     def feed_for(self, video: np.ndarray) -> np.ndarray:
         """The tensor the graph takes for a float32 [1,3,T,H,W] input: quantized if its I/O is.
 
@@ -266,7 +279,7 @@ class ModelSession:
     def _run_outputs(self, names: list[str] | None, video: np.ndarray) -> list[np.ndarray]:
         feed = self.feed_for(video)
         try:
-            return self._session.run(names, {self._input_name: feed})
+            return self._session.run(names, self.inputs_for(feed))
         except Exception as exc:
             if self.device != "npu":
                 raise ModelError("The model failed while running.", detail=str(exc)) from exc
@@ -285,7 +298,7 @@ class ModelSession:
         try:
             self._session, simulated = self._open_npu(self.bundle, self._cache, started)
             self.report = self._assignment_report("npu", simulated)
-            outputs = self._session.run(names, {self._input_name: feed})
+            outputs = self._session.run(names, self.inputs_for(feed))
         except Exception as again:
             log.error("the NPU failed again after the session was recreated: %s", again)
             raise NpuFailed(NPU_FAILED, detail=f"first: {first}\nafter recreating the session: {again}") from again

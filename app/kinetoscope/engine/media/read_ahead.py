@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kinetoscope.engine.media.prefetch import Prefetcher
-from kinetoscope.engine.media.preprocess import center_crop
+from kinetoscope.engine.media.preprocess import spatial_crop
 from kinetoscope.engine.media.sampling import ViewSpec
 from kinetoscope.engine.media.video import ViewFrames
 
@@ -40,16 +40,18 @@ class CroppedView:
     crops: np.ndarray = field(repr=False)
     times_s: tuple[float, ...]
     read_s: float      # decoding, scaling and cropping it took on the reading thread
+    spatial: int = 0   # which of the recipe's spatial crops (0 when it has one)
 
 
 def read_ahead(frames: Iterator[ViewFrames], crop: tuple[int, int], *, depth: int = DEPTH,
-               name: str = "read ahead") -> Prefetcher[CroppedView] | InlineViews:
+               name: str = "read ahead", spatial_crops: int = 1) -> Prefetcher[CroppedView] | InlineViews:
     """Iterate `frames` (a `VideoReader.read_views` or `read_windows`) on a thread, `depth` views
-    ahead (0: on the caller's thread, when asked), each cut to `crop`. A context manager; close it
-    before closing the reader."""
+    ahead (0: on the caller's thread, when asked), each cut to `crop`; with `spatial_crops` 3, each
+    view comes as three crops in turn (left, centre, right; see `spatial_crop`), read from full
+    frames. A context manager; close it before closing the reader."""
     if depth <= 0:
-        return InlineViews(_cropped(frames, crop))
-    return Prefetcher(_cropped(frames, crop), depth=depth, name=name)
+        return InlineViews(_cropped(frames, crop, spatial_crops))
+    return Prefetcher(_cropped(frames, crop, spatial_crops), depth=depth, name=name)
 
 
 def depth_for(model_threads: int | None) -> int:
@@ -81,12 +83,16 @@ class InlineViews:
         """Nothing runs in the background; safe to call twice."""
 
 
-def _cropped(frames: Iterator[ViewFrames], crop: tuple[int, int]) -> Iterator[CroppedView]:
+def _cropped(frames: Iterator[ViewFrames], crop: tuple[int, int], count: int = 1) -> Iterator[CroppedView]:
     while True:
         started = time.perf_counter()
         view = next(frames, None)
         if view is None:
             return
-        # A compact copy, unless the reader cut the crop already: full frames go now, not after the model.
-        crops = np.ascontiguousarray(center_crop(view.rgb, crop))
-        yield CroppedView(view.view, crops, view.times_s, time.perf_counter() - started)
+        # Compact copies, unless the reader cut the crop already: full frames go now, not after the model.
+        all_crops = [np.ascontiguousarray(spatial_crop(view.rgb, crop, s, count)) for s in range(count)]
+        spec, times_s = view.view, view.times_s
+        del view
+        read_s = (time.perf_counter() - started) / count
+        for s, crops in enumerate(all_crops):
+            yield CroppedView(spec, crops, times_s, read_s, s)

@@ -180,7 +180,9 @@ def _load_folder(root: Path, *, source: Path, onnx_hint: Path | None = None) -> 
     spec = model_files.get(onnx_path.relative_to(meta_dir).as_posix(), {}) if model_files else {}
     if not spec and model_files:
         spec = next(iter(model_files.values()), {})
-    video_in = next(i for i in summary.inputs if _is_video_input(i))
+    video_inputs = [i for i in summary.inputs if _is_video_input(i)]
+    # A multi-input graph (SlowFast) is read through its input with the most frames: the view.
+    video_in = max(video_inputs, key=lambda i: GraphInput.from_shape(i.shape).frames or 0)  # type: ignore[union-attr]
     out, features = _class_and_features(summary, ours.get("features"), source)
     in_spec = _spec_for(spec, "inputs", video_in.name)
     out_spec = _spec_for(spec, "outputs", out.name)
@@ -190,7 +192,15 @@ def _load_folder(root: Path, *, source: Path, onnx_hint: Path | None = None) -> 
     graph_input = GraphInput.from_shape(video_in.shape)
     assert graph_input is not None
     recipe = resolve_recipe(graph_input, declared=ours.get("recipe"), catalog=known_recipe(model_id),
-                            output_is_probabilities=_softmax_applied(out_spec, out, summary), model=source.name)
+                            output_is_probabilities=_softmax_applied(out_spec, out, summary), model=source.name,
+                            video_inputs={i.name: GraphInput.from_shape(i.shape) for i in video_inputs}  # type: ignore[misc]
+                            if len(video_inputs) > 1 else None)
+    input_quant = _quant(in_spec, video_in, summary, consumer=True)
+    for other in video_inputs:
+        if other is not video_in and (other.dtype != video_in.dtype or _quant(
+                _spec_for(spec, "inputs", other.name), other, summary, consumer=True) != input_quant):
+            raise ModelError(f"{source.name}: its video inputs {video_in.name!r} and {other.name!r} take other "
+                             "types or quantization; Kinetoscope feeds them from one tensor.")
     labels, labels_note = _labels(root, meta_dir, out_spec, out, source, ours.get("labels"))
     precision = str(meta.get("precision") or _guess_precision(source, summary))
     return ModelBundle(
@@ -203,7 +213,7 @@ def _load_folder(root: Path, *, source: Path, onnx_hint: Path | None = None) -> 
         labels=labels,
         input=video_in,
         output=out,
-        input_quant=_quant(in_spec, video_in, summary, consumer=True),
+        input_quant=input_quant,
         output_quant=_quant(out_spec, out, summary, consumer=False),
         recipe=recipe,
         labels_note=labels_note,

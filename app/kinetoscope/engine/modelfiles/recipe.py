@@ -1,8 +1,10 @@
 """How a clip becomes one model's input: the input recipe that travels with every model bundle.
 
 A recipe says which frames a view holds (frame sampling, frames per view, views and where they sit),
-how each frame is resized and cropped, how pixel values are mapped, and the tensor's channel order
-and layout; and whether the model's output is already probabilities. Frames per view, the crop and
+how each frame is resized and cropped (one centre crop, or PyTorchVideo's left/centre/right spatial
+crops), how pixel values are mapped, and the tensor's channel order and layout; which graph input
+each pathway of a multi-input model (SlowFast) takes from the view; and whether the model's output
+is already probabilities. Frames per view, the crop and
 the layout come from the graph; the rest, in order, from the bundle's metadata.json (the
 `"kinetoscope"` key, documented in the README), the catalog entry of a known AI Hub model, or what
 the graph's input size implies (112 -> AI Hub's ResNet recipe, 224 -> AI Hub's 224 recipe).
@@ -14,6 +16,8 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from kinetoscope.engine.errors import ModelError
 
 # The most views of one clip anyone may ask for (window, settings, CLI): each is a full inference.
@@ -24,7 +28,9 @@ LAYOUTS = ("ncthw", "nthwc")
 CHANNELS = ("rgb", "bgr")
 OUTPUTS = ("probabilities", "logits")
 DEFAULT_VIEWS = 5
-_RECIPE_FIELDS = {"sampling", "views", "resize", "values", "channels", "layout", "output", "frames", "crop"}
+_RECIPE_FIELDS = {"sampling", "views", "resize", "values", "channels", "layout", "output", "frames", "crop",
+                  "pathways", "spatial_crops"}
+MAX_SPATIAL_CROPS = 3
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,35 @@ class ValueMapping:
         return {"mean": list(self.mean), "std": list(self.std)}
 
 
+@dataclass(frozen=True)
+class Pathway:
+    """One graph input of a multi-input model and the frames of the view it takes.
+
+    The view is the recipe's window of `frames` sampled frames (the fast pathway of SlowFast). A
+    pathway takes `frames` of them: with `stride`, every stride-th from the first; without, the
+    frames at floor(linspace(0, window - 1, frames)), which is what PyTorchVideo's PackPathway does
+    (for 32 -> 8: 0, 4, 8, 13, 17, 22, 26, 31).
+    """
+
+    input: str
+    frames: int
+    stride: int | None = None
+
+    def positions(self, window: int) -> tuple[int, ...]:
+        """Indices into the view's `window` frames that this pathway's input holds."""
+        if self.stride is not None:
+            return tuple(range(0, window, self.stride))[: self.frames]
+        if self.frames == window:
+            return tuple(range(window))
+        return tuple(int(x) for x in np.floor(np.linspace(0, window - 1, self.frames)))
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"input": self.input, "frames": self.frames}
+        if self.stride is not None:
+            data["stride"] = self.stride
+        return data
+
+
 UNIT = ValueMapping()
 SYMMETRIC = ValueMapping((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
 
@@ -125,6 +160,24 @@ class InputRecipe:
     layout: str = "ncthw"
     output: str = "probabilities"
     origin: str = "graph"             # where the non-graph parts came from: metadata, catalog, graph
+    # A multi-input graph's inputs, each fed from the view's `frames` (empty: one input, the whole view).
+    pathways: tuple[Pathway, ...] = ()
+    # 1: one centre crop; 3: left, centre and right crops along the long side, each run as a view.
+    spatial_crops: int = 1
+
+    @property
+    def slow_positions(self) -> tuple[int, ...]:
+        """Which of a view's frames the pathway with the fewest frames takes (SlowFast's slow one);
+        empty for a single-input recipe."""
+        if not self.pathways:
+            return ()
+        slowest = min(self.pathways, key=lambda p: p.frames)
+        return slowest.positions(self.frames) if slowest.frames < self.frames else ()
+
+    @property
+    def views_total(self) -> int:
+        """Model runs per clip: temporal views times spatial crops."""
+        return self.views * self.spatial_crops
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -139,14 +192,22 @@ class InputRecipe:
 
     def describe(self) -> str:
         h, w = self.crop
-        return (f"{self.frames} frames at {self.sampling.describe()}, {self.views} views, {self.resize.describe()}, "
-                f"centre crop {h}x{w}, {self.values.describe()}, {self.channels.upper()}, {self.layout.upper()}, "
+        crops = f"centre crop {h}x{w}" if self.spatial_crops == 1 else f"{self.spatial_crops} spatial crops {h}x{w}"
+        pathways = "".join(f", {p.input} {p.frames} frames" for p in self.pathways)
+        return (f"{self.frames} frames at {self.sampling.describe()}{pathways}, {self.views} views, "
+                f"{self.resize.describe()}, {crops}, {self.values.describe()}, {self.channels.upper()}, "
+                f"{self.layout.upper()}, "
                 f"{'probabilities' if self.output == 'probabilities' else 'logits (softmax applied by Kinetoscope)'}")
 
     def to_json(self) -> dict[str, Any]:
-        return {"frames": self.frames, "crop": list(self.crop), "sampling": self.sampling.to_json(),
+        data = {"frames": self.frames, "crop": list(self.crop), "sampling": self.sampling.to_json(),
                 "views": self.views, "resize": self.resize.to_json(), "values": self.values.to_json(),
                 "channels": self.channels, "layout": self.layout, "output": self.output, "origin": self.origin}
+        if self.pathways:
+            data["pathways"] = [p.to_json() for p in self.pathways]
+        if self.spatial_crops != 1:
+            data["spatial_crops"] = self.spatial_crops
+        return data
 
 
 # -- where a recipe comes from -------------------------------------------------------------
@@ -180,9 +241,12 @@ class GraphInput:
 
 
 def resolve_recipe(graph: GraphInput, *, declared: dict[str, Any] | None, catalog: dict[str, Any] | None,
-                   output_is_probabilities: bool, model: str) -> InputRecipe:
+                   output_is_probabilities: bool, model: str,
+                   video_inputs: dict[str, GraphInput] | None = None) -> InputRecipe:
     """The recipe for a model: the graph's facts, then the metadata's declaration over the catalog's
-    over what the input size implies. Raises ModelError naming what to declare when it cannot be filled."""
+    over what the input size implies. `video_inputs` names every video input of a multi-input graph
+    (`graph` is the one with the most frames). Raises ModelError naming what to declare when it
+    cannot be filled."""
     layers: list[tuple[str, dict[str, Any]]] = []
     declared_crop = _int_pair((declared or {}).get("crop"), "crop", model) if declared and "crop" in declared else None
     crop_hint = declared_crop or graph.crop
@@ -202,7 +266,54 @@ def resolve_recipe(graph: GraphInput, *, declared: dict[str, Any] | None, catalo
     for name, layer in layers:
         merged.update(layer)
         origin = name
-    return _build(merged, graph, origin, output_is_probabilities, model)
+    recipe = _build(merged, graph, origin, output_is_probabilities, model)
+    return _with_pathways(recipe, merged, video_inputs or {}, model)
+
+
+def _with_pathways(recipe: InputRecipe, data: dict[str, Any], inputs: dict[str, GraphInput],
+                   model: str) -> InputRecipe:
+    """The recipe with its pathways and spatial crops, checked against the graph's video inputs."""
+    crops = _positive_int(data.get("spatial_crops", 1), "spatial_crops", model)
+    if crops not in (1, MAX_SPATIAL_CROPS):
+        raise _bad(model, "spatial_crops", crops, "1 or 3")
+    declared = data.get("pathways")
+    if declared is None:
+        if len(inputs) > 1:
+            raise ModelError(f"{model} takes {len(inputs)} video inputs ({', '.join(sorted(inputs))}): declare which "
+                             f"frames each takes under \"{RECIPE_KEY}\": {{\"recipe\": {{\"pathways\": […]}}}} in its "
+                             "metadata.json (see the README, \"PyTorchVideo's model zoo: two pathways, three crops\").")
+        return replace(recipe, spatial_crops=crops)
+    if not isinstance(declared, list) or not declared:
+        raise _bad(model, "pathways", declared, '[{"input": NAME, "frames": N}, …]')
+    pathways = tuple(_pathway(p, model) for p in declared)
+    names = [p.input for p in pathways]
+    if len(set(names)) != len(names):
+        raise _bad(model, "pathways", declared, "each graph input once")
+    if inputs and set(names) != set(inputs):
+        raise ModelError(f"{model}: metadata.json's pathways name inputs {sorted(names)}; the graph's video inputs "
+                         f"are {sorted(inputs)}.")
+    for p in pathways:
+        if p.frames > recipe.frames or len(p.positions(recipe.frames)) != p.frames:
+            raise ModelError(f"{model}: pathway {p.input!r} takes {p.frames} frames"
+                             f"{f' every {p.stride}' if p.stride else ''}, which a view of {recipe.frames} "
+                             "frames does not hold.")
+        graph = inputs.get(p.input)
+        if graph is not None and graph.frames is not None and graph.frames != p.frames:
+            raise ModelError(f"{model}: metadata.json gives pathway {p.input!r} {p.frames} frames; "
+                             f"the graph's input takes {graph.frames}.")
+        if graph is not None and (graph.layout != recipe.layout or
+                                  any(g is not None and g != c for g, c in zip(graph.crop, recipe.crop))):
+            raise ModelError(f"{model}: pathway {p.input!r} takes another frame size or layout than the view.")
+    return replace(recipe, pathways=pathways, spatial_crops=crops)
+
+
+def _pathway(value: Any, model: str) -> Pathway:
+    if not (isinstance(value, dict) and isinstance(value.get("input"), str) and value["input"]
+            and set(value) <= {"input", "frames", "stride"} and "frames" in value):
+        raise _bad(model, "pathway", value, '{"input": NAME, "frames": N} or with "stride": K')
+    stride = value.get("stride")
+    return Pathway(value["input"], _positive_int(value["frames"], "pathway frames", model),
+                   None if stride is None else _positive_int(stride, "pathway stride", model))
 
 
 def _build(data: dict[str, Any], graph: GraphInput, origin: str, output_is_probabilities: bool,
@@ -247,7 +358,8 @@ def _build(data: dict[str, Any], graph: GraphInput, origin: str, output_is_proba
 
 
 def with_views(recipe: InputRecipe, views: int | None) -> InputRecipe:
-    """The same recipe with another number of views (the user's choice), or unchanged for None."""
+    """The same recipe with another number of temporal views (the user's choice), or unchanged for None.
+    Each temporal view still runs once per spatial crop."""
     return recipe if views is None or views == recipe.views else replace(recipe, views=views)
 
 

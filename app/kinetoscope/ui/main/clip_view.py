@@ -245,6 +245,7 @@ class ClipView(QWidget):
         self._views[view.index] = view
         if view.crops is not None:
             self.frame_strip.set_view_frames(view.index, view.crops, view.frame_times_s, (view.start_s, view.end_s))
+        self.frame_strip.set_marked_frames(view.slow_frames)
         best = view.top5[0]
         self.timeline.set_view_result(view.index, view.start_s, view.end_s, best.label, best.prob, best.index)
         done = len(self._views)

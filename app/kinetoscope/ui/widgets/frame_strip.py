@@ -69,6 +69,8 @@ class FrameStrip(RepaintsOnFocus, QWidget):
         self._views: list[_View] = []
         self._active: int | None = None
         self._selected: int | None = None
+        self._marked: frozenset[int] = frozenset()  # frame positions a second pathway also takes
+        self._marked_what = ""
         self._caption_cache: tuple[str, int] | None = None  # (font key, width): painting asks often
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Frames the model saw")
@@ -123,6 +125,18 @@ class FrameStrip(RepaintsOnFocus, QWidget):
         else:
             self.update(self._row_rect(view_index))
         self._update_description()
+
+    def set_marked_frames(self, positions: Sequence[int], what: str = "slow pathway") -> None:
+        """Mark the frames at `positions` of every row (a SlowFast model's slow pathway takes those
+        of the fast pathway's frames shown); empty: no marks."""
+        marked = frozenset(int(p) for p in positions)
+        if marked == self._marked and what == self._marked_what:
+            return
+        self._marked, self._marked_what = marked, what
+        self.update()
+
+    def marked_frames(self) -> tuple[int, ...]:
+        return tuple(sorted(self._marked))
 
     def set_active_view(self, view_index: int | None) -> None:
         """Outline the view being inferred now (None: no view is)."""
@@ -286,6 +300,7 @@ class FrameStrip(RepaintsOnFocus, QWidget):
             first = self.thumbnail_rect(v, 0)
             if view.frames:
                 painter.drawPixmap(first.topLeft(), self._strip(view, s, dpr))
+                self._paint_marks(painter, v, len(view.frames), highlight)
             else:
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(placeholder)
@@ -296,6 +311,14 @@ class FrameStrip(RepaintsOnFocus, QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No frames yet")
         if self.hasFocus():
             draw_focus_frame(painter, QRectF(self.rect()), self)
+
+    def _paint_marks(self, painter: QPainter, v: int, frames: int, colour: QColor) -> None:
+        """A bar under each marked thumbnail, over its bottom edge."""
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        for f in sorted(p for p in self._marked if p < frames):
+            r = self.thumbnail_rect(v, f)
+            painter.drawRect(QRectF(r.left(), r.bottom() - 3, r.width(), 4))
 
     def _strip(self, view: _View, s: int, dpr: float) -> QPixmap:
         """The row's thumbnails as one pixmap, made at device resolution so they stay crisp."""
@@ -364,7 +387,8 @@ class FrameStrip(RepaintsOnFocus, QWidget):
         view = self._views[v]
         span = view.span()
         if f is not None and f < len(view.times_s):
-            return f"View {v + 1} · frame {f + 1} of {len(view.times_s)} · {view.times_s[f]:.2f} s"
+            tip = f"View {v + 1} · frame {f + 1} of {len(view.times_s)} · {view.times_s[f]:.2f} s"
+            return tip + (f" · also in the {self._marked_what}" if f in self._marked else "")
         if span is not None:
             return f"View {v + 1} · {span_text(*span)} · click to show its results"
         return f"View {v + 1} · not read yet"

@@ -1,0 +1,47 @@
+"""A two-pathway (SlowFast-shaped) model in the window: each view's fast-pathway frames are shown,
+and the frames its slow pathway also takes are marked."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
+
+from helpers import wait_until
+from kinetoscope.engine.modelfiles.model_install import import_model
+from kinetoscope.settings import SettingsStore
+from kinetoscope.ui.main.clip_queue import ClipState
+from model_factory import two_pathway_classifier, write_bundle_folder, zip_folder
+
+SLOWFAST = {"recipe": {"sampling": {"every": 2}, "resize": {"short_side": 128}, "views": 2,
+                       "pathways": [{"input": "slow", "frames": 4}, {"input": "fast", "frames": 16}]}}
+
+
+def test_the_strip_shows_the_fast_pathway_and_marks_the_slow_frames(qapp: QApplication, make_window, tmp_path: Path,
+                                                                     sample_clip: Path) -> None:
+    folder = write_bundle_folder(tmp_path / "src", two_pathway_classifier(7, seed=3), model_id="tiny_slowfast",
+                                 softmax_applied=None, kinetoscope=SLOWFAST)
+    import_model(zip_folder(folder, tmp_path / "tiny_slowfast-onnx-float.zip"))
+    store = SettingsStore()
+    store.save(replace(store.load(), model_id="tiny_slowfast", precision="float"))
+    window = make_window(views=2)
+    window.open_paths([sample_clip])
+    wait_until(qapp, lambda: window.queue.state(sample_clip.resolve()) in (ClipState.DONE, ClipState.FAILED),
+               what="the classification with a two-input model")
+    assert window.queue.state(sample_clip.resolve()) is ClipState.DONE, window.errors.message
+    strip = window.clip_view.frame_strip
+    assert [strip.thumbnail_count(v) for v in range(2)] == [16, 16]
+    # PyTorchVideo's PackPathway: floor(linspace(0, 15, 4)).
+    assert strip.marked_frames() == (0, 5, 10, 15)
+    strip.resize(900, strip.heightForWidth(900))
+    image = strip.grab().toImage()
+    accent = strip.palette().highlight().color()
+
+    def bar(f: int) -> QColor:
+        r = strip.thumbnail_rect(0, f)
+        return image.pixelColor(r.center().x(), r.bottom() - 1)
+
+    assert all(bar(f) == accent for f in (0, 5, 10, 15))
+    assert all(bar(f) != accent for f in (1, 4, 6, 14))
