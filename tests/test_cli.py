@@ -75,6 +75,21 @@ def test_text_output_and_views_option(media, tiny_zip):
     assert proc.stdout.count(" s  action ") == 3
 
 
+def test_spatial_crops_are_named_per_view_in_text_and_json(media, tmp_path):
+    folder = write_bundle_folder(tmp_path, tiny_classifier(9, seed=2), model_id="three_crops", kinetoscope={
+        "recipe": {"sampling": {"every": 2}, "resize": {"short_side": 112}, "spatial_crops": 3}})
+    zip_path = zip_folder(folder, tmp_path / "three_crops-onnx-float.zip")
+    clip = str(media / "clip_340x256_30fps.mp4")
+    proc = run_cli("classify", clip, "--model", str(zip_path), "--views", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "3 spatial crops 112x112" in proc.stdout
+    lines = [line for line in proc.stdout.splitlines() if " s  " in line and " ms" in line]
+    assert [line.split()[3] for line in lines] == ["left", "centre", "right"] * 2
+    views = json.loads(run_cli("classify", clip, "--model", str(zip_path), "--views", "2", "--json").stdout)["views"]
+    assert [(v["temporal_index"], v["crop"]) for v in views] == [
+        (t, c) for t in (0, 1) for c in ("left", "centre", "right")]
+
+
 @pytest.mark.npu
 def test_npu_run_is_labelled_as_the_simulator(media, tiny_w8a8):
     proc = run_cli("classify", str(media / "clip_426x240_29.97fps.mp4"), "--model", str(tiny_w8a8),

@@ -70,9 +70,12 @@ def format_clip_result(result: ClipResult) -> str:
     for rank, p in enumerate(result.top5, 1):
         lines.append(f"  {rank}. {p.label:<32} {p.prob * 100:5.1f} %  {_bar(p.prob)}")
     lines += ["", "Views"]
+    # With several spatial crops per temporal view, each line names its crop.
+    cropped = any(v.temporal_index is not None for v in result.views)
     for v in result.views:
         best = v.top5[0]
-        lines.append(f"  {v.start_s:6.2f}–{v.end_s:6.2f} s  {best.label:<32} {best.prob * 100:5.1f} %"
+        crop = f"  {v.crop:<6}" if cropped else ""
+        lines.append(f"  {v.start_s:6.2f}–{v.end_s:6.2f} s{crop}  {best.label:<32} {best.prob * 100:5.1f} %"
                      f"   {v.inference_ms:7.1f} ms")
     t = result.timings
     lines += ["", f"Timings  load {t.load_ms:.0f} ms · decode {t.decode_ms:.0f} ms · preprocess "
