@@ -224,11 +224,13 @@ def test_segments_of_an_hour_of_windows_take_milliseconds():
     probs = rng.dirichlet(np.full(400, 0.05), 3600).astype(np.float32)
     windows = [ScanWindow(i, float(i), i + 1.0, p, (), 1.0) for i, p in enumerate(probs)]
     segments_from(windows, labels)
-    started = time.perf_counter()
+    started = time.process_time()
     segs = segments_from(windows, labels, SegmentRule(threshold=0.0))
-    took = time.perf_counter() - started
+    took = time.process_time() - started
     assert segs and segs[0].start_s == 0.0 and segs[-1].end_s == 3600.0
-    assert took < 0.25, took  # a few ms on a desktop; slack for a busy shared test machine
+    # CPU time, not wall time: other processes on a shared machine do not count. A few ms here; the
+    # bound only catches a per-window Python loop over the labels (seconds).
+    assert took < 0.25, took
 
 
 def test_a_rule_out_of_range_is_bad_input():
