@@ -116,3 +116,14 @@ def test_clear_empties_the_bar(timeline):
     timeline.select_view(1)
     timeline.clear()
     assert timeline.view_count() == 0 and timeline.selected_view() is None
+
+
+def test_pending_crops_of_a_temporal_view_share_its_span(qtbot):
+    widget = ViewTimeline()
+    qtbot.addWidget(widget)
+    widget.resize(600, widget.sizeHint().height())
+    widget.set_clip(10.0, 6, 2.0, crops=3)
+    rects = [widget.segment_rect(i) for i in range(6)]
+    assert widget.sizeHint().height() > ViewTimeline().sizeHint().height()   # three lanes
+    assert rects[0].left() == rects[1].left() == rects[2].left() < rects[3].left()
+    assert len({r.top() for r in rects}) == 3

@@ -45,3 +45,34 @@ def test_the_strip_shows_the_fast_pathway_and_marks_the_slow_frames(qapp: QAppli
 
     assert all(bar(f) == accent for f in (0, 5, 10, 15))
     assert all(bar(f) != accent for f in (1, 4, 6, 14))
+
+
+def test_spatial_crops_stand_grouped_under_their_temporal_view(qapp: QApplication, make_window, tmp_path: Path,
+                                                              sample_clip: Path) -> None:
+    """Three crops of two temporal views: one lane a crop, each temporal view's crops in one column,
+    each named by its crop (while pending and once done)."""
+    from model_factory import tiny_classifier
+
+    folder = write_bundle_folder(tmp_path / "src", tiny_classifier(9, seed=2), model_id="three_crops",
+                                 kinetoscope={"recipe": {"sampling": {"every": 2}, "resize": {"short_side": 112},
+                                                         "spatial_crops": 3}})
+    import_model(zip_folder(folder, tmp_path / "three_crops-onnx-float.zip"))
+    store = SettingsStore()
+    store.save(replace(store.load(), model_id="three_crops", precision="float"))
+    window = make_window(views=2)
+    window.open_paths([sample_clip])
+    wait_until(qapp, lambda: window.queue.state(sample_clip.resolve()) in (ClipState.DONE, ClipState.FAILED),
+               what="the classification with three spatial crops")
+    assert window.queue.state(sample_clip.resolve()) is ClipState.DONE, window.errors.message
+    timeline = window.clip_view.timeline
+    assert timeline.view_count() == 6
+    rects = [timeline.segment_rect(i) for i in range(6)]
+    for t in (0, 3):                                  # a temporal view's crops: one column, three lanes
+        assert rects[t].left() == rects[t + 1].left() == rects[t + 2].left()
+        assert rects[t].top() < rects[t + 1].top() < rects[t + 2].top()
+    assert rects[0].top() == rects[3].top() and rects[0].left() < rects[3].left()   # left crops share a lane
+    assert [timeline._summary(i).split(" · ")[0] for i in range(3)] == [
+        "View 1, left crop", "View 2, centre crop", "View 3, right crop"]
+    # Shown again from the result, as when the clip is selected later: the same grouping.
+    window.clip_view.show_result(window.clips.result_for(sample_clip.resolve(), window.controls.options()))
+    assert [timeline.segment_rect(i) for i in range(6)] == rects

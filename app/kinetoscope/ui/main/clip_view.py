@@ -34,6 +34,10 @@ def _heading(text: str) -> QLabel:
     return label
 
 
+# A spatial crop's lane on the view timeline: PyTorchVideo's left/centre/right (top/centre/bottom
+# for portrait clips) read in that order.
+_CROP_LANES = {"left": 0, "top": 0, "centre": 1, "right": 2, "bottom": 2}
+
 class ClipView(QWidget):
     """Shows one clip as it is classified, then its result. `view_selected` carries None for the
     whole clip."""
@@ -221,10 +225,11 @@ class ClipView(QWidget):
     def note_text(self) -> str:
         return self.note.text()
 
-    def set_plan(self, duration_s: float, view_count: int, frames_per_view: int, view_s: float) -> None:
-        """The shape of the run: how long the clip is, how many views it is cut into, and each view's
-        frames and seconds (0 when not known yet)."""
-        self.timeline.set_clip(duration_s, view_count, view_s)
+    def set_plan(self, duration_s: float, view_count: int, frames_per_view: int, view_s: float,
+                 crops: int = 1) -> None:
+        """The shape of the run: how long the clip is, how many views it is cut into, each view's
+        frames and seconds (0 when not known yet), and the spatial crops of each temporal view."""
+        self.timeline.set_clip(duration_s, view_count, view_s, crops)
         self.frame_strip.set_view_count(view_count, frames_per_view)
         if frames_per_view:
             self.strip_heading.setText(f"What the model saw: {frames_per_view} frames per view")
@@ -247,7 +252,8 @@ class ClipView(QWidget):
             self.frame_strip.set_view_frames(view.index, view.crops, view.frame_times_s, (view.start_s, view.end_s))
         self.frame_strip.set_marked_frames(view.slow_frames)
         best = view.top5[0]
-        self.timeline.set_view_result(view.index, view.start_s, view.end_s, best.label, best.prob, best.index)
+        crop = (view.crop, _CROP_LANES.get(view.crop, 1)) if view.temporal_index is not None else ("", None)
+        self.timeline.set_view_result(view.index, view.start_s, view.end_s, best.label, best.prob, best.index, *crop)
         done = len(self._views)
         title = "Whole clip" if done >= views_total else f"After {done} of {views_total} views"
         self._set_clip_predictions(tuple(running_top5), title)
@@ -259,8 +265,9 @@ class ClipView(QWidget):
         else:
             self.reset()
         first = result.views[0] if result.views else None
+        temporal = len({v.temporal for v in result.views}) or 1
         self.set_plan(result.clip_duration_s, len(result.views), len(first.frame_times_s) if first else 0,
-                      first.end_s - first.start_s if first else 0.0)
+                      first.end_s - first.start_s if first else 0.0, len(result.views) // temporal)
         for view in result.views:
             self.add_view(view, result.top5, len(result.views))
         self.set_active_view(None)

@@ -99,7 +99,7 @@ class ClipRunner(EngineRunner):
     """Schedules classifications on the engine (`finished` carries the ClipResult); the list keeps
     working in the background while another clip is shown."""
 
-    planned = Signal(Path, float, int, int, float)  # duration, view count, frames per view, view seconds
+    planned = Signal(Path, float, int, int, float, int)  # duration, views, frames per view, view seconds, crops
     session_ready = Signal(Path, object)            # DeviceReport
     progress = Signal(Path, int, int)
     view_ready = Signal(Path, object, object, int)  # ViewResult, running top-5, views total
@@ -201,7 +201,8 @@ class ClipRunner(EngineRunner):
             if live.views_total == 0:
                 live.views_total = event.total
                 frames, seconds = live.view_shape()
-                self.planned.emit(clip, live.info.duration_s if live.info else 0.0, event.total, frames, seconds)
+                crops = live.recipe.spatial_crops if live.recipe else 1
+                self.planned.emit(clip, live.info.duration_s if live.info else 0.0, event.total, frames, seconds, crops)
             self.progress.emit(clip, event.done, event.total)
         elif isinstance(event, ViewReady):
             live.views.append((event.view, event.running_top5))

@@ -63,8 +63,8 @@ class ShownClip(QObject):
         r = runner
         r.started.connect(self._on_started)
         r.stage.connect(lambda clip, text: status.say(status.about(clip, text)))
-        r.planned.connect(lambda clip, dur, n, frames, seconds: self.is_live(clip)
-                          and clip_view.set_plan(dur, n, frames, seconds))
+        r.planned.connect(lambda clip, dur, n, frames, seconds, crops: self.is_live(clip)
+                          and clip_view.set_plan(dur, n, frames, seconds, crops))
         r.session_ready.connect(self._on_session)
         r.progress.connect(self._on_progress)
         r.view_ready.connect(lambda clip, view, top5, total: self._on_view(clip, view, top5, total))
@@ -98,7 +98,8 @@ class ShownClip(QObject):
     def show_live(self, run: LiveRun) -> None:
         """Draw the run under way on the clip on show as far as it has got."""
         if run.views_total:
-            self.clip_view.set_plan(run.info.duration_s if run.info else 0.0, run.views_total, *run.view_shape())
+            self.clip_view.set_plan(run.info.duration_s if run.info else 0.0, run.views_total, *run.view_shape(),
+                                    run.recipe.spatial_crops if run.recipe else 1)
         for view, top5 in run.views:
             self.clip_view.add_view(view, top5, run.views_total)
 

@@ -1,7 +1,9 @@
 """The clip's duration as a bar, with one segment per view coloured by the action it found.
 
 Views of short clips overlap in time (five 1.07 s views in a 2.6 s clip), so segments are packed
-into as many lanes as needed for none to hide another.
+into as many lanes as needed for none to hide another. A recipe with spatial crops (PyTorchVideo's
+left/centre/right) runs each temporal view as several views over the same frames: those are grouped,
+one lane a crop, stacked under their temporal view and named by their crop.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class _Segment:
     prob: float = 0.0
     known: bool = False  # False: still pending, span estimated
     index: int | None = None  # the label's class index: it picks the colour, as on the scan timeline
+    crop: str = ""            # the spatial crop ("left", "centre", ...) when the recipe has several
+    lane: int | None = None   # with crops: the crop's lane, fixed; None: packed
 
 
 def _clock(t: float, step: float) -> str:
@@ -70,31 +74,36 @@ class ViewTimeline(RepaintsOnFocus, QWidget):
 
     # -- public -----------------------------------------------------------------------------
 
-    def set_clip(self, duration_s: float, view_count: int, view_s: float = 0.0) -> None:
-        """Start a clip: its length, how many views will be inferred (all pending) and the seconds
-        each covers (0: unknown yet, drawn as an even share of the clip)."""
+    def set_clip(self, duration_s: float, view_count: int, view_s: float = 0.0, crops: int = 1) -> None:
+        """Start a clip: its length, how many views will be inferred (all pending), the seconds
+        each covers (0: unknown yet, drawn as an even share of the clip) and how many spatial crops
+        each temporal view has (views 0..crops-1 are the first temporal view's crops)."""
         self._duration = max(0.0, float(duration_s))
         self.not_yet = "pending"
+        crops = max(1, int(crops))
         n = max(0, int(view_count))
+        temporal = max(1, -(-n // crops))
         if view_s <= 0:
-            view_s = self._duration / max(1, n)
+            view_s = self._duration / temporal
         length = min(view_s, self._duration) if self._duration > 0 else view_s
         last_start = max(0.0, self._duration - length)
-        self._segments = [
-            _Segment(last_start * i / (n - 1) if n > 1 else 0.0, 0.0) for i in range(n)
-        ]
-        for seg in self._segments:
-            seg.end_s = seg.start_s + length
+        self._segments = []
+        for i in range(n):
+            t = i // crops
+            start = last_start * t / (temporal - 1) if temporal > 1 else 0.0
+            self._segments.append(_Segment(start, start + length, lane=i % crops if crops > 1 else None))
         self._selected = None
         self._relayout()
 
     def set_view_result(self, view_index: int, start_s: float, end_s: float, label: str, prob: float,
-                        class_index: int | None = None) -> None:
+                        class_index: int | None = None, crop: str = "", crop_lane: int | None = None) -> None:
         """Show what a view found: its real span, its top label (with its class index, which picks
-        the colour, when known) and that label's probability."""
+        the colour, when known), that label's probability and, with several spatial crops, which crop
+        it was and that crop's lane."""
         while view_index >= len(self._segments):
             self._segments.append(_Segment(0.0, 0.0))
-        self._segments[view_index] = _Segment(float(start_s), float(end_s), label, float(prob), True, class_index)
+        self._segments[view_index] = _Segment(float(start_s), float(end_s), label, float(prob), True, class_index,
+                                              crop, crop_lane)
         self._duration = max(self._duration, float(end_s))
         self._relayout()
 
@@ -186,6 +195,11 @@ class ViewTimeline(RepaintsOnFocus, QWidget):
         return _MARGIN + width * max(0.0, min(1.0, t / self._duration))
 
     def _relayout(self) -> None:
+        if any(seg.lane is not None for seg in self._segments):
+            # Spatial crops: a lane a crop, so a temporal view's crops stand in one column.
+            self._lanes = [seg.lane or 0 for seg in self._segments]
+            self._set_lane_count(max(self._lanes, default=0) + 1)
+            return
         # Greedy interval packing, earliest start first: the fewest lanes for overlapping views.
         order = sorted(range(len(self._segments)), key=lambda i: (self._segments[i].start_s, i))
         lane_ends: list[float] = []
@@ -201,7 +215,10 @@ class ViewTimeline(RepaintsOnFocus, QWidget):
                 lanes[i] = len(lane_ends)
                 lane_ends.append(seg.end_s)
         self._lanes = lanes
-        count = max(1, len(lane_ends))
+        self._set_lane_count(len(lane_ends))
+
+    def _set_lane_count(self, count: int) -> None:
+        count = max(1, count)
         if count != self._lane_count:
             self._lane_count = count
             self.updateGeometry()  # the vertical policy is Fixed: the height follows sizeHint
@@ -238,14 +255,14 @@ class ViewTimeline(RepaintsOnFocus, QWidget):
                 painter.setBrush(fill)
                 painter.drawRoundedRect(rect, 4, 4)
                 ink = text_on(fill)
-                caption, detail = seg.label, percent(seg.prob)
+                caption, detail = seg.label, percent(seg.prob) + (f" · {seg.crop}" if seg.crop else "")
             else:
                 pending = QPen(muted, 1, Qt.PenStyle.DashLine)
                 painter.setPen(pending)
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
                 ink = muted
-                caption, detail = f"View {i + 1}", self.not_yet
+                caption, detail = f"View {i + 1}", self.not_yet + (f" · {seg.crop}" if seg.crop else "")
             inner = rect.adjusted(6, 4, -5, -4)
             if inner.width() > fm.horizontalAdvance("…") + 2:
                 painter.setPen(ink)
@@ -315,10 +332,10 @@ class ViewTimeline(RepaintsOnFocus, QWidget):
 
     def _summary(self, index: int) -> str:
         seg = self._segments[index]
-        span = span_text(seg.start_s, seg.end_s)
+        name = f"View {index + 1}" + (f", {seg.crop} crop" if seg.crop else "")
         if seg.known:
-            return f"View {index + 1} · {span} · {seg.label} {percent(seg.prob)}"
-        return f"View {index + 1} · {self.not_yet}"
+            return f"{name} · {span_text(seg.start_s, seg.end_s)} · {seg.label} {percent(seg.prob)}"
+        return f"{name} · {self.not_yet}"
 
     def _describe(self) -> None:
         parts = [self._summary(i) for i in range(len(self._segments))]
