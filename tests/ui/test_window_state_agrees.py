@@ -113,7 +113,7 @@ def test_a_failed_scan_says_so_in_the_status_and_the_timeline_and_scan_waits_whi
     broken.write_bytes(bytes(range(256)) * 64)
     window.open_paths([broken])
     _idle(qapp, window)
-    window.scan_clip()
+    window.actions_.scan.trigger()  # Run ▸ Scan Whole Clip
     assert not window.actions_.scan.isEnabled() and not window.scan_pane.scan_button.isEnabled()
     wait_until(qapp, lambda: window.scans.running is None, what="the scan to fail")
     status = window.scan_pane.status.text()

@@ -1,10 +1,11 @@
-"""The "Whole clip" page: scan the clip on show, watch the windows arrive, find an action in them.
+"""The "Whole clip" page and the window's scan commands: scan the clip on show, watch the windows
+arrive, find an action in them, choose the segment rule, export the timeline and the list's results.
 
 It presents what `ScanRunner` reports for the clip on show (a scan of another clip runs on
 unseen and is shown when its clip is), and keeps a scan's earlier result when a new one is
-cancelled or fails. Starting, cancelling and exporting are the window's commands: the buttons
-here only ask for them. The segment rule's boxes ask too (`rule_row.rule_changed`); the page
-redraws the segments when the runner's rule changes.
+cancelled or fails. It gets the clips' records, the clip view, the window's actions, the exporter,
+the error banner and the status line, never the window; a segment rule chosen is announced
+(`rule_chosen`) for the window to keep, and the segments are redrawn when the runner's rule changes.
 """
 
 from __future__ import annotations
@@ -13,14 +14,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (QComboBox, QCompleter, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 from kinetoscope.engine.inference.results import ClipResult
-from kinetoscope.engine.inference.scan import ScanResult
+from kinetoscope.engine.inference.scan import ScanResult, SegmentRule
+from kinetoscope.ui.main.clip_records import ClipStore
+from kinetoscope.ui.main.clip_view import ClipView
+from kinetoscope.ui.main.controls_pane import ControlsPane
+from kinetoscope.ui.main.exporting import Exporter, list_results
+from kinetoscope.ui.main.menus import WindowActions
+from kinetoscope.ui.main.runner import ClipRunner
 from kinetoscope.ui.main.scan_runner import ScanPlanned, ScanRunner
-from kinetoscope.ui.main.segment_rule_row import SegmentRuleRow
+from kinetoscope.ui.main.segment_rule_row import SegmentRuleRow, describe_rule
+from kinetoscope.ui.main.shown_clip import StatusLine
 from kinetoscope.ui.tasks import Failure
+from kinetoscope.ui.widgets.error_panel import ErrorPanel
 from kinetoscope.ui.widgets.progress_bar import ProgressBar
 from kinetoscope.ui.widgets.scan_timeline import ScanTimeline, clock
 
@@ -88,20 +97,23 @@ class _Caption(QLabel):
 
 
 class ScanPane(QWidget):
-    """Scan controls, the find-action box and the whole-clip timeline."""
+    """Scan controls, the find-action box, the whole-clip timeline and the scan and export commands;
+    see the module's docstring."""
 
-    scan_requested = Signal()
-    cancel_requested = Signal()
-    export_requested = Signal()
+    rule_chosen = Signal(object)  # SegmentRule
 
-    def __init__(self, runner: ScanRunner, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.runner = runner
+    def __init__(self, scans: ScanRunner, clip_view: ClipView, actions: WindowActions, exporter: Exporter,
+                 errors: ErrorPanel, status_line: StatusLine, store: ClipStore, clip_runner: ClipRunner,
+                 controls: ControlsPane, dialog_parent: QWidget) -> None:
+        super().__init__()
+        self.scans, self.clip_view, self.actions, self.exporter = scans, clip_view, actions, exporter
+        self.errors, self.status_line, self.store = errors, status_line, store
+        self.clip_runner, self.controls, self._dialog_parent = clip_runner, controls, dialog_parent
         self.clip: Path | None = None
         self._labels: tuple[str, ...] = ()
 
         self.scan_button = QPushButton("Scan Whole Clip")
-        self.scan_button.clicked.connect(self.scan_requested)
+        self.scan_button.clicked.connect(lambda: self.scan_clip())
         self.every_spin = QDoubleSpinBox(minimum=0.0, maximum=MAX_EVERY_S, value=0.0, decimals=1, singleStep=0.5)
         self.every_spin.setSpecialValueText("back to back")
         self.every_spin.setSuffix(" s")
@@ -112,7 +124,7 @@ class ScanPane(QWidget):
         every_label.setBuddy(self.every_spin)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the scan; the earlier scan stays (Esc)")
-        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.cancel_button.clicked.connect(lambda: scans.cancel())
         self.cancel_button.hide()
         self.progress = ProgressBar(textVisible=True, format="%v of %m windows")
         self.progress.setMinimumWidth(self.progress.fontMetrics().horizontalAdvance("00000 of 00000 windows") + 30)
@@ -120,7 +132,7 @@ class ScanPane(QWidget):
         self.progress.hide()
         self.status = _Caption()
         self.export_button = QPushButton("Export Timeline…")
-        self.export_button.clicked.connect(self.export_requested)
+        self.export_button.clicked.connect(lambda: self.export_timeline())
 
         self.find_combo = QComboBox()
         self.find_combo.setEditable(True)
@@ -142,7 +154,7 @@ class ScanPane(QWidget):
         self.threshold_spin.setToolTip("Highlight windows where the action is among the top 5 "
                                        "with at least this probability")
         self.match_label = QLabel()
-        self.rule_row = SegmentRuleRow(runner.rule)
+        self.rule_row = SegmentRuleRow(scans.rule)
         self.timeline = ScanTimeline()
 
         top = QHBoxLayout()
@@ -173,15 +185,21 @@ class ScanPane(QWidget):
         self.find_combo.lineEdit().returnPressed.connect(self._complete_typed)
         self.threshold_spin.valueChanged.connect(self._find)
         self.timeline.matches_changed.connect(lambda _: self._say_matches())
-        r = runner
-        r.started.connect(self._on_started)
-        r.stage.connect(lambda clip, text: self._is_shown(clip) and self.status.setText(text))
-        r.planned.connect(self._on_planned)
-        r.windows_arrived.connect(self._on_windows)
-        r.finished.connect(lambda clip, result: self._is_shown(clip) and self._show_result(result))
-        r.failed.connect(self._on_failed)
-        r.cancelled.connect(self._on_cancelled)
-        r.rule_changed.connect(self._on_rule_changed)
+        for signal, slot in ((scans.started, self._on_started), (scans.stage, self._on_stage),
+                             (scans.planned, self._on_planned), (scans.windows_arrived, self._on_windows),
+                             (scans.finished, self._on_finished), (scans.failed, self._on_failed),
+                             (scans.cancelled, self._on_cancelled), (scans.rule_changed, self._on_rule_changed),
+                             (self.rule_row.rule_changed, self._rule_chosen),
+                             (self.timeline.time_clicked, clip_view.preview.seek),
+                             (clip_view.preview.position_changed, self.timeline.set_position),
+                             (clip_view.scan_hint_clicked, self.scan_clip),
+                             (actions.scan.enabledChanged, self.scan_button.setEnabled)):  # the action decides
+            signal.connect(slot)
+        self.scan_button.setEnabled(actions.scan.isEnabled())
+        exporter.saved.connect(lambda path, what: status_line.say(f"Saved {what} to {path}."))
+        exporter.failed.connect(
+            lambda failure, path, what: errors.show_message(
+                f"Could not save {what} to {path.name}. {failure.message}", failure.detail, hint=failure.hint))
         self.show_clip(None)
 
     # -- what the window calls -------------------------------------------------------------
@@ -191,7 +209,7 @@ class ScanPane(QWidget):
     def show_clip(self, clip: Path | None) -> None:
         """Show `clip`'s scan: the running one so far, its last one, or an invitation to scan."""
         self.clip = clip
-        running = self.runner.running
+        running = self.scans.running
         if clip is not None and running is not None and running.clip == clip:
             self._show_running()
         else:
@@ -199,7 +217,50 @@ class ScanPane(QWidget):
 
     def result(self) -> ScanResult | None:
         """The finished scan of the clip on show."""
-        return self.runner.result_for(self.clip) if self.clip is not None else None
+        return self.scans.result_for(self.clip) if self.clip is not None else None
+
+    def scan_clip(self) -> None:
+        """Scan the clip on show, window by window, with the chosen model and device."""
+        clip, options = self.store.current, self.controls.options()
+        if clip is None or options is None:
+            return
+        self.clip_view.show_page(self)
+        self.scans.scan(clip, options, self.every_s())
+
+    def export_timeline(self, path: Path | None = None, suffix: str | None = None) -> None:
+        """Save the clip's whole-clip scan, its segments by the rule on screen (CSV, JSON or SRT);
+        without `path`, ask where (`suffix`: the format, by default the path's)."""
+        result = self.result()
+        running = self.scans.running
+        if result is None or (running is not None and running.clip == result.clip):
+            return  # while a new scan of the clip is on screen, its earlier one is not what is seen
+        self.exporter.export_timeline(result, path, suffix, parent=self._dialog_parent)
+
+    def export_results(self, path: Path | None = None, suffix: str | None = None, *, folder: Path) -> None:
+        """Save the top-5 of every classified clip in the list, failures as rows (CSV or JSON);
+        without `path`, ask where (starting in `folder`)."""
+        rows = list_results(self.store, self.controls.options())
+        if not rows:
+            self.errors.show_message("No clip in the list has been classified yet, so there are no results to "
+                                     "export.", severity="warning")
+            return
+        self.exporter.export_results(rows, path, suffix, parent=self._dialog_parent, folder=folder)
+
+    def offer_scan(self, result: ClipResult) -> None:
+        """A clip much longer than its views cover, and not scanned yet, gets a hint to scan it whole."""
+        keys = self.actions.scan.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        scanned = self.scans.result_for(result.clip) is not None
+        self.clip_view.set_scan_hint("" if scanned else long_clip_hint(result, keys))
+
+    def update_actions(self) -> None:
+        """Scan, Export Timeline and Cancel as the scans and the clip on show allow (a scan of the
+        clip on show is not started again while it runs)."""
+        running = self.scans.running
+        scanning = running is not None
+        self.actions.scan.setEnabled(self.store.current is not None
+                                     and not (scanning and running.clip == self.store.current))
+        self.actions.export_timeline.setEnabled(not scanning and self.result() is not None)
+        self.actions.cancel.setEnabled(scanning or self.clip_runner.running is not None)
 
     # -- presenting ------------------------------------------------------------------------
     def _is_shown(self, clip: Path) -> bool:
@@ -211,7 +272,7 @@ class ScanPane(QWidget):
         self.export_button.setEnabled(not scanning and self.result() is not None)
 
     def _show_running(self) -> None:
-        running = self.runner.running
+        running = self.scans.running
         assert running is not None
         self._set_scanning(True)
         self.rule_row.set_count(None)
@@ -249,10 +310,18 @@ class ScanPane(QWidget):
         self.export_button.setEnabled(True)
         self._find()
 
-    def _on_rule_changed(self, rule) -> None:  # noqa: ANN001 - SegmentRule
+    def _rule_chosen(self, rule: SegmentRule) -> None:
+        """The segment rule's boxes changed: redraw the segments by it, use it from now on, keep it."""
+        self.scans.set_rule(rule)
+        result = self.result()
+        count = f": {len(result.segments)} segment{'s' if len(result.segments) != 1 else ''}" if result else ""
+        self.status_line.say(f"Segments by {describe_rule(rule)}{count}.")
+        self.rule_chosen.emit(rule)
+
+    def _on_rule_changed(self, rule: SegmentRule) -> None:
         """Redraw the segments of the scan on show by the new rule (a running scan gets it when it ends)."""
         self.rule_row.set_rule(rule)
-        running = self.runner.running
+        running = self.scans.running
         result = self.result()
         if result is None or (running is not None and running.clip == self.clip):
             return
@@ -319,6 +388,14 @@ class ScanPane(QWidget):
     def _on_started(self, clip: Path) -> None:
         if self._is_shown(clip):
             self._show_running()
+        self.update_actions()
+        self.clip_view.set_scan_hint("")
+        self.status_line.say(self.status_line.about(clip, "Scanning the whole clip…"))
+
+    def _on_stage(self, clip: Path, text: str) -> None:
+        if self._is_shown(clip):
+            self.status.setText(text)
+        self.status_line.say(self.status_line.about(clip, text))
 
     def _on_planned(self, clip: Path, planned: ScanPlanned) -> None:
         if not self._is_shown(clip):
@@ -338,13 +415,25 @@ class ScanPane(QWidget):
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
 
+    def _on_finished(self, clip: Path, result: ScanResult) -> None:
+        if self._is_shown(clip):
+            self._show_result(result)
+        self.update_actions()
+        n = len(result.segments)
+        self.status_line.say(self.status_line.about(
+            clip, f"Scanned: {len(result.windows)} windows, {n} segment{'s' if n != 1 else ''} in "
+                  f"{result.timings.total_ms / 1000:.1f} s"))
+
     def _on_failed(self, clip: Path, failure: Failure) -> None:
         if self._is_shown(clip):
             self._show_earlier(f"The scan failed: {failure.message}")
             self.status.setText(f"The scan failed: {failure.message}")  # also beside an earlier scan
+        self.update_actions()
+        self.errors.show_message(f"Could not scan {clip.name}. {failure.message}", failure.detail, hint=failure.hint)
+        self.status_line.say(f"{clip.name}: {failure.message}")
 
     def _on_cancelled(self, clip: Path) -> None:
-        if self._is_shown(clip) and not (self.runner.running and self.runner.running.clip == clip):
+        if self._is_shown(clip) and not (self.scans.running and self.scans.running.clip == clip):
             self._show_earlier()
             earlier = self.result()
             if earlier is not None and earlier.partial:
@@ -352,3 +441,5 @@ class ScanPane(QWidget):
             else:
                 self.status.setText("Scan cancelled." + (f" Showing the earlier scan: {describe_scan(earlier)}"
                                                          if earlier is not None else ""))
+        self.update_actions()
+        self.status_line.say(f"Cancelled the scan of {clip.name}.")

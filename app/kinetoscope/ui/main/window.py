@@ -4,7 +4,7 @@ Left, what to run and on which clips (controls, the clip list, live graphs); rig
 Every clip's state lives in one record in the `ClipStore`; the window itself holds no results and
 does no work. `ClipRunner` and `ScanRunner` schedule on the window's serial engine lane and write
 the records, `ShownClip` presents the clip on show (what to show is `decide`d from its record),
-`ScanControl` has the scan and export commands, `ClipRemoval` Remove and Undo Remove; the error
+`ScanPane` shows the scans and has the scan and export commands, `ClipRemoval` Remove and Undo Remove; the error
 banner is where failures are said. The parts get the store and the panes they work on, never the
 window, and say what happened by signals.
 
@@ -39,7 +39,6 @@ from kinetoscope.ui.main.exporting import Exporter
 from kinetoscope.ui.main.menus import WindowActions
 from kinetoscope.ui.main.models_watch import ModelsWatcher
 from kinetoscope.ui.main.runner import ClipRunner
-from kinetoscope.ui.main.scan_control import ScanControl
 from kinetoscope.ui.main.scan_pane import ScanPane
 from kinetoscope.ui.main.scan_runner import ScanRunner
 from kinetoscope.ui.main.shown_clip import ShownClip, StatusLine
@@ -91,20 +90,19 @@ class MainWindow(QMainWindow):
         self.runner = ClipRunner(self.engine, self.clips, self.controls.options, self)
         # Scans share the engine lane (one job at a time) and its cached sessions.
         self.scans = ScanRunner(self.engine, self.runner.sessions, self.clips, self, rule=_saved_rule(self.settings))
-        self.scan_pane = ScanPane(self.scans)
-        self.clip_view.add_page(self.scan_pane, "Whole-clip scan")
         self.exporter = Exporter(self)
         self.tools = ToolWindows(self, self.controls, current_clip=lambda: self.current_clip,
                                  open_paths=self.open_paths, models_changed=self._models_changed_here,
                                  show_moment=self.show_moment)
-        self.scan_pane.timeline.span_marked.connect(lambda s, e: self.tools.teach_part(self.current_clip, s, e))
         self.actions_ = WindowActions(self, self.queue)
         self.progress = ProgressBar(maximumWidth=220, textVisible=True, format="%v of %m views")
         self.status_text = StatusLine(self.clips)
         self.shown = ShownClip(self.runner, self.clips, self.clip_view, self.errors, self.graphs, self.progress,
                                self.status_text, self)
-        self.scan_control = ScanControl(self.scans, self.scan_pane, self.clip_view, self.actions_, self.exporter,
-                                        self.errors, self.status_text, self.clips, self.runner, self.controls, self)
+        self.scan_pane = ScanPane(self.scans, self.clip_view, self.actions_, self.exporter, self.errors,
+                                  self.status_text, self.clips, self.runner, self.controls, self)
+        self.clip_view.add_page(self.scan_pane, "Whole-clip scan")
+        self.scan_pane.timeline.span_marked.connect(lambda s, e: self.tools.teach_part(self.current_clip, s, e))
         self.removal = ClipRemoval(self.clips, self.runner, self.scans, self.actions_.undo_remove, self.status_text,
                                    self)
         self._build()
@@ -172,25 +170,25 @@ class MainWindow(QMainWindow):
         a = self.actions_
         for action, command in (
                 (a.open, self.open_dialog), (a.open_folder, self.open_folder_dialog), (a.remove_clips, self.remove_selected_clips),
-                (a.undo_remove, self.undo_remove), (a.clear_queue, self.clear_clips), (a.quit, self.close),
-                (a.rerun, self.rerun), (a.cancel, self.cancel), (a.scan, self.scan_clip),
+                (a.undo_remove, self.removal.undo), (a.clear_queue, self.clear_clips), (a.quit, self.close),
+                (a.rerun, self.rerun), (a.cancel, self.cancel), (a.scan, self.scan_pane.scan_clip),
                 (a.export_timeline, self.export_timeline), (a.export_results, self.export_results),
                 (a.clear_graphs, self.graphs.clear), (a.focus_clips, self.queue.setFocus),
                 (a.whole_clip, lambda: self.clip_view.select_view(None)), (a.models, self.tools.open_models),
                 (a.benchmark, self.tools.open_benchmark), (a.camera, self.tools.open_camera),
                 (a.teach, self.tools.open_teach), (a.library, self.tools.open_library),
-                (a.open_log, self.open_log_folder), (a.about, self.about)):
+                (a.open_log, lambda: open_log_folder(self)), (a.about, lambda: show_about(self))):
             action.triggered.connect(lambda _checked=False, command=command: command())  # not with `checked`
         a.recent_menu.aboutToShow.connect(lambda: a.fill_recent(self.settings.recent_files))
         a.recent_chosen.connect(lambda path: self.open_paths([path]))
         a.recent_cleared.connect(self._clear_recent)
-        self.shown.completed.connect(self.scan_control.offer_scan)
+        self.shown.completed.connect(self.scan_pane.offer_scan)
         self.shown.opened.connect(self._clip_opened)
         self.shown.device_seen.connect(lambda report: setattr(self, "last_device", report))
         r = self.runner
         for signal in (r.started, r.finished, r.failed, r.cancelled):
             signal.connect(lambda *_: self._set_running(self.runner.running is not None))
-        self.scan_control.rule_chosen.connect(self._save_rule)
+        self.scan_pane.rule_chosen.connect(self._save_rule)
         # A scan's windows take the engine's time too: the graphs' figures say what runs now.
         self.scans.planned.connect(lambda _clip, planned: self.scans.running and self.graphs.start_run(
             run_label(self.scans.running.options, planned.device.label)))
@@ -320,18 +318,14 @@ class MainWindow(QMainWindow):
         if not self.scans.cancel():
             self.runner.cancel()
 
-    # -- whole-clip scans, exports, removal: their own modules; these are the window's commands --
-    def scan_clip(self) -> None:
-        """Scan the clip on show, window by window, with the chosen model and device."""
-        self.scan_control.scan_clip()
-
+    # -- exports, removal: their own modules; these are the window's commands --------------
     def export_timeline(self, path: Path | None = None, suffix: str | None = None) -> None:
-        """Save the clip's whole-clip scan (see `ScanControl.export_timeline`)."""
-        self.scan_control.export_timeline(path, suffix)
+        """Save the clip's whole-clip scan (see `ScanPane.export_timeline`)."""
+        self.scan_pane.export_timeline(path, suffix)
 
     def export_results(self, path: Path | None = None, suffix: str | None = None) -> None:
-        """Save the list's results (see `ScanControl.export_results`)."""
-        self.scan_control.export_results(path, suffix, folder=self._results_folder())
+        """Save the list's results (see `ScanPane.export_results`)."""
+        self.scan_pane.export_results(path, suffix, folder=self._results_folder())
 
     def _save_rule(self, rule: SegmentRule) -> None:
         self.settings = replace(self.settings, segment_threshold=rule.threshold, segment_smoothing=rule.smoothing,
@@ -348,10 +342,6 @@ class MainWindow(QMainWindow):
         self.removal.remove(gone)
         if self.current_clip is not None:
             self.queue.select_clip(self.current_clip)
-
-    def undo_remove(self) -> None:
-        """Put the clips of the last removal back (see `ClipRemoval.undo`)."""
-        self.removal.undo()
 
     def clear_clips(self) -> None:
         """Stop, forget every queued clip and go back to the empty window (and graphs); release the
@@ -404,7 +394,7 @@ class MainWindow(QMainWindow):
         self.actions_.remove_clips.setEnabled(bool(self.queue.selected_clips()))
         self.actions_.clear_queue.setEnabled(self.queue.count() > 0)
         self.actions_.export_results.setEnabled(self.queue.count() > 0)
-        self.scan_control.update_actions()
+        self.scan_pane.update_actions()
 
     def _set_running(self, running: bool) -> None:
         self.progress.setVisible(running)
@@ -421,12 +411,6 @@ class MainWindow(QMainWindow):
     # -- window ---------------------------------------------------------------------------
     def show_unexpected_error(self, message: str, detail: str) -> None:
         self.errors.show_message(message, detail)
-
-    def open_log_folder(self) -> None:
-        open_log_folder(self)
-
-    def about(self) -> None:
-        show_about(self)
 
     def _restore_geometry(self) -> None:
         if self.settings.geometry:
