@@ -26,6 +26,13 @@ from kinetoscope.ui.widgets.timeline import ViewTimeline
 SIDE_MIN_WIDTH = 250  # the top-5's labels, bars and percentages, and a scroll bar
 
 
+def _scroll(widget: QWidget) -> QScrollArea:
+    """`widget` in a frameless scroll area that Tab passes through to the controls in it."""
+    scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame, focusPolicy=Qt.FocusPolicy.NoFocus)
+    scroll.setWidget(widget)
+    return scroll
+
+
 def _heading(text: str) -> QLabel:
     label = QLabel(text)
     font = label.font()
@@ -87,12 +94,7 @@ class ClipView(QWidget):
         # graphs' figures out of sight. It is as wide as they need where the window has the room
         # (`_fit_side`), and never narrower than SIDE_MIN_WIDTH, so at the window's minimum size it
         # still fits beside the preview, with its scroll bars on screen.
-        self.side_scroll = QScrollArea()
-        self.side_scroll.setWidgetResizable(True)
-        self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.side_scroll.setWidget(side)
-        self.side_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls in it, not the frame
+        self.side_scroll = _scroll(side)
         self.side_scroll.setMinimumWidth(SIDE_MIN_WIDTH)
         side.installEventFilter(self)
 
@@ -108,13 +110,8 @@ class ClipView(QWidget):
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 2)
 
-        self.strip_scroll = strip_scroll = QScrollArea()
-        strip_scroll.setWidgetResizable(True)
-        strip_scroll.setFrameShape(QFrame.Shape.NoFrame)
         # Thumbnails shrink with the width down to a legible size; a narrower window scrolls them.
-        strip_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        strip_scroll.setWidget(self.frame_strip)
-        strip_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the strip itself takes the focus
+        self.strip_scroll = strip_scroll = _scroll(self.frame_strip)
         self.bottom = bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
@@ -196,12 +193,7 @@ class ClipView(QWidget):
     def add_page(self, page: QWidget, title: str) -> None:
         """Another page beside "Views" under the preview (the whole-clip scan). A window too narrow
         for its row of controls scrolls it sideways rather than cutting it off."""
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls in it, not the frame
-        scroll.setWidget(page)
-        self.pages.addTab(scroll, title)
+        self.pages.addTab(_scroll(page), title)
 
     def show_page(self, page: QWidget) -> None:
         self.pages.setCurrentWidget(page.parentWidget().parentWidget())  # its scroll area (page ▸ viewport ▸ area)
@@ -322,10 +314,6 @@ class ClipView(QWidget):
         if width != self.side_scroll.minimumWidth():
             self.side_scroll.setMinimumWidth(width)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
-        self._fit_side()
-        super().resizeEvent(event)
-
     def _split_by_user(self, _pos: int, _index: int) -> None:
         self._user_split = True
 
@@ -337,7 +325,8 @@ class ClipView(QWidget):
             self._fit_side()  # its contents changed (a result arrived): they may need more width
         return super().eventFilter(watched, event)
 
-    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's QResizeEvent
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        self._fit_side()
         super().resizeEvent(event)
         self._auto_split()
 
