@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
@@ -19,20 +20,21 @@ from kinetoscope.engine.inference import exports
 from kinetoscope.engine.inference.results import ClipFailure, ClipResult
 from kinetoscope.engine.inference.scan import ScanResult
 from kinetoscope.ui.main.clip_records import ClipStore, RunOptions
-from kinetoscope.ui.tasks import Lane, Op, TaskContext
+from kinetoscope.ui.tasks import Lane, Op
 
 
 @dataclass(frozen=True)
 class Format:
-    suffix: str      # ".csv"
-    filter: str      # the file dialog's filter for it
+    suffix: str                          # ".csv"
+    filter: str                          # the file dialog's filter for it
+    write: Callable[[Any, Path], Path]   # the engine's writer
 
 
-TIMELINE_FORMATS = (Format(".csv", "CSV table, one row per window (*.csv)"),
-                    Format(".json", "JSON, windows and segments (*.json)"),
-                    Format(".srt", "SRT subtitles, one per segment (*.srt)"))
-RESULTS_FORMATS = (Format(".csv", "CSV table, one row per clip (*.csv)"),
-                   Format(".json", "JSON, every clip's result (*.json)"))
+TIMELINE_FORMATS = (Format(".csv", "CSV table, one row per window (*.csv)", exports.write_scan_csv),
+                    Format(".json", "JSON, windows and segments (*.json)", exports.write_scan_json),
+                    Format(".srt", "SRT subtitles, one per segment (*.srt)", exports.write_srt))
+RESULTS_FORMATS = (Format(".csv", "CSV table, one row per clip (*.csv)", exports.write_results_csv),
+                   Format(".json", "JSON, every clip's result (*.json)", exports.write_results_json))
 
 
 def ask_save_path(parent: QWidget | None, title: str, suggested: Path, formats: Sequence[Format]) -> tuple[Path, str] | None:
@@ -73,18 +75,6 @@ def list_results(store: ClipStore, options: RunOptions | None) -> list[ClipResul
     return rows
 
 
-def write_timeline(result: ScanResult, path: Path, suffix: str) -> Path:
-    """Write a scan in the format `suffix` names (".csv", ".json", ".srt")."""
-    writer = {".csv": exports.write_scan_csv, ".json": exports.write_scan_json, ".srt": exports.write_srt}[suffix]
-    return writer(result, path)
-
-
-def write_results(results: Sequence[ClipResult | ClipFailure], path: Path, suffix: str) -> Path:
-    """Write clips' results (and failures, as rows of their own) as ".csv" or ".json"."""
-    writer = {".csv": exports.write_results_csv, ".json": exports.write_results_json}[suffix]
-    return writer(results, path)
-
-
 class Exporter(QObject):
     """Runs exports off the GUI thread; `saved(path, what)` or `failed(failure, path, what)` follows."""
 
@@ -98,30 +88,15 @@ class Exporter(QObject):
     def export_timeline(self, result: ScanResult, path: Path | None, suffix: str | None = None, *,
                         parent: QWidget | None = None) -> None:
         """Write `result` to `path` as `suffix` says (default: the path's own); no path: ask first."""
-        if path is None:
-            suggested = result.clip.with_name(f"{result.clip.stem}.timeline.csv")
-            chosen = ask_save_path(parent, "Export Timeline", suggested, TIMELINE_FORMATS)
-            if chosen is None:
-                return
-            path, suffix = chosen
-        path = Path(path)
-        fmt = suffix or path.suffix.lower()
-        self._run(lambda _ctx: write_timeline(result, path, fmt), path, "the timeline")
+        suggested = result.clip.with_name(f"{result.clip.stem}.timeline.csv")
+        self._export(result, path, suffix, TIMELINE_FORMATS, "Export Timeline", suggested, "the timeline", parent)
 
     def export_results(self, results: Sequence[ClipResult | ClipFailure], path: Path | None,
                        suffix: str | None = None, *, parent: QWidget | None = None,
                        folder: Path | None = None) -> None:
         """Write clips' results to `path` as `suffix` says; no path: ask first (starting in `folder`)."""
-        if path is None:
-            chosen = ask_save_path(parent, "Export Results", (folder or Path.home()) / "kinetoscope-results.csv",
-                                   RESULTS_FORMATS)
-            if chosen is None:
-                return
-            path, suffix = chosen
-        path = Path(path)
-        fmt = suffix or path.suffix.lower()
-        rows = tuple(results)
-        self._run(lambda _ctx: write_results(rows, path, fmt), path, "the results")
+        suggested = (folder or Path.home()) / "kinetoscope-results.csv"
+        self._export(tuple(results), path, suffix, RESULTS_FORMATS, "Export Results", suggested, "the results", parent)
 
     def busy(self) -> bool:
         return self.lane.busy()
@@ -129,6 +104,16 @@ class Exporter(QObject):
     def shutdown(self) -> None:
         self.lane.shutdown()
 
-    def _run(self, job: Callable[[TaskContext], Path], path: Path, what: str) -> None:
-        (Op(self.lane, job, name=f"export {path.name}").success(lambda written: self.saved.emit(Path(written), what))
+    def _export(self, data: object, path: Path | None, suffix: str | None, formats: Sequence[Format], title: str,
+                suggested: Path, what: str, parent: QWidget | None) -> None:
+        if path is None:
+            chosen = ask_save_path(parent, title, suggested, formats)
+            if chosen is None:
+                return
+            path, suffix = chosen
+        path = Path(path)
+        fmt = suffix or path.suffix.lower()
+        writers = {f.suffix: f.write for f in formats}
+        (Op(self.lane, lambda _ctx: writers[fmt](data, path), name=f"export {path.name}")
+         .success(lambda written: self.saved.emit(Path(written), what))
          .failure(lambda failure: self.failed.emit(failure, path, what)).run())
