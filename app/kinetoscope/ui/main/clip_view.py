@@ -12,13 +12,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
-                               QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QSplitter, QStackedWidget, QTabWidget, QWidget
 
 from kinetoscope.engine.inference.results import ClipResult, Prediction, ViewResult
 from kinetoscope.ui.crash_guard import survives
 from kinetoscope.ui.widgets.clip_preview import ClipPreview
 from kinetoscope.ui.widgets.frame_strip import FrameStrip
+from kinetoscope.ui.widgets.layouts import column, row
 from kinetoscope.ui.widgets.predictions import TopPredictions
 from kinetoscope.ui.widgets.timeline import ViewTimeline
 
@@ -71,25 +71,15 @@ class ClipView(QWidget):
         self.whole_clip_button.hide()
 
         side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(8, 0, 0, 0)
-        head = QHBoxLayout()
-        head.addWidget(_heading("Top 5 actions"))
-        head.addStretch(1)
-        head.addWidget(self.whole_clip_button)
-        side_layout.addLayout(head)
         # Which result is on show while another runs, or after it was cancelled.
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setAccessibleName("Which result is shown")
         self.note.setEnabled(False)  # the palette's muted text: a remark, not a result
         self.note.hide()
-        side_layout.addWidget(self.note)
-        side_layout.addWidget(self.predictions)
-        if side_extra is not None:
-            side_layout.addWidget(side_extra, 1)  # the graphs take the height a tall window has
-        else:
-            side_layout.addStretch(1)
+        # The graphs take the height a tall window has.
+        column(row(_heading("Top 5 actions"), 1, self.whole_clip_button), self.note, self.predictions,
+               (side_extra, 1) if side_extra is not None else 1, parent=side, margins=(8, 0, 0, 0))
         # A short or narrow window scrolls the side column rather than squeezing the top-5 or the
         # graphs' figures out of sight. It is as wide as they need where the window has the room
         # (`_fit_side`), and never narrower than SIDE_MIN_WIDTH, so at the window's minimum size it
@@ -113,8 +103,6 @@ class ClipView(QWidget):
         # Thumbnails shrink with the width down to a legible size; a narrower window scrolls them.
         self.strip_scroll = strip_scroll = _scroll(self.frame_strip)
         self.bottom = bottom = QWidget()
-        bottom_layout = QVBoxLayout(bottom)
-        bottom_layout.setContentsMargins(0, 0, 0, 0)
         # For clips much longer than the views cover: the whole-clip scan is one click away.
         # A button, not a link: a link's colour is unreadable in some dark palettes.
         self.scan_hint = QWidget()
@@ -123,16 +111,11 @@ class ClipView(QWidget):
         self.scan_hint_text.setAccessibleName("Scan hint")
         self.scan_hint_button = QPushButton("Scan Whole Clip")
         self.scan_hint_button.clicked.connect(self.scan_hint_clicked)
-        hint_row = QHBoxLayout(self.scan_hint)
-        hint_row.setContentsMargins(0, 2, 0, 0)
-        hint_row.addWidget(self.scan_hint_text, 1)
-        hint_row.addWidget(self.scan_hint_button)
+        row((self.scan_hint_text, 1), self.scan_hint_button, parent=self.scan_hint, margins=(0, 2, 0, 0))
         self.scan_hint.hide()
-        bottom_layout.addWidget(self.scan_hint)
-        bottom_layout.addWidget(self.timeline)
         self.strip_heading = _heading("What the model saw")
-        bottom_layout.addWidget(self.strip_heading)
-        bottom_layout.addWidget(strip_scroll, 1)
+        column(self.scan_hint, self.timeline, self.strip_heading, (strip_scroll, 1), parent=bottom,
+               margins=(0, 0, 0, 0))
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
@@ -148,9 +131,7 @@ class ClipView(QWidget):
         self._user_split = False
         self.splitter.splitterMoved.connect(self._split_by_user)
         strip_scroll.viewport().installEventFilter(self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.splitter)
+        column(self.splitter, parent=self, margins=(0, 0, 0, 0))
 
         self.timeline.view_clicked.connect(self._view_clicked)
         self.frame_strip.view_clicked.connect(self._view_clicked)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QResizeEvent
-from PySide6.QtWidgets import (QComboBox, QCompleter, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QCompleter, QDoubleSpinBox, QLabel, QPushButton, QSizePolicy, QSpinBox, QWidget)
 
 from kinetoscope.engine.inference.results import ClipResult
 from kinetoscope.engine.inference.scan import ScanResult, SegmentRule
@@ -30,6 +30,7 @@ from kinetoscope.ui.main.segment_rule_row import SegmentRuleRow, describe_rule
 from kinetoscope.ui.main.shown_clip import StatusLine
 from kinetoscope.ui.tasks import Failure
 from kinetoscope.ui.widgets.error_panel import ErrorPanel
+from kinetoscope.ui.widgets.layouts import column, row
 from kinetoscope.ui.widgets.progress_bar import ProgressBar
 from kinetoscope.ui.widgets.scan_timeline import ScanTimeline, clock
 
@@ -157,29 +158,11 @@ class ScanPane(QWidget):
         self.rule_row = SegmentRuleRow(scans.rule)
         self.timeline = ScanTimeline()
 
-        top = QHBoxLayout()
-        top.setSpacing(6)  # the rows keep a comfortable spacing; only the gaps between rows are tight
-        top.addWidget(self.scan_button)
-        top.addWidget(every_label)
-        top.addWidget(self.every_spin)
-        top.addWidget(self.cancel_button)
-        top.addWidget(self.progress)
-        top.addWidget(self.status, 1)
-        top.addWidget(self.export_button)
-        find = QHBoxLayout()
-        find.setSpacing(6)
-        find.addWidget(find_label)
-        find.addWidget(self.find_combo, 1)
-        find.addWidget(self.threshold_spin)
-        find.addWidget(self.match_label, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 2, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(top)
-        layout.addLayout(find)
-        layout.addWidget(self.rule_row)
-        layout.addWidget(self.timeline, 1)
-        layout.addStretch(0)
+        # The rows keep a comfortable spacing; only the gaps between rows are tight.
+        top = row(self.scan_button, every_label, self.every_spin, self.cancel_button, self.progress, (self.status, 1),
+                  self.export_button, spacing=6)
+        find = row(find_label, (self.find_combo, 1), self.threshold_spin, (self.match_label, 1), spacing=6)
+        column(top, find, self.rule_row, (self.timeline, 1), 0, parent=self, margins=(0, 2, 0, 0), spacing=2)
 
         self.find_combo.currentTextChanged.connect(self._find)
         self.find_combo.lineEdit().returnPressed.connect(self._complete_typed)

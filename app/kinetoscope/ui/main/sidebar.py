@@ -6,18 +6,17 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGroupBox, QLabel, QPushButton, QWidget
 
 from kinetoscope.ui.main.clip_queue import ClipQueue
 from kinetoscope.ui.main.controls_pane import ControlsPane
+from kinetoscope.ui.widgets.layouts import column, row
 
 
 def sidebar(controls: ControlsPane, queue: ClipQueue, buttons_for: Sequence[QAction]) -> QWidget:
     """The Run box (controls, and a button for each of `buttons_for`) above the Clips box."""
     run_box = QGroupBox("Run")
-    run_layout = QVBoxLayout(run_box)
-    run_layout.addWidget(controls)
-    buttons = QHBoxLayout()
+    buttons = row()
     for action in buttons_for:
         button = QPushButton(action.text().replace("&", ""))
         button.setToolTip(f"{action.toolTip()} ({action.shortcut().toString()})")
@@ -25,16 +24,13 @@ def sidebar(controls: ControlsPane, queue: ClipQueue, buttons_for: Sequence[QAct
         action.enabledChanged.connect(button.setEnabled)  # the action decides; the button follows
         button.setEnabled(action.isEnabled())
         buttons.addWidget(button)
-    run_layout.addLayout(buttons)
+    column(controls, buttons, parent=run_box)
     clips_box = QGroupBox("Clips")
-    QVBoxLayout(clips_box).addWidget(queue)
-    column = QWidget()
-    side = QVBoxLayout(column)
-    side.setContentsMargins(0, 0, 0, 0)
-    side.addWidget(run_box)
-    side.addWidget(clips_box, 1)
-    column.setMinimumWidth(240)
-    return column
+    column(queue, parent=clips_box)
+    side = QWidget()
+    column(run_box, (clips_box, 1), parent=side, margins=(0, 0, 0, 0))
+    side.setMinimumWidth(240)
+    return side
 
 
 def drop_invitation(open_dialog: Callable[[], None], open_folder: Callable[[], None]) -> QWidget:
@@ -45,16 +41,8 @@ def drop_invitation(open_dialog: Callable[[], None], open_folder: Callable[[], N
     hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
     hint.setWordWrap(True)
     hint.setEnabled(False)
-    buttons = QHBoxLayout()
-    buttons.addStretch(1)
-    for text, command in (("Open Clips…", open_dialog), ("Open Folder…", open_folder)):
-        button = QPushButton(text)
+    buttons = [QPushButton("Open Clips…"), QPushButton("Open Folder…")]
+    for button, command in zip(buttons, (open_dialog, open_folder)):
         button.clicked.connect(lambda _checked=False, command=command: command())
-        buttons.addWidget(button)
-    buttons.addStretch(1)
-    layout = QVBoxLayout(page)
-    layout.addStretch(1)
-    layout.addWidget(hint)
-    layout.addLayout(buttons)
-    layout.addStretch(1)
+    column(1, hint, row(1, *buttons, 1), 1, parent=page)
     return page
