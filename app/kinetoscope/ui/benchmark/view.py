@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QHideEvent
-from PySide6.QtWidgets import (QDialog, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QDialog, QFileDialog, QGridLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
 from kinetoscope.engine.bench.bench_results import BenchResult, CellKey, CellReady, RunSample, Stage
@@ -21,6 +21,7 @@ from kinetoscope.ui.benchmark.controls import BenchControls
 from kinetoscope.ui.benchmark.job import BenchRequest, run_bench
 from kinetoscope.ui.tasks import Failure, Lane, Newest, Op, Task
 from kinetoscope.ui.widgets.error_panel import ErrorPanel
+from kinetoscope.ui.widgets.layouts import column, row
 from kinetoscope.ui.widgets.progress_bar import ProgressBar
 
 REPAINT_INTERVAL_MS = 200
@@ -62,19 +63,9 @@ class BenchmarkView(QWidget):
         self.grid = QGridLayout(self.grid_host)
         self.grid.setContentsMargins(0, 0, 0, 0)
 
-        buttons = QHBoxLayout()
-        for b in (self.run_button, self.cancel_button):
-            buttons.addWidget(b)
-        buttons.addWidget(self.progress, 1)
-        for b in (self.export_json_button, self.export_csv_button, self.export_png_button):
-            buttons.addWidget(b)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.errors)
-        layout.addWidget(self.controls)
-        layout.addLayout(buttons)
-        layout.addWidget(self.status)
-        layout.addWidget(self.grid_host, 1)
-        layout.addWidget(self.comparison)
+        buttons = row(self.run_button, self.cancel_button, (self.progress, 1), self.export_json_button,
+                      self.export_csv_button, self.export_png_button)
+        column(self.errors, self.controls, buttons, self.status, (self.grid_host, 1), self.comparison, parent=self)
 
         self.run_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)

@@ -7,13 +7,14 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QSpinBox, QWidget
 
 from kinetoscope.engine.media.frame_source import TimedFrame
 from kinetoscope.engine.inference.live import LiveConfig, LiveResult
 from kinetoscope.ui.camera.live_runner import LiveRunner
 from kinetoscope.ui.tasks import Failure
 from kinetoscope.ui.widgets.frame_strip import FrameStrip
+from kinetoscope.ui.widgets.layouts import buddy, column, row
 from kinetoscope.ui.widgets.live_graphs import LiveGraphs
 from kinetoscope.ui.widgets.predictions import TopPredictions
 
@@ -55,22 +56,9 @@ class LivePane(QWidget):
         self.strip.set_view_count(1)
         self.graphs = LiveGraphs()
 
-        controls = QHBoxLayout()
-        controls.addWidget(self.start_button)
-        every = QLabel("Every")
-        every.setBuddy(self.every_spin)
-        controls.addWidget(every)
-        controls.addWidget(self.every_spin)
-        controls.addWidget(QLabel("frames"))
-        controls.addWidget(self.smooth_check)
-        controls.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(controls)
-        layout.addWidget(self.status)
-        layout.addWidget(self.predictions)
-        layout.addWidget(self.strip)
-        layout.addWidget(self.graphs, 1)
+        controls = row(self.start_button, buddy("Every", self.every_spin), self.every_spin, QLabel("frames"),
+                       self.smooth_check, 1)
+        column(controls, self.status, self.predictions, self.strip, (self.graphs, 1), parent=self, margins=(0, 0, 0, 0))
 
         self.start_button.toggled.connect(self._toggled)
         self.runner.ready.connect(self._ready)

@@ -13,8 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QHideEvent
 from PySide6.QtMultimedia import QMediaDevices
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QGroupBox, QLabel, QPushButton, QSplitter, QWidget
 
 from kinetoscope.engine.media.frame_source import FrameSource, TimedFrame
 from kinetoscope.ui.camera.capture import NO_CAMERA, CameraCapture
@@ -22,6 +21,7 @@ from kinetoscope.ui.camera.preview import CameraPreview
 from kinetoscope.ui.camera.live_pane import LivePane
 from kinetoscope.ui.tasks import Failure
 from kinetoscope.ui.widgets.error_panel import ErrorPanel
+from kinetoscope.ui.widgets.layouts import buddy, column, row
 
 log = logging.getLogger(__name__)
 
@@ -59,35 +59,19 @@ class CameraView(QWidget):
         self.saved_label.setWordWrap(True)
         self.saved_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        camera_row = QHBoxLayout()
-        label = QLabel("&Camera")
-        label.setBuddy(self.camera_combo)
-        camera_row.addWidget(label)
-        camera_row.addWidget(self.camera_combo, 1)
-        record_row = QHBoxLayout()
-        record_row.addWidget(self.record_button)
-        record_row.addWidget(self.timer_label)
-        record_row.addStretch(1)
-        record_row.addWidget(self.mic_check)
         left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addLayout(camera_row)
-        left_layout.addWidget(self.errors)
-        left_layout.addWidget(self.preview, 1)
-        left_layout.addLayout(record_row)
-        left_layout.addWidget(self.saved_label)
+        column(row(buddy("&Camera", self.camera_combo), (self.camera_combo, 1)), self.errors, (self.preview, 1),
+               row(self.record_button, self.timer_label, 1, self.mic_check), self.saved_label, parent=left,
+               margins=(0, 0, 0, 0))
         live_box = QGroupBox("Live classification")
-        QVBoxLayout(live_box).addWidget(self.live)
+        column(self.live, parent=live_box)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(left)
         splitter.addWidget(live_box)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(splitter)
+        column(splitter, parent=self, margins=(8, 8, 8, 8))
 
         cap = self.capture
         cap.frames.start(self._on_frame)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QShowEvent
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from kinetoscope.ui.camera.view import CameraView
+from kinetoscope.ui.widgets.layouts import column
 from kinetoscope.ui.widgets.placement import close_keys
 
 
@@ -21,9 +22,7 @@ class CameraWindow(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("Camera")  # the platform adds " — Kinetoscope"
         self.view = CameraView(self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
+        column(self.view, parent=self, margins=(0, 0, 0, 0))
         self.resize(1280, 780)
         close_keys(self)
 

@@ -7,12 +7,12 @@ again re-indexes the library with it (one action), and results then say which mo
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QListWidgetItem, QPushButton, QWidget
 
 from kinetoscope.engine.library.indexer import IndexProgress
 from kinetoscope.engine.library.status import LibraryStatus
 from kinetoscope.engine.modelfiles.model_store import ModelLocation, model_name
+from kinetoscope.ui.widgets.layouts import column, row
 from kinetoscope.ui.widgets.progress_bar import ProgressBar
 
 
@@ -53,27 +53,9 @@ class FoldersPane(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.add_button)
-        buttons.addWidget(self.remove_button)
-        buttons.addStretch(1)
-        model_row = QHBoxLayout()
-        model_row.addWidget(QLabel("Model"))
-        model_row.addWidget(self.model_combo, 1)
-        run_row = QHBoxLayout()
-        run_row.addWidget(self.index_button)
-        run_row.addWidget(self.pause_button)
-        run_row.addWidget(self.cancel_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("<b>Folders</b>"))
-        layout.addWidget(self.folders, 1)
-        layout.addLayout(buttons)
-        layout.addLayout(model_row)
-        layout.addLayout(run_row)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.state)
-        layout.addWidget(self.summary)
+        column(QLabel("<b>Folders</b>"), (self.folders, 1), row(self.add_button, self.remove_button, 1),
+               row(QLabel("Model"), (self.model_combo, 1)), row(self.index_button, self.pause_button, self.cancel_button),
+               self.progress, self.state, self.summary, parent=self, margins=(0, 0, 0, 0))
         self.set_running(False)
 
     def set_models(self, models: list[ModelLocation], preferred: str | None = None) -> None:

@@ -4,12 +4,12 @@ Find box completes), a minimum confidence and length, and the results with their
 from __future__ import annotations
 
 from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCompleter, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QCompleter, QDoubleSpinBox, QLabel, QLineEdit, QSpinBox, QWidget
 
 from kinetoscope.engine.library.search import FileHits, SearchQuery
 from kinetoscope.ui.library.results_tree import ResultsTree
 from kinetoscope.ui.library.thumbnails import Thumbnails
+from kinetoscope.ui.widgets.layouts import buddy, column, row
 
 SEARCH_SETTLE_MS = 150   # typing settles this long before a search runs
 
@@ -40,20 +40,9 @@ class SearchPane(QWidget):
         self._settle = QTimer(self, singleShot=True, interval=SEARCH_SETTLE_MS)
         self._settle.timeout.connect(self._emit_query)
 
-        row = QHBoxLayout()
-        find = QLabel("&Find")
-        find.setBuddy(self.action_edit)
-        row.addWidget(find)
-        row.addWidget(self.action_edit, 1)
-        row.addWidget(QLabel("Confidence"))
-        row.addWidget(self.min_spin)
-        row.addWidget(QLabel("Length"))
-        row.addWidget(self.length_spin)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(row)
-        layout.addWidget(self.said)
-        layout.addWidget(self.results, 1)
+        query = row(buddy("&Find", self.action_edit), (self.action_edit, 1), QLabel("Confidence"), self.min_spin,
+                    QLabel("Length"), self.length_spin)
+        column(query, self.said, (self.results, 1), parent=self, margins=(0, 0, 0, 0))
 
         self.action_edit.textChanged.connect(lambda _: self._settle.start())
         self.action_edit.returnPressed.connect(self._emit_query)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QSplitter, QWidget
 
 from kinetoscope.engine.inference.scan import ScanResult
 from kinetoscope.engine.library.database import LibraryPaths
@@ -31,6 +31,7 @@ from kinetoscope.ui.library.search_pane import SearchPane
 from kinetoscope.ui.library.thumbnails import Thumbnails
 from kinetoscope.ui.tasks import Failure
 from kinetoscope.ui.widgets.error_panel import ErrorPanel
+from kinetoscope.ui.widgets.layouts import column
 from kinetoscope.ui.widgets.placement import close_keys
 
 OpenMoment = Callable[[Path, float, ScanResult | None], None]
@@ -61,9 +62,7 @@ class LibraryWindow(QWidget):
         splitter.addWidget(self.search)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([300, 800])
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.errors)
-        layout.addWidget(splitter, 1)
+        column(self.errors, (splitter, 1), parent=self)
         self.resize(1120, 700)
 
         self.reads.notice.connect(lambda text: self.errors.show_message(text, severity="warning"))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QWidget
 
 from kinetoscope.engine.notices import notices_text
 from kinetoscope.ui.tasks import Failure, Lane, Op
+from kinetoscope.ui.widgets.layouts import column
 
 INTRO = ("Kinetoscope is free software under the Apache License 2.0. It runs with the components below, each "
          "under its own licence; Qt and FFmpeg are used as separate shared libraries you may replace. "
@@ -28,10 +29,7 @@ class LicencesDialog(QDialog):
         self.text.setPlainText("Reading the licences…")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(buttons)
+        column(intro, (self.text, 1), buttons, parent=self)
         self._lane = Lane("licences", parent=self)
         Op(self._lane, lambda _ctx: notices_text(), name="read notices").success(self._show).failure(self._failed).run()
         self.finished.connect(lambda _code: self._lane.shutdown())

@@ -7,10 +7,11 @@ at once; redrawing the segments is the scan runner's business, saving the rule t
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QLabel, QSpinBox, QWidget
 
 from kinetoscope.engine.inference.scan import SegmentRule
 from kinetoscope.settings import MAX_SEGMENT_WINDOWS
+from kinetoscope.ui.widgets.layouts import buddy, row
 
 RULE_TIP = ("A segment is a run of consecutive windows whose top action is the same, after each action's "
             "probability is averaged over the smoothing windows. It is kept if that action's mean probability "
@@ -43,15 +44,10 @@ class SegmentRuleRow(QWidget):
                                            prefix="at least ")
         self.count_label = QLabel()
         self.count_label.setEnabled(False)  # muted: a caption, not a control
-        label = QLabel("Se&gments")
-        label.setBuddy(self.threshold_spin)
+        label = buddy("Se&gments", self.threshold_spin)
         label.setToolTip(RULE_TIP)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        for widget in (label, self.threshold_spin, self.smoothing_spin, self.min_windows_spin):
-            layout.addWidget(widget)
-        layout.addWidget(self.count_label, 1)
+        row(label, self.threshold_spin, self.smoothing_spin, self.min_windows_spin, (self.count_label, 1), parent=self,
+            margins=(0, 0, 0, 0), spacing=6)
         self.set_rule(rule)
         for spin in (self.threshold_spin, self.smoothing_spin, self.min_windows_spin):
             spin.valueChanged.connect(lambda _value: self.rule_changed.emit(self.rule()))

@@ -22,8 +22,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QGroupBox, QMainWindow, QMessageBox, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QFileDialog, QGroupBox, QMainWindow, QMessageBox, QSplitter, QWidget)
 
 from kinetoscope.engine.inference.devices import device_statuses
 from kinetoscope.engine.inference.results import DeviceReport
@@ -47,6 +46,7 @@ from kinetoscope.ui.main.tool_windows import ToolWindows
 from kinetoscope.ui.tasks import Lane, Op
 from kinetoscope.ui.widgets.error_panel import ErrorPanel, open_log_folder
 from kinetoscope.ui.widgets.focus_ring import FocusRing
+from kinetoscope.ui.widgets.layouts import column
 from kinetoscope.ui.widgets.live_graphs import LiveGraphs
 from kinetoscope.ui.widgets.progress_bar import ProgressBar
 
@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         self.queue = ClipQueue(self.clips)
         self.graphs = LiveGraphs()
         self.graphs_box = QGroupBox("Live: latency per view and memory")
-        QVBoxLayout(self.graphs_box).addWidget(self.graphs)
+        column(self.graphs, parent=self.graphs_box)
         self.clip_view = ClipView(drop_invitation(lambda: self.open_dialog(), lambda: self.open_folder_dialog()),
                                   self.graphs_box)
         self.runner = ClipRunner(self.engine, self.clips, self.controls.options, self)
@@ -134,9 +134,7 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([260, 1100])
 
         central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(8, 8, 8, 4)
-        layout.addWidget(self.splitter, 1)
+        column((self.splitter, 1), parent=central, margins=(8, 8, 8, 4))
         self.setCentralWidget(central)
         # Over the clip's side, not the controls: they stay usable while a message is read.
         self.errors.float_over(self.clip_view, margin=4)

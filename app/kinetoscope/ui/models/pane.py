@@ -24,7 +24,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMenu,
                                QMessageBox, QPushButton, QTableWidget, QTableWidgetItem,
-                               QToolButton, QVBoxLayout, QWidget)
+                               QToolButton, QWidget)
 
 from kinetoscope.engine.modelfiles.catalog import Catalog, load_catalog
 from kinetoscope.engine.modelfiles.download import DownloadProgress, PartialDownload
@@ -37,6 +37,7 @@ from kinetoscope.ui.models.text import ELSEWHERE_TIP, failure_text, published_te
 from kinetoscope.ui.tasks import Failure, Lane, Op, Task, TaskContext
 from kinetoscope.ui.widgets._look import is_dark
 from kinetoscope.ui.widgets.error_panel import ErrorPanel
+from kinetoscope.ui.widgets.layouts import column, row
 from kinetoscope.ui.widgets.progress_bar import ProgressBar
 from kinetoscope.words import download_text, elsewhere_text, model_size, model_status, size_text
 
@@ -112,16 +113,8 @@ class ModelManagerPane(QWidget):
         self._verify_button.setToolTip("Re-check the installed files against their recorded checksums")
         self._verify_button.clicked.connect(self.verify_all)
 
-        bottom = QHBoxLayout()
-        bottom.addWidget(self._disk, 1)
-        bottom.addWidget(import_button)
-        bottom.addWidget(self._verify_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.errors)
-        layout.addWidget(self._intro)
-        layout.addWidget(self._table, 1)
-        layout.addWidget(self._message)
-        layout.addLayout(bottom)
+        column(self.errors, self._intro, (self._table, 1), self._message,
+               row((self._disk, 1), import_button, self._verify_button), parent=self)
         self.resize(880, 420)
         self._load_catalog()
 

@@ -17,12 +17,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QElapsedTimer, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPaintEvent
-from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget,
-)
+from PySide6.QtWidgets import QLabel, QSizePolicy, QSlider, QStyle, QToolButton, QWidget
 
 from kinetoscope.ui.tasks import Failure, Lane, Newest, Op, TaskContext
 from kinetoscope.ui.widgets._look import rgb_to_qimage
+from kinetoscope.ui.widgets.layouts import column, row
 from kinetoscope.words import clock
 
 # Upper bound on the decoded picture, in device pixels: enough for a panel on a 4K screen.
@@ -117,16 +116,8 @@ class ClipPreview(QWidget):
         self._time_label.setMinimumWidth(self._time_label.fontMetrics().horizontalAdvance("00:00.0 / 00:00.0") + 6)
         self._updating_slider = False
 
-        controls = QHBoxLayout()
-        controls.setContentsMargins(4, 0, 6, 4)
-        controls.addWidget(self._play_button)
-        controls.addWidget(self._slider, 1)
-        controls.addWidget(self._time_label)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addWidget(self._view, 1)
-        layout.addLayout(controls)
+        controls = row(self._play_button, (self._slider, 1), self._time_label, margins=(4, 0, 6, 4))
+        column((self._view, 1), controls, parent=self, margins=(0, 0, 0, 0), spacing=4)
 
         self._ticker = QTimer(self)
         self._ticker.timeout.connect(self._on_tick)

@@ -13,11 +13,12 @@ import logging
 
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl
 from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QPalette
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QPushButton, QStyle,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QLabel, QMessageBox, QPlainTextEdit, QPushButton, QStyle, QToolButton,
+                               QWidget)
 
 from kinetoscope.engine import paths
 from kinetoscope.ui.tasks import Failure
+from kinetoscope.ui.widgets.layouts import column, row
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +54,10 @@ class ErrorPanel(QFrame):
         self._details.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self._details.hide()
 
-        row = QHBoxLayout()
-        row.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
-        row.addWidget(self._message, 1)
-        row.addWidget(self._details_button, 0, Qt.AlignmentFlag.AlignTop)
-        row.addWidget(log_button, 0, Qt.AlignmentFlag.AlignTop)
-        row.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
-        layout.addLayout(row)
-        layout.addWidget(self._details)
+        top = row(self._icon, (self._message, 1), self._details_button, log_button, close)
+        for widget in (self._icon, self._details_button, log_button, close):
+            top.setAlignment(widget, Qt.AlignmentFlag.AlignTop)
+        column(top, self._details, parent=self, margins=(10, 6, 6, 6))
         self.hide()
 
     # -- what the window calls ------------------------------------------------------------

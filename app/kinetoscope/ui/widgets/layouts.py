@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
 Item = QWidget | QLayout | int | tuple[QWidget | QLayout, int]
 Box = TypeVar("Box", bound=QBoxLayout)
@@ -38,3 +38,10 @@ def column(*items: Item, parent: QWidget | None = None, margins: Margins = None,
            spacing: int | None = None) -> QVBoxLayout:
     """A vertical box of `items` (see `fill`), laying out `parent` if given."""
     return fill(QVBoxLayout(parent), *items, margins=margins, spacing=spacing)
+
+
+def buddy(text: str, widget: QWidget) -> QLabel:
+    """A label whose mnemonic ("&Every": Alt+E) puts the focus on `widget`."""
+    label = QLabel(text)
+    label.setBuddy(widget)
+    return label
