@@ -50,7 +50,7 @@ def test_uncaught_thread_exceptions_are_logged_and_shown_once(qapp: QApplication
 def test_the_window_shows_an_unexpected_error_in_its_banner(qapp: QApplication, make_window) -> None:
     window = make_window()
     guard = CrashGuard()
-    guard.crashed.connect(window.show_unexpected_error)
+    guard.crashed.connect(window.errors.show_message)
     guard.install()
     try:
         _raise_in_thread("boom in a thread")

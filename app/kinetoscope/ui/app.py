@@ -63,11 +63,11 @@ def run_app(clips: Sequence[str] = ()) -> int:
     crashed_before = last_crash(log_file.parent) if log_file else ""
     guard.install(log_file.parent if log_file else None)
     window = MainWindow()
-    guard.crashed.connect(window.show_unexpected_error)
+    guard.crashed.connect(window.errors.show_message)
     if crashed_before:
         log.error("the previous run ended with a fatal error:\n%s", crashed_before)
-        window.show_unexpected_error("Kinetoscope stopped unexpectedly last time. What it was doing is in the log "
-                                     "(Help ▸ Open Log Folder).", crashed_before)
+        window.errors.show_message("Kinetoscope stopped unexpectedly last time. What it was doing is in the log "
+                                   "(Help ▸ Open Log Folder).", crashed_before)
     server.clips_received.connect(window.open_paths)
     server.activation_requested.connect(lambda: bring_to_front(window))
     window.show()

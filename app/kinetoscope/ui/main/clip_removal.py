@@ -57,7 +57,7 @@ class ClipRemoval(QObject):
         # Said last, so a successor's result does not hide how many went (a run's next stage will).
         names = next(iter(gone)).name if len(gone) == 1 else f"{len(gone)} clips"
         undo = self.undo_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        self.status.say(f"Removed {names} from the list. Undo Remove ({undo}) puts "
+        self.status.setText(f"Removed {names} from the list. Undo Remove ({undo}) puts "
                         f"{'it' if len(gone) == 1 else 'them'} back.")
 
     def undo(self) -> None:
@@ -73,4 +73,4 @@ class ClipRemoval(QObject):
             self.show.emit(restored[0])
         self.changed.emit()
         names = restored[0].name if len(restored) == 1 else f"{len(restored)} clips"
-        self.status.say(f"Restored {names} to the list.")
+        self.status.setText(f"Restored {names} to the list.")

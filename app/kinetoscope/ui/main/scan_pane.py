@@ -179,16 +179,13 @@ class ScanPane(QWidget):
                              (actions.scan.enabledChanged, self.scan_button.setEnabled)):  # the action decides
             signal.connect(slot)
         self.scan_button.setEnabled(actions.scan.isEnabled())
-        exporter.saved.connect(lambda path, what: status_line.say(f"Saved {what} to {path}."))
+        exporter.saved.connect(lambda path, what: status_line.setText(f"Saved {what} to {path}."))
         exporter.failed.connect(
             lambda failure, path, what: errors.show_message(
                 f"Could not save {what} to {path.name}. {failure.message}", failure.detail, hint=failure.hint))
         self.show_clip(None)
 
     # -- what the window calls -------------------------------------------------------------
-    def every_s(self) -> float:
-        return self.every_spin.value()
-
     def show_clip(self, clip: Path | None) -> None:
         """Show `clip`'s scan: the running one so far, its last one, or an invitation to scan."""
         self.clip = clip
@@ -208,7 +205,7 @@ class ScanPane(QWidget):
         if clip is None or options is None:
             return
         self.clip_view.show_page(self)
-        self.scans.scan(clip, options, self.every_s())
+        self.scans.scan(clip, options, self.every_spin.value())
 
     def export_timeline(self, path: Path | None = None, suffix: str | None = None) -> None:
         """Save the clip's whole-clip scan, its segments by the rule on screen (CSV, JSON or SRT);
@@ -246,9 +243,6 @@ class ScanPane(QWidget):
         self.actions.cancel.setEnabled(scanning or self.clip_runner.running is not None)
 
     # -- presenting ------------------------------------------------------------------------
-    def _is_shown(self, clip: Path) -> bool:
-        return clip == self.clip
-
     def _set_scanning(self, scanning: bool) -> None:
         self.cancel_button.setVisible(scanning)
         self.progress.setVisible(scanning)
@@ -298,7 +292,7 @@ class ScanPane(QWidget):
         self.scans.set_rule(rule)
         result = self.result()
         count = f": {len(result.segments)} segment{'s' if len(result.segments) != 1 else ''}" if result else ""
-        self.status_line.say(f"Segments by {describe_rule(rule)}{count}.")
+        self.status_line.setText(f"Segments by {describe_rule(rule)}{count}.")
         self.rule_chosen.emit(rule)
 
     def _on_rule_changed(self, rule: SegmentRule) -> None:
@@ -369,19 +363,19 @@ class ScanPane(QWidget):
 
     # -- runner reports --------------------------------------------------------------------
     def _on_started(self, clip: Path) -> None:
-        if self._is_shown(clip):
+        if clip == self.clip:
             self._show_running()
         self.update_actions()
         self.clip_view.set_scan_hint("")
-        self.status_line.say(self.status_line.about(clip, "Scanning the whole clip…"))
+        self.status_line.setText(self.status_line.about(clip, "Scanning the whole clip…"))
 
     def _on_stage(self, clip: Path, text: str) -> None:
-        if self._is_shown(clip):
+        if clip == self.clip:
             self.status.setText(text)
-        self.status_line.say(self.status_line.about(clip, text))
+        self.status_line.setText(self.status_line.about(clip, text))
 
     def _on_planned(self, clip: Path, planned: ScanPlanned) -> None:
-        if not self._is_shown(clip):
+        if not clip == self.clip:
             return
         self._set_labels(planned.labels)
         self.timeline.set_clip(planned.duration_s, planned.labels)
@@ -392,31 +386,31 @@ class ScanPane(QWidget):
         self._find()
 
     def _on_windows(self, clip: Path, windows: tuple, done: int, total: int) -> None:
-        if not self._is_shown(clip):
+        if not clip == self.clip:
             return
         self.timeline.add_windows(windows)
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
 
     def _on_finished(self, clip: Path, result: ScanResult) -> None:
-        if self._is_shown(clip):
+        if clip == self.clip:
             self._show_result(result)
         self.update_actions()
         n = len(result.segments)
-        self.status_line.say(self.status_line.about(
+        self.status_line.setText(self.status_line.about(
             clip, f"Scanned: {len(result.windows)} windows, {n} segment{'s' if n != 1 else ''} in "
                   f"{result.timings.total_ms / 1000:.1f} s"))
 
     def _on_failed(self, clip: Path, failure: Failure) -> None:
-        if self._is_shown(clip):
+        if clip == self.clip:
             self._show_earlier(f"The scan failed: {failure.message}")
             self.status.setText(f"The scan failed: {failure.message}")  # also beside an earlier scan
         self.update_actions()
         self.errors.show_message(f"Could not scan {clip.name}. {failure.message}", failure.detail, hint=failure.hint)
-        self.status_line.say(f"{clip.name}: {failure.message}")
+        self.status_line.setText(f"{clip.name}: {failure.message}")
 
     def _on_cancelled(self, clip: Path) -> None:
-        if self._is_shown(clip) and not (self.scans.running and self.scans.running.clip == clip):
+        if clip == self.clip and not (self.scans.running and self.scans.running.clip == clip):
             self._show_earlier()
             earlier = self.result()
             if earlier is not None and earlier.partial:
@@ -425,4 +419,4 @@ class ScanPane(QWidget):
                 self.status.setText("Scan cancelled." + (f" Showing the earlier scan: {describe_scan(earlier)}"
                                                          if earlier is not None else ""))
         self.update_actions()
-        self.status_line.say(f"Cancelled the scan of {clip.name}.")
+        self.status_line.setText(f"Cancelled the scan of {clip.name}.")

@@ -19,7 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from kinetoscope.engine.inference.classify import Progress, VideoClassifier
+from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.media.video import VideoInfo, probe
 from kinetoscope.engine.memory import return_freed_memory
 from kinetoscope.engine.modelfiles.bundle import ModelBundle, open_bundle

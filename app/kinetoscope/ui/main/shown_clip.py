@@ -33,9 +33,6 @@ class StatusLine(QLabel):
         super().__init__()
         self.store = store
 
-    def say(self, text: str) -> None:
-        self.setText(text)
-
     def about(self, clip: Path, text: str) -> str:
         return text if clip == self.store.current else f"{clip.name}: {text}"
 
@@ -62,7 +59,7 @@ class ShownClip(QObject):
         self._banner: tuple[Path, str] | None = None  # the clip the error banner is about, and its text
         r = runner
         r.started.connect(self._on_started)
-        r.stage.connect(lambda clip, text: status.say(status.about(clip, text)))
+        r.stage.connect(lambda clip, text: status.setText(status.about(clip, text)))
         r.planned.connect(lambda clip, dur, n, frames, seconds, crops: self.is_live(clip)
                           and clip_view.set_plan(dur, n, frames, seconds, crops))
         r.session_ready.connect(self._on_session)
@@ -125,7 +122,7 @@ class ShownClip(QObject):
         self.device_seen.emit(result.device)
         m = result.model
         note = f" · {m.labels_note}" if m.labels_note else ""
-        self.status.say(f"{result.device.summary()} · {m.name} ({m.precision}) · {len(result.views)} views "
+        self.status.setText(f"{result.device.summary()} · {m.name} ({m.precision}) · {len(result.views)} views "
                         f"in {result.timings.total_ms / 1000:.1f} s{note}")
         self.completed.emit(result)
 
@@ -160,14 +157,14 @@ class ShownClip(QObject):
         if self.is_shown(clip) and running is not None:
             self._run_started(running.options)
         self.progress.setRange(0, 0)  # busy until the view count is known
-        self.status.say(self.status.about(clip, "Starting…"))
+        self.status.setText(self.status.about(clip, "Starting…"))
 
     def _on_session(self, clip: Path, report: DeviceReport) -> None:
         self.device_seen.emit(report)
         running = self.runner.running
         if running is not None:  # views from here on are this model on this device
             self.graphs.start_run(run_label(running.options, report.label))
-        self.status.say(self.status.about(clip, f"Classifying on {report.label}…"))
+        self.status.setText(self.status.about(clip, f"Classifying on {report.label}…"))
 
     def _on_progress(self, clip: Path, done: int, total: int) -> None:
         self.progress.setRange(0, total)
@@ -187,7 +184,7 @@ class ShownClip(QObject):
         made = record.latest_result() if record is not None else None
         if not self.is_shown(clip) or made is None:
             # A clip in the background: its outcome replaces its "Classifying…" (the next start replaces this).
-            self.status.say(f"{clip.name}: {summary(result)}")
+            self.status.setText(f"{clip.name}: {summary(result)}")
         elif self.holding:
             self.show_complete(made[0], result)
         else:
@@ -202,7 +199,7 @@ class ShownClip(QObject):
             self.show_failure(clip, failure)
             self._let_go(clip, "failed")
         # A clip in the background: its row and the status bar say it; the banner comes with the clip.
-        self.status.say(f"{clip.name}: {failure.message}")
+        self.status.setText(f"{clip.name}: {failure.message}")
 
     def _on_cancelled(self, clip: Path) -> None:
         running = self.runner.running
@@ -211,4 +208,4 @@ class ShownClip(QObject):
         elif self.is_live(clip) and running is None:
             self.clip_view.stopped("cancelled")
         if running is None:
-            self.status.say(f"Cancelled {clip.name}.")
+            self.status.setText(f"Cancelled {clip.name}.")

@@ -122,7 +122,7 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
         self._set_running(False)
         self._update_clip_actions()
-        self.status_text.say("Open clips to classify them (Ctrl+O), or drop them anywhere on this window.")
+        self.status_text.setText("Open clips to classify them (Ctrl+O), or drop them anywhere on this window.")
 
     # -- building -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -407,9 +407,6 @@ class MainWindow(QMainWindow):
         self.actions_.cancel.setShortcut(QKeySequence() if view_chosen else QKeySequence(Qt.Key.Key_Escape))
 
     # -- window ---------------------------------------------------------------------------
-    def show_unexpected_error(self, message: str, detail: str) -> None:
-        self.errors.show_message(message, detail)
-
     def _restore_geometry(self) -> None:
         if self.settings.geometry:
             self.restoreGeometry(QByteArray(base64.b64decode(self.settings.geometry)))
