@@ -12,11 +12,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QWidget
 
 from kinetoscope.engine.bench.bench_results import CellKey, LoadFigures
 from kinetoscope.engine.bench.bench_stats import LatencyStats
 from kinetoscope.engine.inference.results import DeviceReport
+from kinetoscope.ui.widgets.layouts import column, row
 
 DEVICE_COLOURS = {"cpu": "#4a90d9", "npu": "#e0803a"}
 _FIGURES = (("load", "Load"), ("first", "First inference"), ("median", "Median"), ("p90", "p90"),
@@ -70,9 +71,9 @@ class BenchCellPanel(QFrame):
             value.setAccessibleName(f"{caption} {key.name}")
             label.setToolTip(_TIPS.get(name, ""))
             value.setToolTip(_TIPS.get(name, ""))
-            row, col = divmod(i, 2)
-            figures.addWidget(label, row, col * 2)
-            figures.addWidget(value, row, col * 2 + 1)
+            at_row, col = divmod(i, 2)
+            figures.addWidget(label, at_row, col * 2)
+            figures.addWidget(value, at_row, col * 2 + 1)
             self.values[name] = value
         figures.setColumnStretch(1, 1)
         figures.setColumnStretch(3, 1)
@@ -92,16 +93,8 @@ class BenchCellPanel(QFrame):
         self.median_line.setVisible(False)
         self.histogram_plot.addItem(self.median_line)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 6, 8, 6)
-        layout.setSpacing(4)
-        layout.addWidget(self.title)
-        layout.addWidget(self.note)
-        layout.addLayout(figures)
-        plots = QGridLayout()
-        plots.addWidget(self.latency_plot, 0, 0)
-        plots.addWidget(self.histogram_plot, 0, 1)
-        layout.addLayout(plots, 1)
+        plots = row(self.latency_plot, self.histogram_plot)
+        column(self.title, self.note, figures, (plots, 1), parent=self, margins=(8, 6, 8, 6), spacing=4)
 
     def _plot(self, left: str, bottom: str) -> pg.PlotWidget:
         plot = pg.PlotWidget(background=self.palette().color(QPalette.ColorRole.Base))

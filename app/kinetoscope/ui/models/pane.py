@@ -37,7 +37,7 @@ from kinetoscope.ui.models.text import ELSEWHERE_TIP, failure_text, published_te
 from kinetoscope.ui.tasks import Failure, Lane, Op, Task, TaskContext
 from kinetoscope.ui.widgets._look import is_dark
 from kinetoscope.ui.widgets.error_panel import ErrorPanel
-from kinetoscope.ui.widgets.layouts import column, row
+from kinetoscope.ui.widgets.layouts import column, fill, row
 from kinetoscope.ui.widgets.progress_bar import ProgressBar
 from kinetoscope.words import download_text, elsewhere_text, model_size, model_status, size_text
 
@@ -274,9 +274,7 @@ class ModelManagerPane(QWidget):
 
     def _actions_for(self, row: ModelRow) -> QWidget:
         cell = QWidget()
-        box = QHBoxLayout(cell)
-        box.setContentsMargins(4, 1, 4, 1)
-        box.setSpacing(4)
+        box = fill(QHBoxLayout(cell), margins=(4, 1, 4, 1), spacing=4)
         key = row.key
         elsewhere = key in self._elsewhere
 
