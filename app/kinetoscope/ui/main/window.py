@@ -156,13 +156,9 @@ class MainWindow(QMainWindow):
     def _results_folder(self) -> Path:
         return Path(self.settings.last_folder) if self.settings.last_folder else Path.home()
 
-    def _clip_opened(self, clip: Path) -> None:
-        self.settings = self.settings.with_recent(clip)
-        self.store.save(self.settings)
-
-    def _clear_recent(self) -> None:
-        self.settings = replace(self.settings, recent_files=())
-        self.store.save(self.settings)
+    def _save_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store.save(settings)
 
     def _connect(self) -> None:
         a = self.actions_
@@ -179,9 +175,9 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, command=command: command())  # not with `checked`
         a.recent_menu.aboutToShow.connect(lambda: a.fill_recent(self.settings.recent_files))
         a.recent_chosen.connect(lambda path: self.open_paths([path]))
-        a.recent_cleared.connect(self._clear_recent)
+        a.recent_cleared.connect(lambda: self._save_settings(replace(self.settings, recent_files=())))
         self.shown.completed.connect(self.scan_pane.offer_scan)
-        self.shown.opened.connect(self._clip_opened)
+        self.shown.opened.connect(lambda clip: self._save_settings(self.settings.with_recent(clip)))
         self.shown.device_seen.connect(lambda report: setattr(self, "last_device", report))
         r = self.runner
         for signal in (r.started, r.finished, r.failed, r.cancelled):
@@ -207,8 +203,7 @@ class MainWindow(QMainWindow):
         videos, skipped = expand_paths(items)
         added = self.clips.add(videos)
         if videos:
-            self.settings = replace(self.settings, last_folder=str(videos[0].parent))
-            self.store.save(self.settings)
+            self._save_settings(replace(self.settings, last_folder=str(videos[0].parent)))
         if skipped:
             names = ", ".join(p.name for p in skipped[:5]) + (" …" if len(skipped) > 5 else "")
             self.errors.show_message(
@@ -365,9 +360,8 @@ class MainWindow(QMainWindow):
             self.controls.apply(options.model_id, options.precision, "cpu", options.views)
             options = self.controls.options()
         if options is not None:
-            self.settings = replace(self.settings, model_id=options.model_id, precision=options.precision,
-                                    device=options.device, views=options.views)
-            self.store.save(self.settings)
+            self._save_settings(replace(self.settings, model_id=options.model_id, precision=options.precision,
+                                        device=options.device, views=options.views))
         if self.current_clip is not None and options is not None:
             self._show_decided(picked=False)
 
@@ -416,11 +410,10 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(QByteArray(base64.b64decode(self.settings.splitter_state)))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        self.settings = replace(self.settings,
-                                geometry=base64.b64encode(bytes(self.saveGeometry())).decode("ascii"),
-                                splitter_state=base64.b64encode(bytes(self.splitter.saveState())).decode("ascii"))
         self._save_rule_later.stop()  # saved here, with the rest
-        self.store.save(self.settings)
+        self._save_settings(replace(self.settings,
+                                    geometry=base64.b64encode(bytes(self.saveGeometry())).decode("ascii"),
+                                    splitter_state=base64.b64encode(bytes(self.splitter.saveState())).decode("ascii")))
         self.graphs.stop_memory_sampling()
         self.tools.close_all()
         self.exporter.shutdown()
