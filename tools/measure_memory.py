@@ -65,7 +65,7 @@ def main() -> int:
             continue
         window.controls.options_changed.emit()
         settle()
-        result = window.runner.result_for(args.clip, options)
+        result = window.clips.result_for(args.clip, options)
         top1 = result.top5[0].label if result else "no result"
         print(f"{model_id + ' ' + precision + ' on ' + device + ' (' + top1 + ')':44s} {current_rss_mb():7.0f} MB",
               flush=True)

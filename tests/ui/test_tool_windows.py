@@ -75,7 +75,7 @@ def test_a_failed_download_keeps_the_windows_results(qapp, make_window, sample_c
     wait_until(qapp, pane.is_ready, what="the models list")
     pane.action_button(("resnet_3d", "float"), "Download").click()
     wait_until(qapp, lambda: pane.row_message(("resnet_3d", "float")), what="the failed download")
-    assert window.runner.result_for(sample_clip, window.controls.options()) is not None
+    assert window.clips.result_for(sample_clip, window.controls.options()) is not None
     from kinetoscope.ui.main.exporting import list_results
 
     assert list_results(window.clips, window.controls.options())  # what Export Results… writes

@@ -128,7 +128,7 @@ def test_removing_the_finished_clip_on_show_shows_the_next_then_nothing(qapp: QA
     assert window.clip_view.clip == second
     assert window.clip_view.predictions.title() == "Whole clip"
     assert window.clip_view.timeline.view_count() == 2
-    assert window.runner.result_for(first, window.controls.options()) is None  # its result is forgotten
+    assert window.clips.result_for(first, window.controls.options()) is None  # its result is forgotten
 
     window.remove_clips([second])  # the last one: back to the empty window
     assert window.current_clip is None

@@ -52,7 +52,7 @@ def test_removing_several_clips_can_be_undone(qapp: QApplication, make_window) -
     window.actions_.undo_remove.trigger()
     assert window.queue.clips() == clips  # back where they stood
     assert window.queue.state(clips[0]) is ClipState.DONE  # with their results, without a run
-    assert window.runner.result_for(clips[0], window.controls.options()) is not None
+    assert window.clips.result_for(clips[0], window.controls.options()) is not None
     assert window.runner.running is None
     assert "Restored 2 clips" in window.status_text.text()
     assert not window.actions_.undo_remove.isEnabled()

@@ -114,9 +114,6 @@ class ClipRunner(EngineRunner):
         self.running: RunningJob | None = None
         self.paused = False
 
-    def result_for(self, clip: Path, options: RunOptions) -> ClipResult | None:
-        return self.store.result_for(clip, options)
-
     def shutdown(self, timeout_s: float = 20.0) -> None:
         """Cancel the running job and release the sessions on the engine lane's own thread."""
         self.engine.shutdown(timeout_s, last=self.sessions.clear)
@@ -185,10 +182,10 @@ class ClipRunner(EngineRunner):
         self._newest.drop()  # its own `cancelled` arrives later and is ignored
         self._ended(job.clip, state)
 
-    def _ended(self, clip: Path, state: ClipState) -> None:
+    def _ended(self, clip: Path, state: ClipState, result: ClipResult | None = None) -> None:
         self.running = None
         self.store.set_run(clip, None)
-        self.store.set_state(clip, state)
+        self.store.set_state(clip, state, result)
         if state is ClipState.CANCELLED or state is ClipState.PENDING:
             self.cancelled.emit(clip)
 
@@ -209,17 +206,13 @@ class ClipRunner(EngineRunner):
             self.view_ready.emit(clip, event.view, event.running_top5, live.views_total)
 
     def _on_finished(self, clip: Path, options: RunOptions, result: ClipResult) -> None:
-        self.running = None
-        self.store.set_run(clip, None)
         self.store.remember_result(clip, options, result)
-        self.store.set_state(clip, ClipState.DONE, result)
+        self._ended(clip, ClipState.DONE, result)
         self.finished.emit(clip, result)
         self.run_next()
 
     def _on_failed(self, clip: Path, options: RunOptions, failure: Failure) -> None:
-        self.running = None
-        self.store.set_run(clip, None)
         self.store.record_failure(clip, options, failure)
-        self.store.set_state(clip, ClipState.FAILED)
+        self._ended(clip, ClipState.FAILED)
         self.failed.emit(clip, failure)
         self.run_next()
