@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from kinetoscope.ui.main.about import show_about
-from kinetoscope.ui.main.licences import LicencesDialog
+from kinetoscope.ui.main.about import LicencesDialog
 
 
 def test_about_has_a_licences_button_that_shows_the_notices_and_keeps_about_open(qtbot):

@@ -1,4 +1,5 @@
-"""Help ▸ About: the versions that matter when someone reports a problem."""
+"""Help ▸ About: the versions that matter when someone reports a problem; and About ▸ Licences:
+Kinetoscope's licence and the third-party notices, as `--licences` prints them."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ from importlib import metadata
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import qVersion
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QPlainTextEdit, QWidget
 
 from kinetoscope import __version__
-from kinetoscope.ui.main.licences import show_licences
+from kinetoscope.engine.notices import notices_text
+from kinetoscope.ui.tasks import Failure, Lane, Op
+from kinetoscope.ui.widgets.layouts import column
+
+LICENCES_INTRO = ("Kinetoscope is free software under the Apache License 2.0. It runs with the components below, "
+                  "each under its own licence; Qt and FFmpeg are used as separate shared libraries you may replace. "
+                  "`kinetoscope --licences` prints the same text.")
 
 
 def _dist_version(name: str) -> str:
@@ -89,3 +97,40 @@ def show_about(parent: QWidget) -> QMessageBox:
     licences.clicked.connect(lambda: show_licences(box))
     box.open()
     return box
+
+
+class LicencesDialog(QDialog):
+    """A read-only view of the notices; they are read (about 0.7 MB, a second on a slow disk) off the GUI thread."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Licences")
+        self.resize(860, 640)
+        intro = QLabel(LICENCES_INTRO)
+        intro.setWordWrap(True)
+        self.text = QPlainTextEdit(readOnly=True)
+        self.text.setAccessibleName("Licences")
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setPlainText("Reading the licences…")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        column(intro, (self.text, 1), buttons, parent=self)
+        self._lane = Lane("licences", parent=self)
+        Op(self._lane, lambda _ctx: notices_text(), name="read notices").success(self._show).failure(self._failed).run()
+        self.finished.connect(lambda _code: self._lane.shutdown())
+
+    def loaded(self) -> bool:
+        return not self.text.toPlainText().startswith("Reading the licences")
+
+    def _show(self, text: str) -> None:
+        self.text.setPlainText(text)
+
+    def _failed(self, failure: Failure) -> None:
+        self.text.setPlainText(f"The licences could not be read: {failure.message}\n\n{failure.detail}")
+
+
+def show_licences(parent: QWidget | None) -> LicencesDialog:
+    """Open the Licences dialog (non-modal) and return it."""
+    dialog = LicencesDialog(parent)
+    dialog.show()
+    return dialog
