@@ -143,7 +143,7 @@ def test_cancel_mid_scan_keeps_the_earlier_scan_and_writes_nothing(
     window.scan_pane.every_spin.setValue(0.2)
     window.actions_.scan.trigger()
     act_on(qapp, window.scans.windows_arrived, lambda clip, windows, done, total: 0 < done < total,
-           lambda: (window.export_timeline(out / "mid-scan.csv", ".csv"), window.actions_.cancel.trigger()),
+           lambda: (window.scan_pane.export_timeline(out / "mid-scan.csv", ".csv"), window.actions_.cancel.trigger()),
            what="the first windows of the second scan")
     assert window.scans.running is None
     wait_until(qapp, lambda: not window.engine.busy() and not window.exporter.busy(), what="the lanes to settle")
@@ -174,7 +174,7 @@ def test_cancelling_a_first_scan_keeps_its_windows_marked_partial(
     window.show_clip(motions_clip)
     assert window.scan_pane.status.text().startswith("Partial scan, cancelled at")
     assert window.actions_.export_timeline.isEnabled()
-    window.export_timeline(tmp_path / "partial.json", ".json")
+    window.scan_pane.export_timeline(tmp_path / "partial.json", ".json")
     wait_until(qapp, lambda: (tmp_path / "partial.json").exists() and not window.exporter.busy(), what="the export")
     assert json.loads((tmp_path / "partial.json").read_text())["partial"] is True
 
@@ -187,7 +187,7 @@ def test_the_timeline_exports_as_csv_json_and_srt(qapp: QApplication, make_windo
     out = tmp_path / "out"
     out.mkdir()
     for suffix in (".csv", ".json", ".srt"):
-        window.export_timeline(out / f"timeline{suffix}", suffix)
+        window.scan_pane.export_timeline(out / f"timeline{suffix}", suffix)
     wait_until(qapp, lambda: len(list(out.iterdir())) == 3 and not window.exporter.busy(), what="the exports")
     assert "Saved the timeline to" in window.status_text.text()
 
@@ -223,8 +223,8 @@ def test_the_clip_lists_results_export_with_errors_as_rows(qapp: QApplication, m
         what="the whole list")
     out = tmp_path / "out"
     out.mkdir()
-    window.export_results(out / "results.csv", ".csv")
-    window.export_results(out / "results.json", ".json")
+    window.scan_pane.export_results(out / "results.csv", ".csv")
+    window.scan_pane.export_results(out / "results.json", ".json")
     wait_until(qapp, lambda: len(list(out.iterdir())) == 2 and not window.exporter.busy(), what="the exports")
 
     with open(out / "results.csv", newline="", encoding="utf-8") as fh:
@@ -245,7 +245,7 @@ def test_a_failed_export_says_why_in_the_banner_and_writes_nothing(qapp: QApplic
     _classified(qapp, window, motions_clip)
     _scanned(qapp, window)
     target = tmp_path / "no such folder" / "timeline.json"
-    window.export_timeline(target, ".json")
+    window.scan_pane.export_timeline(target, ".json")
     wait_until(qapp, lambda: window.errors.isVisible(), what="the error banner")
     assert window.errors.message.startswith("Could not save the timeline to timeline.json.")
     assert "does not exist" in window.errors.message
@@ -306,8 +306,8 @@ def test_the_segment_rule_redraws_the_segments_at_once_exports_them_and_survives
 
     out = tmp_path / "out"
     out.mkdir()
-    window.export_timeline(out / "timeline.json", ".json")
-    window.export_timeline(out / "timeline.srt", ".srt")
+    window.scan_pane.export_timeline(out / "timeline.json", ".json")
+    window.scan_pane.export_timeline(out / "timeline.srt", ".srt")
     wait_until(qapp, lambda: len(list(out.iterdir())) == 2 and not window.exporter.busy(), what="the exports")
     data = json.loads((out / "timeline.json").read_text(encoding="utf-8"))
     assert [s["label"] for s in data["segments"]] == kept

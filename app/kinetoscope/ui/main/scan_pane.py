@@ -216,7 +216,8 @@ class ScanPane(QWidget):
             return  # while a new scan of the clip is on screen, its earlier one is not what is seen
         self.exporter.export_timeline(result, path, suffix, parent=self._dialog_parent)
 
-    def export_results(self, path: Path | None = None, suffix: str | None = None, *, folder: Path) -> None:
+    def export_results(self, path: Path | None = None, suffix: str | None = None, *,
+                       folder: Path | None = None) -> None:
         """Save the top-5 of every classified clip in the list, failures as rows (CSV or JSON);
         without `path`, ask where (starting in `folder`)."""
         rows = list_results(self.store, self.controls.options())

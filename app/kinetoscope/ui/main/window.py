@@ -166,7 +166,8 @@ class MainWindow(QMainWindow):
                 (a.open, self.open_dialog), (a.open_folder, self.open_folder_dialog), (a.remove_clips, self.remove_selected_clips),
                 (a.undo_remove, self.removal.undo), (a.clear_queue, self.clear_clips), (a.quit, self.close),
                 (a.rerun, self.rerun), (a.cancel, self.cancel), (a.scan, self.scan_pane.scan_clip),
-                (a.export_timeline, self.export_timeline), (a.export_results, self.export_results),
+                (a.export_timeline, self.scan_pane.export_timeline),
+                (a.export_results, lambda: self.scan_pane.export_results(folder=self._results_folder())),
                 (a.clear_graphs, self.graphs.clear), (a.focus_clips, self.queue.setFocus),
                 (a.whole_clip, lambda: self.clip_view.select_view(None)), (a.models, self.tools.open_models),
                 (a.benchmark, self.tools.open_benchmark), (a.camera, self.tools.open_camera),
@@ -311,15 +312,7 @@ class MainWindow(QMainWindow):
         if not self.scans.cancel():
             self.runner.cancel()
 
-    # -- exports, removal: their own modules; these are the window's commands --------------
-    def export_timeline(self, path: Path | None = None, suffix: str | None = None) -> None:
-        """Save the clip's whole-clip scan (see `ScanPane.export_timeline`)."""
-        self.scan_pane.export_timeline(path, suffix)
-
-    def export_results(self, path: Path | None = None, suffix: str | None = None) -> None:
-        """Save the list's results (see `ScanPane.export_results`)."""
-        self.scan_pane.export_results(path, suffix, folder=self._results_folder())
-
+    # -- the segment rule kept, and removal (its own module): the window's commands ----------
     def _save_rule(self, rule: SegmentRule) -> None:
         self.settings = replace(self.settings, segment_threshold=rule.threshold, segment_smoothing=rule.smoothing,
                                 segment_min_windows=rule.min_windows)
