@@ -145,21 +145,12 @@ class ToolWindows(QObject):
     # -- shutdown -------------------------------------------------------------------------
     def close_all(self) -> None:
         """Stop every job the secondary windows run (downloads, benchmark, camera, indexing) and close them."""
-        if self.models is not None:
-            self.models.shutdown()
-        if self.benchmark is not None:
-            self.benchmark.view.shutdown()
-            self.benchmark.close()
-        if self.camera is not None:
-            self.camera.close()
-        if self.teach is not None:
-            self.teach.shutdown()
-            self.teach.close()
-        if self.library is not None:
-            self.library.shutdown()
-            self.library.close()
-        if self._models_dialog is not None:
-            self._models_dialog.close()
+        for jobs in (self.models, self.benchmark and self.benchmark.view, self.teach, self.library):
+            if jobs is not None:
+                jobs.shutdown()
+        for window in (self.benchmark, self.camera, self.teach, self.library, self._models_dialog):
+            if window is not None:
+                window.close()
 
 
 def _show(widget: QWidget, over: QWidget | None = None) -> None:
