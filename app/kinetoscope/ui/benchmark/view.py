@@ -74,8 +74,7 @@ class BenchmarkView(QWidget):
         self.export_png_button.clicked.connect(lambda: self._export_dialog("PNG image (*.png)", ".png", self.export_png))
         self.controls.changed.connect(self._update_buttons)
         self.controls.changed.connect(self._forget_other_model)
-        self._timer = QTimer(self)
-        self._timer.setInterval(REPAINT_INTERVAL_MS)
+        self._timer = QTimer(self, interval=REPAINT_INTERVAL_MS)
         self._timer.timeout.connect(self._refresh)
         self._update_buttons()
 

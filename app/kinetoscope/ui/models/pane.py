@@ -74,12 +74,10 @@ class ModelManagerPane(QWidget):
         self._verify_problems: dict[Key, tuple[str, ...]] = {}
         self._failed: dict[Key, Failure] = {}  # the last download of a row failed: said on that row
         self._last_progress: dict[Key, tuple[float, DownloadProgress]] = {}
-        self._stall_timer = QTimer(self)
-        self._stall_timer.setInterval(1000)
+        self._stall_timer = QTimer(self, interval=1000)
         self._stall_timer.timeout.connect(self._notice_stalls)
         self._elsewhere: set[Key] = set()             # rows another process is downloading
-        self._elsewhere_timer = QTimer(self)
-        self._elsewhere_timer.setInterval(ELSEWHERE_CHECK_MS)
+        self._elsewhere_timer = QTimer(self, interval=ELSEWHERE_CHECK_MS)
         self._elsewhere_timer.timeout.connect(self._recheck_elsewhere)
 
         self._intro = QLabel("Loading the model catalog…")

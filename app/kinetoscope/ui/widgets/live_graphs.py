@@ -120,8 +120,7 @@ class LiveGraphs(QWidget):
         self._text_shown_at = -TEXT_INTERVAL_S
         self.repaint_count = 0  # plot refreshes done, for benchmarks and tests
 
-        self._timer = QTimer(self)
-        self._timer.setInterval(REPAINT_INTERVAL_MS)
+        self._timer = QTimer(self, interval=REPAINT_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
         self._sampler = QTimer(self)
         self._sampler.timeout.connect(self._sample_memory)
