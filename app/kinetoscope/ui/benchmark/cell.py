@@ -55,8 +55,7 @@ class BenchCellPanel(QFrame):
 
         self.title = QLabel(f"<b>{key.device.upper()}</b> · {key.precision}")
         self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.note = QLabel("")
-        self.note.setWordWrap(True)
+        self.note = QLabel(wordWrap=True)
         self.note.setEnabled(False)
         self.note.setVisible(False)
         figures = QGridLayout()

@@ -48,8 +48,7 @@ class LivePane(QWidget):
         self.smooth_check.setChecked(True)
         self.smooth_check.setToolTip("Average the probabilities over the last few windows, so the top-5 "
                                      "does not flicker")
-        self.status = QLabel("Choose a model to classify live.")
-        self.status.setWordWrap(True)
+        self.status = QLabel("Choose a model to classify live.", wordWrap=True)
         self.status.setAccessibleName("Live status")
         self.predictions = TopPredictions()
         self.strip = FrameStrip()

@@ -55,8 +55,7 @@ class CameraView(QWidget):
         self.mic_check.setToolTip("Also record the default microphone (off unless you tick it)")
         self.errors = ErrorPanel(where="camera")
         self.errors.setAccessibleName("Camera message")
-        self.saved_label = QLabel()
-        self.saved_label.setWordWrap(True)
+        self.saved_label = QLabel(wordWrap=True)
         self.saved_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         left = QWidget()

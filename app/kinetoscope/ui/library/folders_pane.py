@@ -47,10 +47,8 @@ class FoldersPane(QWidget):
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.progress = ProgressBar(textVisible=True)
         self.progress.setAccessibleName("Indexing progress")
-        self.state = QLabel()
-        self.state.setWordWrap(True)
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
+        self.state = QLabel(wordWrap=True)
+        self.summary = QLabel(wordWrap=True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         column(QLabel("<b>Folders</b>"), (self.folders, 1), row(self.add_button, self.remove_button, 1),

@@ -72,8 +72,7 @@ class ClipView(QWidget):
 
         side = QWidget()
         # Which result is on show while another runs, or after it was cancelled.
-        self.note = QLabel()
-        self.note.setWordWrap(True)
+        self.note = QLabel(wordWrap=True)
         self.note.setAccessibleName("Which result is shown")
         self.note.setEnabled(False)  # the palette's muted text: a remark, not a result
         self.note.hide()
@@ -106,8 +105,7 @@ class ClipView(QWidget):
         # For clips much longer than the views cover: the whole-clip scan is one click away.
         # A button, not a link: a link's colour is unreadable in some dark palettes.
         self.scan_hint = QWidget()
-        self.scan_hint_text = QLabel()
-        self.scan_hint_text.setWordWrap(True)
+        self.scan_hint_text = QLabel(wordWrap=True)
         self.scan_hint_text.setAccessibleName("Scan hint")
         self.scan_hint_button = QPushButton("Scan Whole Clip")
         self.scan_hint_button.clicked.connect(self.scan_hint_clicked)

@@ -42,11 +42,9 @@ class ControlsPane(QWidget):
                                    "\"Model's default\" uses the number its input recipe names")
         # Said where this installation lacks the Kinetics-400 model: the list then starts with
         # another model, and the person must know that it is not the one they expected.
-        self.model_note = QLabel()
-        self.model_note.setWordWrap(True)
+        self.model_note = QLabel(wordWrap=True)
         self.model_note.setVisible(False)
-        self.device_note = QLabel()
-        self.device_note.setWordWrap(True)
+        self.device_note = QLabel(wordWrap=True)
         self.device_note.setEnabled(False)  # greyed: a hint, not a control
 
         form = QFormLayout(self)

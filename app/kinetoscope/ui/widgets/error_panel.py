@@ -34,8 +34,7 @@ class ErrorPanel(QFrame):
         self._where = where  # which window's banner, for the log
         self._host: QWidget | None = None  # the widget it floats over, if any
         self._icon = QLabel()
-        self._message = QLabel()
-        self._message.setWordWrap(True)
+        self._message = QLabel(wordWrap=True)
         self._message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._details_button = QToolButton(text="Details")
         self._details_button.setCheckable(True)
