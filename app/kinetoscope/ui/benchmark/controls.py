@@ -25,16 +25,12 @@ class BenchControls(QWidget):
         self.clip: Path | None = None
         self._installed: set[str] = set()
         self._models: dict[str, set[str]] = {}  # model id -> installed precisions, as last listed
-        self.model_combo = QComboBox()
-        self.model_combo.setAccessibleName("Model")
+        self.model_combo = QComboBox(accessibleName="Model")
         self.precision_boxes = {p: QCheckBox(p) for p in PRECISIONS}
         self.device_boxes = {d: QCheckBox(text) for d, text in DEVICES}
-        self.input_combo = QComboBox()
-        self.input_combo.setAccessibleName("Input")
-        self.warmup_spin = QSpinBox(minimum=0, maximum=1000, value=3)
-        self.warmup_spin.setAccessibleName("Warm-up runs")
-        self.runs_spin = QSpinBox(minimum=1, maximum=10_000, value=20)
-        self.runs_spin.setAccessibleName("Measured runs")
+        self.input_combo = QComboBox(accessibleName="Input")
+        self.warmup_spin = QSpinBox(minimum=0, maximum=1000, value=3, accessibleName="Warm-up runs")
+        self.runs_spin = QSpinBox(minimum=1, maximum=10_000, value=20, accessibleName="Measured runs")
         self.tune_box = QCheckBox("Tune CPU")
         self.tune_box.setToolTip("First try a few CPU settings (threads, graph optimisation) and run the CPU "
                                  "with the fastest, so the comparison does not handicap it")

@@ -54,8 +54,7 @@ class BenchmarkView(QWidget):
         self.status = QLabel("Choose what to compare, then run. Runs alternate between the devices, "
                              "so machine noise hits both alike.")
         self.status.setWordWrap(True)
-        self.comparison = QLabel("")
-        self.comparison.setAccessibleName("Speed-up and agreement")
+        self.comparison = QLabel("", accessibleName="Speed-up and agreement")
         self.comparison.setTextFormat(Qt.TextFormat.RichText)
         self.comparison.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.comparison.setWordWrap(True)

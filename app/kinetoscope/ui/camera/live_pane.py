@@ -38,8 +38,7 @@ class LivePane(QWidget):
         self._status_at = 0.0
         self.results_shown = 0
 
-        self.start_button = QPushButton("Start Live")
-        self.start_button.setCheckable(True)
+        self.start_button = QPushButton("Start Live", checkable=True)
         self.start_button.setToolTip("Classify the camera's last 16 frames (at 15 fps) as they come")
         self.every_spin = QSpinBox(minimum=1, maximum=16, value=LiveConfig().every_n)
         self.every_spin.setAccessibleName("Classify every N frames")
@@ -48,8 +47,7 @@ class LivePane(QWidget):
         self.smooth_check.setChecked(True)
         self.smooth_check.setToolTip("Average the probabilities over the last few windows, so the top-5 "
                                      "does not flicker")
-        self.status = QLabel("Choose a model to classify live.", wordWrap=True)
-        self.status.setAccessibleName("Live status")
+        self.status = QLabel("Choose a model to classify live.", wordWrap=True, accessibleName="Live status")
         self.predictions = TopPredictions()
         self.strip = FrameStrip()
         self.strip.set_view_count(1)

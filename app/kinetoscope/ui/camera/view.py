@@ -43,13 +43,10 @@ class CameraView(QWidget):
         self.live = LivePane()
         self.recordings_folder: Path | None = None  # None: the user's Videos folder
 
-        self.camera_combo = QComboBox()
-        self.camera_combo.setAccessibleName("Camera")
-        self.record_button = QPushButton("● Record")
-        self.record_button.setAccessibleName("Record")
+        self.camera_combo = QComboBox(accessibleName="Camera")
+        self.record_button = QPushButton("● Record", accessibleName="Record")
         self.record_button.setToolTip("Record a clip from the camera; it is classified when you stop")
-        self.timer_label = QLabel("00:00")
-        self.timer_label.setAccessibleName("Recording time")
+        self.timer_label = QLabel("00:00", accessibleName="Recording time")
         self.timer_label.setTextFormat(Qt.TextFormat.PlainText)
         self.mic_check = QCheckBox("Record sound")
         self.mic_check.setToolTip("Also record the default microphone (off unless you tick it)")

@@ -72,8 +72,7 @@ class ClipView(QWidget):
 
         side = QWidget()
         # Which result is on show while another runs, or after it was cancelled.
-        self.note = QLabel(wordWrap=True)
-        self.note.setAccessibleName("Which result is shown")
+        self.note = QLabel(wordWrap=True, accessibleName="Which result is shown")
         self.note.setEnabled(False)  # the palette's muted text: a remark, not a result
         self.note.hide()
         # The graphs take the height a tall window has.
@@ -105,8 +104,7 @@ class ClipView(QWidget):
         # For clips much longer than the views cover: the whole-clip scan is one click away.
         # A button, not a link: a link's colour is unreadable in some dark palettes.
         self.scan_hint = QWidget()
-        self.scan_hint_text = QLabel(wordWrap=True)
-        self.scan_hint_text.setAccessibleName("Scan hint")
+        self.scan_hint_text = QLabel(wordWrap=True, accessibleName="Scan hint")
         self.scan_hint_button = QPushButton("Scan Whole Clip")
         self.scan_hint_button.clicked.connect(self.scan_hint_clicked)
         row((self.scan_hint_text, 1), self.scan_hint_button, parent=self.scan_hint, margins=(0, 2, 0, 0))

@@ -28,12 +28,9 @@ class ControlsPane(QWidget):
         super().__init__(parent)
         self._locations: list[ModelLocation] = []
         self._statuses: dict[str, DeviceStatus] = {}
-        self.model_combo = QComboBox()
-        self.model_combo.setAccessibleName("Model")
-        self.precision_combo = QComboBox()
-        self.precision_combo.setAccessibleName("Precision")
-        self.device_combo = QComboBox()
-        self.device_combo.setAccessibleName("Device")
+        self.model_combo = QComboBox(accessibleName="Model")
+        self.precision_combo = QComboBox(accessibleName="Precision")
+        self.device_combo = QComboBox(accessibleName="Device")
         # 0 is "as the model's input recipe says" (AI Hub's models: 5; the bundled I3D: 3).
         self.views_spin = QSpinBox(minimum=0, maximum=MAX_VIEWS, value=0)
         self.views_spin.setSpecialValueText("Model's default")

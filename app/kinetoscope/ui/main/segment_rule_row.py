@@ -55,8 +55,7 @@ class SegmentRuleRow(QWidget):
             spin.valueChanged.connect(lambda value, spin=spin: _count_suffix(spin, value))
 
     def _spin(self, name: str, low: int, high: int, suffix: str, prefix: str) -> QSpinBox:
-        spin = QSpinBox(minimum=low, maximum=high, suffix=suffix, prefix=prefix)
-        spin.setAccessibleName(name)
+        spin = QSpinBox(minimum=low, maximum=high, suffix=suffix, prefix=prefix, accessibleName=name)
         spin.setToolTip(RULE_TIP)
         return spin
 
