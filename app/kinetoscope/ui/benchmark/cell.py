@@ -55,16 +55,14 @@ class BenchCellPanel(QFrame):
 
         self.title = QLabel(f"<b>{key.device.upper()}</b> · {key.precision}")
         self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.note = QLabel(wordWrap=True)
-        self.note.setEnabled(False)
+        self.note = QLabel(wordWrap=True, enabled=False)
         self.note.setVisible(False)
         figures = QGridLayout()
         figures.setHorizontalSpacing(10)
         figures.setVerticalSpacing(1)
         self.values: dict[str, QLabel] = {}
         for i, (name, caption) in enumerate(_FIGURES):
-            label = QLabel(caption)
-            label.setEnabled(False)
+            label = QLabel(caption, enabled=False)
             value = QLabel("–")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setAccessibleName(f"{caption} {key.name}")

@@ -65,8 +65,7 @@ class ClipView(QWidget):
         self.predictions = TopPredictions()
         self.timeline = ViewTimeline()
         self.frame_strip = FrameStrip()
-        self.whole_clip_button = QPushButton("Whole clip")
-        self.whole_clip_button.setToolTip("Show the predictions for the whole clip again")
+        self.whole_clip_button = QPushButton("Whole clip", toolTip="Show the predictions for the whole clip again")
         self.whole_clip_button.clicked.connect(lambda: self.select_view(None))
         self.whole_clip_button.hide()
 

@@ -32,8 +32,7 @@ class ControlsPane(QWidget):
         self.precision_combo = QComboBox(accessibleName="Precision")
         self.device_combo = QComboBox(accessibleName="Device")
         # 0 is "as the model's input recipe says" (AI Hub's models: 5; the bundled I3D: 3).
-        self.views_spin = QSpinBox(minimum=0, maximum=MAX_VIEWS, value=0)
-        self.views_spin.setSpecialValueText("Model's default")
+        self.views_spin = QSpinBox(minimum=0, maximum=MAX_VIEWS, value=0, specialValueText="Model's default")
         self.views_spin.setAccessibleName("Views")
         self.views_spin.setToolTip("How many evenly spaced views of the clip the model sees; "
                                    "\"Model's default\" uses the number its input recipe names")

@@ -99,8 +99,7 @@ class ClipPreview(QWidget):
 
         self._view = _FrameView(self)
         self._view.setAccessibleName("Clip picture")
-        self._play_button = QToolButton(self, accessibleName="Play")
-        self._play_button.setToolTip("Play / pause (Space)")
+        self._play_button = QToolButton(self, accessibleName="Play", toolTip="Play / pause (Space)")
         self._play_button.clicked.connect(self.toggle_play)
         self._slider = QSlider(Qt.Orientation.Horizontal, self, accessibleName="Position")
         self._slider.setSingleStep(1000)
