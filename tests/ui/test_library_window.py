@@ -29,12 +29,12 @@ def motions(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def folder(tmp_path, motions) -> Path:
+def folder(tmp_path, motions, media) -> Path:
     folder = tmp_path / "videos"
     (folder / "sub").mkdir(parents=True)
     shutil.copy2(motions, folder / "sub" / "motions.mp4")
     for name in ("arm_wrestling_340x256_28fps.mp4", "clip_340x256_30fps.mp4"):
-        shutil.copy2(MEDIA / name, folder / name)
+        shutil.copy2(media / name, folder / name)
     return folder
 
 
