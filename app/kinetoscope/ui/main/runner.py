@@ -11,6 +11,7 @@ caches their sessions (`session_cache.py`).
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -122,7 +123,9 @@ class ClipRunner(EngineRunner):
         """Release the cached sessions other than `keep`'s (on the engine lane, after what runs)."""
         sessions = self.sessions
         kept = [(Path(keep.model_path), keep.device)] if keep is not None else []
-        Op(self.engine, lambda _ctx: sessions.keep_only(kept), name="release sessions").run()
+        # The collection runs here on the GUI thread, where any Qt object in a cycle may be destroyed.
+        (Op(self.engine, lambda _ctx: sessions.keep_only(kept), name="release sessions")
+         .success(lambda _result: gc.collect()).run())
 
     def run(self, clip: Path, options: RunOptions, *, fresh: bool = False) -> None:
         """Classify `clip` now, stopping whatever else runs; `fresh` ignores a kept result."""

@@ -9,7 +9,6 @@ the runners' common part: one job at a time on the lane, and signals that carry 
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -77,7 +76,9 @@ class SessionCache:
         used = {path for path, _device in self._classifiers} | {path for path, _device in keys}
         for path in [p for p in self._bundles if p not in used]:
             del self._bundles[path]
-        gc.collect()  # now, not at some later collection, should a released session sit in a cycle
+        # No gc.collect() here: on this (engine) thread a full collection also destroys whatever Qt
+        # objects sit in cycles, off the GUI thread (a segfault seen once in a full test run).
+        # `EngineRunner.release_sessions` collects on the GUI thread once this has run.
         return_freed_memory()
 
     def clear(self) -> None:
