@@ -19,18 +19,24 @@ SLOWFAST = {"recipe": {"sampling": {"every": 2}, "resize": {"short_side": 128}, 
                        "pathways": [{"input": "slow", "frames": 4}, {"input": "fast", "frames": 16}]}}
 
 
+def _classified_with(qapp: QApplication, make_window, folder: Path, model_id: str, clip: Path):  # noqa: ANN001, ANN202
+    """Install the model in `folder` as a zip, choose it, and classify `clip` (2 views) in a new window."""
+    import_model(zip_folder(folder, folder.parent / f"{model_id}-onnx-float.zip"))
+    store = SettingsStore()
+    store.save(replace(store.load(), model_id=model_id, precision="float"))
+    window = make_window(views=2)
+    window.open_paths([clip])
+    wait_until(qapp, lambda: window.queue.state(clip.resolve()) in (ClipState.DONE, ClipState.FAILED),
+               what=f"the classification with {model_id}")
+    assert window.queue.state(clip.resolve()) is ClipState.DONE, window.errors.message
+    return window
+
+
 def test_the_strip_shows_the_fast_pathway_and_marks_the_slow_frames(qapp: QApplication, make_window, tmp_path: Path,
                                                                      sample_clip: Path) -> None:
     folder = write_bundle_folder(tmp_path / "src", two_pathway_classifier(7, seed=3), model_id="tiny_slowfast",
                                  softmax_applied=None, kinetoscope=SLOWFAST)
-    import_model(zip_folder(folder, tmp_path / "tiny_slowfast-onnx-float.zip"))
-    store = SettingsStore()
-    store.save(replace(store.load(), model_id="tiny_slowfast", precision="float"))
-    window = make_window(views=2)
-    window.open_paths([sample_clip])
-    wait_until(qapp, lambda: window.queue.state(sample_clip.resolve()) in (ClipState.DONE, ClipState.FAILED),
-               what="the classification with a two-input model")
-    assert window.queue.state(sample_clip.resolve()) is ClipState.DONE, window.errors.message
+    window = _classified_with(qapp, make_window, folder, "tiny_slowfast", sample_clip)
     strip = window.clip_view.frame_strip
     assert [strip.thumbnail_count(v) for v in range(2)] == [16, 16]
     # PyTorchVideo's PackPathway: floor(linspace(0, 15, 4)).
@@ -56,14 +62,7 @@ def test_spatial_crops_stand_grouped_under_their_temporal_view(qapp: QApplicatio
     folder = write_bundle_folder(tmp_path / "src", tiny_classifier(9, seed=2), model_id="three_crops",
                                  kinetoscope={"recipe": {"sampling": {"every": 2}, "resize": {"short_side": 112},
                                                          "spatial_crops": 3}})
-    import_model(zip_folder(folder, tmp_path / "three_crops-onnx-float.zip"))
-    store = SettingsStore()
-    store.save(replace(store.load(), model_id="three_crops", precision="float"))
-    window = make_window(views=2)
-    window.open_paths([sample_clip])
-    wait_until(qapp, lambda: window.queue.state(sample_clip.resolve()) in (ClipState.DONE, ClipState.FAILED),
-               what="the classification with three spatial crops")
-    assert window.queue.state(sample_clip.resolve()) is ClipState.DONE, window.errors.message
+    window = _classified_with(qapp, make_window, folder, "three_crops", sample_clip)
     timeline = window.clip_view.timeline
     assert timeline.view_count() == 6
     rects = [timeline.segment_rect(i) for i in range(6)]
