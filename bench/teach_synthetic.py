@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "app"), str(REPO / "tests" / "teach")]
 
 import motions  # noqa: E402
-from kinetoscope.engine.demo.synthetic import encode_clip, random_spec, render_frames  # noqa: E402
+from kinetoscope.engine.media.synthetic import encode_clip, random_spec, render_frames  # noqa: E402
 from kinetoscope.engine.files import sha256_file  # noqa: E402
 from kinetoscope.engine.inference.session import ModelSession  # noqa: E402
 from kinetoscope.engine.modelfiles.bundle import open_bundle  # noqa: E402

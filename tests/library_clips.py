@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from kinetoscope.engine.demo.synthetic import encode_clip
+from kinetoscope.engine.media.synthetic import encode_clip
 
 
 def real_frames(clip: Path, width: int, height: int) -> Iterator[np.ndarray]:

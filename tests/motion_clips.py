@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from kinetoscope.engine.demo.synthetic import MotionSpec, encode_clip, render_frames
+from kinetoscope.engine.media.synthetic import MotionSpec, encode_clip, render_frames
 
 # (motion, seconds, where the object starts): starts chosen so each motion stays in the frame.
 MOTIONS = (("moving left", 5, (0.7, 0.5)), ("rotating clockwise", 5, (0.5, 0.5)), ("moving down", 4, (0.5, 0.3)))

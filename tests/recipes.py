@@ -3,7 +3,7 @@ derives them from a graph's input shape."""
 
 from __future__ import annotations
 
-from kinetoscope.engine.modelfiles.recipe import GraphInput, InputRecipe, resolve_recipe, with_views
+from kinetoscope.engine.recipe import GraphInput, InputRecipe, resolve_recipe, with_views
 
 
 def recipe_for(frames: int = 16, crop: int = 112, *, views: int = 5, layout: str = "ncthw") -> InputRecipe:

@@ -18,7 +18,7 @@ from kinetoscope.engine.modelfiles.bundle import open_bundle
 from kinetoscope.engine.inference.classify import classify_clip
 from kinetoscope.engine.modelfiles.model_store import resolve_model
 from kinetoscope.engine.inference.session import ModelSession
-from kinetoscope.engine.demo.synthetic import MotionSpec, encode_clip, render_clip
+from kinetoscope.engine.media.synthetic import MotionSpec, encode_clip, render_clip
 from kinetoscope.engine.media.video import probe
 from locations import SAMPLES
 

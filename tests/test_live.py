@@ -16,7 +16,7 @@ from kinetoscope.engine.modelfiles import bundled_data
 from kinetoscope.engine.media.frame_source import SyntheticSource, TimedFrame
 from kinetoscope.engine.inference.live import LiveClassifier, LiveConfig, LiveResult, RateSampler, model_crop
 from kinetoscope.engine.modelfiles.model_store import DEMO_MODEL_ID
-from kinetoscope.engine.demo.synthetic import MOTION_LABELS
+from kinetoscope.engine.media.synthetic import MOTION_LABELS
 from recipes import AIHUB_224, RESNET
 
 

@@ -16,7 +16,7 @@ from kinetoscope.engine.inference.live import LiveClassifier, LiveConfig
 from kinetoscope.engine.media.frame_source import TimedFrame
 from kinetoscope.engine.media.preprocess import crop_name, spatial_crop, to_model_input
 from kinetoscope.engine.modelfiles.bundle import open_bundle
-from kinetoscope.engine.modelfiles.recipe import Pathway
+from kinetoscope.engine.recipe import Pathway
 from model_factory import tiny_classifier, two_pathway_classifier, write_bundle_folder
 
 SLOWFAST = {"recipe": {"sampling": {"every": 2}, "resize": {"short_side": 128}, "views": 3,

@@ -51,7 +51,7 @@ from locations import MEDIA
 from kinetoscope.engine.media.preprocess import center_crop, to_model_input
 from kinetoscope.engine.media.sampling import ClipSampler, SamplingPlan
 from kinetoscope.engine.media.video import VideoReader, interpolation_for
-from kinetoscope.engine.modelfiles.recipe import InputRecipe
+from kinetoscope.engine.recipe import InputRecipe
 from recipes import AIHUB_224, RESNET, recipe_for
 from reference_preprocessing import (
     mae_reference_indices,

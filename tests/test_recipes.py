@@ -24,7 +24,7 @@ from kinetoscope.engine.media.preprocess import to_model_input
 from kinetoscope.engine.modelfiles import bundled_data
 from kinetoscope.engine.modelfiles.bundle import open_bundle
 from kinetoscope.engine.modelfiles.model_install import STAGING
-from kinetoscope.engine.modelfiles.recipe import (AIHUB_224, RESNET_112, SYMMETRIC, UNIT, FrameSampling, GraphInput,
+from kinetoscope.engine.recipe import (AIHUB_224, RESNET_112, SYMMETRIC, UNIT, FrameSampling, GraphInput,
                                                   InputRecipe, Resize, ValueMapping, resolve_recipe)
 from model_factory import (DECLARED_160, RECIPE_CASES, RecipeCase, channel_probe, tiny_classifier,
                            write_bundle_folder, zip_folder)

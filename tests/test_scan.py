@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from kinetoscope.engine.cancel import CancelToken
-from kinetoscope.engine.demo.synthetic import encode_clip
+from kinetoscope.engine.media.synthetic import encode_clip
 from kinetoscope.engine.errors import BadInput, BadVideo, Cancelled
 from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.inference.results import Prediction

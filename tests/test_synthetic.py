@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from kinetoscope.engine.demo.synthetic import (
+from kinetoscope.engine.media.synthetic import (
     MOTION_LABELS,
     SHAPE_FAMILIES,
     MotionSpec,

@@ -68,7 +68,7 @@ def read_views(clip: Path):
     from kinetoscope.engine.modelfiles import bundled_data
     from kinetoscope.engine.modelfiles.bundle import open_bundle
     from kinetoscope.engine.media.preprocess import center_crop
-    from kinetoscope.engine.modelfiles.recipe import with_views
+    from kinetoscope.engine.recipe import with_views
     from kinetoscope.engine.media.sampling import ClipSampler
     from kinetoscope.engine.media.video import VideoReader
 

@@ -17,7 +17,7 @@ from kinetoscope.engine import paths
 from kinetoscope.engine.errors import KinetoscopeError
 from kinetoscope.engine.files import atomic_text_file
 from kinetoscope.engine.modelfiles.model_store import DEFAULT_MODEL_ID
-from kinetoscope.engine.modelfiles.recipe import MAX_VIEWS
+from kinetoscope.engine.recipe import MAX_VIEWS
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ import onnxruntime
 from config import (
     FLOAT_ONNX, INPUT_NAME, INPUT_SHAPE, MODEL_ID, MODEL_NAME, MODELS, OUTPUT_NAME, W8A8_ONNX,
 )
-from kinetoscope.engine.demo.synthetic import MOTION_LABELS
+from kinetoscope.engine.media.synthetic import MOTION_LABELS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "i3d_kinetics"))
 import cpu_graph  # noqa: E402  (the I3D build's QDQ rewrite, shared)

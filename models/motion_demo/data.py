@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from config import CROP, CROP_LEFT, CROP_TOP, FPS, FRAMES, RESIZE_HW
-from kinetoscope.engine.demo.synthetic import MOTION_LABELS, MotionSpec, random_spec, render_at_times
+from kinetoscope.engine.media.synthetic import MOTION_LABELS, MotionSpec, random_spec, render_at_times
 
 ASPECTS = (4 / 3, 16 / 9, 3 / 2, 1.0, 9 / 16, 3 / 4, 2.0)
 SOURCE_FPS = (15.0, 24.0, 25.0, 30.0, 60.0, 20.0, 50.0, 12.0)

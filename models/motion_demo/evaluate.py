@@ -23,7 +23,7 @@ import data
 from config import (
     FLOAT_ONNX, HELDOUT_FAMILIES, HELDOUT_SEED, INPUT_NAME, MODELS, UNSEEN_FAMILY, W8A8_ONNX, WORK,
 )
-from kinetoscope.engine.demo.synthetic import MOTION_LABELS, encode_clip, random_spec, render_frames
+from kinetoscope.engine.media.synthetic import MOTION_LABELS, encode_clip, random_spec, render_frames
 
 FILE_SIZES = ((48, 32), (320, 240), (1920, 1080), (240, 426))
 FILE_FPS = (15, 24, 30, 60)
@@ -72,7 +72,7 @@ def read_views(path: Path) -> list[np.ndarray]:
     """The model inputs [3, 16, 112, 112] of each view of a file, as the app makes them."""
     from kinetoscope.engine.modelfiles.bundle import open_bundle
     from kinetoscope.engine.media.preprocess import center_crop, to_model_input
-    from kinetoscope.engine.modelfiles.recipe import with_views
+    from kinetoscope.engine.recipe import with_views
     from kinetoscope.engine.media.sampling import ClipSampler
     from kinetoscope.engine.media.video import VideoReader
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from config import FLOAT_ONNX, SAMPLES, W8A8_ONNX
-from kinetoscope.engine.demo.synthetic import MOTION_LABELS, MotionSpec, encode_clip, render_frames
+from kinetoscope.engine.media.synthetic import MOTION_LABELS, MotionSpec, encode_clip, render_frames
 
 MIN_CONFIDENCE = 0.8
 

@@ -10,7 +10,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from kinetoscope.engine.demo.synthetic import encode_clip, random_spec, render_frames
+from kinetoscope.engine.media.synthetic import encode_clip, random_spec, render_frames
 from kinetoscope.engine.teach.motion import MOTION_DIM, motion_nodes
 from kinetoscope.engine.teach.onnx_edit import FLOAT, Addition, Node, splice, value_info
 

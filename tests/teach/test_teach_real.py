@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 
-from kinetoscope.engine.demo.synthetic import encode_clip
+from kinetoscope.engine.media.synthetic import encode_clip
 from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.teach import teaching
 from kinetoscope.engine.teach.probe import NONE_LABEL

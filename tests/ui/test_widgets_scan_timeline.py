@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QToolTip
 
 from helpers import wait_until
 from lag_probe import LAG_LIMIT_MS, LagProbe
-from kinetoscope.engine.demo.synthetic import MOTION_LABELS
+from kinetoscope.engine.media.synthetic import MOTION_LABELS
 from kinetoscope.engine.inference.results import top_k
 from kinetoscope.engine.inference.scan import ScanWindow, SegmentRule, segments_from
 from kinetoscope.ui.widgets._look import label_colour

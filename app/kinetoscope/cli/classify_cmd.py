@@ -13,7 +13,7 @@ from kinetoscope.engine.errors import BadInput
 from kinetoscope.engine.inference.classify import VideoClassifier
 from kinetoscope.engine.media.video import probe
 from kinetoscope.engine.modelfiles.model_store import default_model_id
-from kinetoscope.engine.modelfiles.recipe import MAX_VIEWS
+from kinetoscope.engine.recipe import MAX_VIEWS
 from kinetoscope.engine.teach.base_top5 import base_result, taught_base
 
 

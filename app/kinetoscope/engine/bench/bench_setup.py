@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from kinetoscope.engine.inference.session import CpuConfig
-from kinetoscope.engine.modelfiles.recipe import InputRecipe, with_views
+from kinetoscope.engine.recipe import InputRecipe, with_views
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class BenchInput:
 def synthetic_input(recipe: InputRecipe, views: int = 5, seed: int = 0) -> BenchInput:
     """A fixed synthetic input: one clip per motion, rendered and prepared as the model would see it."""
     from kinetoscope.engine.media.preprocess import center_crop, to_model_input
-    from kinetoscope.engine.demo.synthetic import MOTION_LABELS, random_spec, render_clip
+    from kinetoscope.engine.media.synthetic import MOTION_LABELS, random_spec, render_clip
 
     rng = np.random.default_rng(seed)
     height, width = recipe.resize.output_size(320, 240)

@@ -22,7 +22,7 @@ from kinetoscope.engine.cancel import CancelToken
 from kinetoscope.engine.memory import peak_rss_mb
 from kinetoscope.engine.media.preprocess import crop_name, to_model_input
 from kinetoscope.engine.media.read_ahead import depth_for, read_ahead
-from kinetoscope.engine.modelfiles.recipe import InputRecipe, with_views
+from kinetoscope.engine.recipe import InputRecipe, with_views
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport, ModelRef, Timings, ViewResult, top_k
 from kinetoscope.engine.inference.scan import ScanProgress, ScanResult, ScanWindow, SegmentRule, scan_clip
 from kinetoscope.engine.media.sampling import ClipSampler

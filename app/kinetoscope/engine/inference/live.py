@@ -30,7 +30,7 @@ import numpy as np
 
 from kinetoscope.engine.media.frame_source import TimedFrame
 from kinetoscope.engine.media.preprocess import center_crop, to_model_input
-from kinetoscope.engine.modelfiles.recipe import InputRecipe
+from kinetoscope.engine.recipe import InputRecipe
 from kinetoscope.engine.inference.results import Prediction, top_k
 from kinetoscope.engine.media.video import interpolation_for
 

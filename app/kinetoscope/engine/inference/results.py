@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kinetoscope.engine.modelfiles.recipe import InputRecipe
+from kinetoscope.engine.recipe import InputRecipe
 
 if TYPE_CHECKING:
     from kinetoscope.engine.modelfiles.bundle import ModelBundle

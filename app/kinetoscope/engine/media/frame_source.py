@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from kinetoscope.engine.demo.synthetic import MotionSpec, random_spec, render_at_times
+from kinetoscope.engine.media.synthetic import MotionSpec, random_spec, render_at_times
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from kinetoscope.engine.modelfiles.recipe import InputRecipe
+from kinetoscope.engine.recipe import InputRecipe
 
 
 def center_crop(rgb: np.ndarray, crop: tuple[int, int]) -> np.ndarray:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from kinetoscope.engine.modelfiles.recipe import FrameSampling, InputRecipe
+from kinetoscope.engine.recipe import FrameSampling, InputRecipe
 
 if TYPE_CHECKING:
     from kinetoscope.engine.media.probe import VideoInfo

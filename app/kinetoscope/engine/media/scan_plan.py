@@ -23,7 +23,7 @@ import numpy as np
 from kinetoscope.engine.errors import BadInput
 from kinetoscope.engine.media.probe import VideoInfo, bad_video
 from kinetoscope.engine.media.sampling import ViewSpec, nearest_time_indices, resample_step, resampled_count
-from kinetoscope.engine.modelfiles.recipe import InputRecipe
+from kinetoscope.engine.recipe import InputRecipe
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from av.video.reformatter import VideoReformatter
 
 from kinetoscope.engine.media.preprocess import center_crop
 from kinetoscope.engine.media.probe import FFMPEG_ERRORS, VideoInfo, bad_video, open_container, probe, video_stream
-from kinetoscope.engine.modelfiles.recipe import Resize
+from kinetoscope.engine.recipe import Resize
 from kinetoscope.engine.media.sampling import ViewSpec
 
 log = logging.getLogger(__name__)

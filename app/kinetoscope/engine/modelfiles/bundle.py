@@ -22,7 +22,7 @@ from kinetoscope.engine.modelfiles.archive import extract_zip_atomically
 from kinetoscope.engine.modelfiles.catalog import known_recipe
 from kinetoscope.engine.errors import KinetoscopeError, ModelError
 from kinetoscope.engine.modelfiles.onnx_graph import GraphSummary, TensorInfo, read_graph_summary
-from kinetoscope.engine.modelfiles.recipe import RECIPE_FORMAT, RECIPE_KEY, GraphInput, InputRecipe, resolve_recipe
+from kinetoscope.engine.recipe import RECIPE_FORMAT, RECIPE_KEY, GraphInput, InputRecipe, resolve_recipe
 
 QUANTIZED_DTYPES = {"uint8": np.uint8, "int8": np.int8, "uint16": np.uint16, "int16": np.int16}
 KINETICS_CLASSES = 400

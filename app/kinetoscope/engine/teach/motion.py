@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from kinetoscope.engine.modelfiles.recipe import InputRecipe
+from kinetoscope.engine.recipe import InputRecipe
 from kinetoscope.engine.teach.onnx_edit import Node
 
 MOTION_DIM = 4

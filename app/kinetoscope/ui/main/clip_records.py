@@ -18,7 +18,7 @@ from pathlib import Path
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport, Prediction, ViewResult
 from kinetoscope.engine.inference.scan import ScanResult, SegmentRule
 from kinetoscope.engine.media.video import VideoInfo
-from kinetoscope.engine.modelfiles.recipe import InputRecipe
+from kinetoscope.engine.recipe import InputRecipe
 from kinetoscope.ui.failure import Failure
 from kinetoscope.words import percent
 

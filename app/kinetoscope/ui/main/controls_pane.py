@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QWidget
 from kinetoscope.engine.inference.devices import DeviceStatus
 from kinetoscope.engine.modelfiles.model_store import (DEFAULT_MODEL_ID, DEMO_MODEL_ID, PRECISIONS, ModelLocation,
                                                        model_name)
-from kinetoscope.engine.modelfiles.recipe import MAX_VIEWS
+from kinetoscope.engine.recipe import MAX_VIEWS
 from kinetoscope.ui.main.clip_records import RunOptions
 
 # Spin boxes and combo boxes change in bursts (arrow keys, wheel); one re-run per burst.

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Signal
 from kinetoscope.engine.inference.classify import Progress
 from kinetoscope.engine.inference.results import ClipResult, DeviceReport, Prediction, ViewResult, top_k
 from kinetoscope.engine.media.video import VideoInfo
-from kinetoscope.engine.modelfiles.recipe import InputRecipe
+from kinetoscope.engine.recipe import InputRecipe
 from kinetoscope.ui.main.clip_records import ClipState, ClipStore, LiveRun, RunOptions
 from kinetoscope.ui.main.session_cache import EngineRunner, SessionCache, open_clip_and_model
 from kinetoscope.ui.tasks import Failure, Lane, Op, Task, TaskContext
