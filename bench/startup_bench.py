@@ -84,7 +84,10 @@ def window_worker(clip: str) -> dict[str, float]:
 def cli_worker(clip: str, model: str) -> dict[str, float]:
     marks = {"python started": _since_start()}
     import kinetoscope.cli.main  # noqa: F401  (what `kinetoscope classify` imports)
-    from kinetoscope.cli import commands  # noqa: F401
+    try:
+        import kinetoscope.cli.classify_cmd  # noqa: F401  (one module per command since #23)
+    except ImportError:
+        from kinetoscope.cli import commands  # noqa: F401  (older checkouts: one module of commands)
     from kinetoscope.engine.inference.classify import VideoClassifier
     from kinetoscope.engine.inference.session import ModelSession
     from kinetoscope.engine.media.video import probe
