@@ -183,18 +183,18 @@ def test_clear_forgets_runs_and_resets_the_axes(graphs, qtbot):
     assert "1 view" in graphs.latency_text()
 
 
-def test_the_plots_arrive_after_the_first_show_with_what_was_recorded_before(qtbot):
+def test_the_plots_arrive_after_the_first_view_with_what_was_recorded_before(qtbot):
     import pyqtgraph as pg
 
     widget = LiveGraphs(capacity=100)
     qtbot.addWidget(widget)
+    widget.show()
+    assert not widget.plots_built()  # the window paints without pyqtgraph
     widget.start_run("demo (float) · CPU")
-    widget.add_latency(10.0)
+    widget.add_latency(10.0)  # the first view: pyqtgraph is imported meanwhile
     widget.start_run("demo (float) · NPU")
     for ms in (20.0, 30.0):
         widget.add_latency(ms)
-    assert not widget.plots_built()  # nothing needs pyqtgraph before the widget is seen
-    widget.show()
     qtbot.waitUntil(widget.plots_built, timeout=10_000)
     qtbot.waitUntil(lambda: widget.repaint_count >= 1, timeout=2000)
     plots = widget.plots()
@@ -203,3 +203,17 @@ def test_the_plots_arrive_after_the_first_show_with_what_was_recorded_before(qtb
     lines = [i for i in plots.latency_plot.getPlotItem().items if isinstance(i, pg.InfiniteLine)]
     assert [(line.value(), line.label.toPlainText()) for line in lines] == [(1.5, "NPU")]
     assert plots.latency_plot.isVisible() and plots.latency_plot.height() >= 110
+
+
+def test_shown_without_views_the_plots_arrive_once_the_window_is_idle(qtbot, monkeypatch):
+    from kinetoscope.ui.widgets import live_graphs
+
+    monkeypatch.setattr(live_graphs, "IMPORT_WHEN_IDLE_MS", 300)
+    widget = LiveGraphs(capacity=100)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.wait(100)
+    assert not widget.plots_built()
+    qtbot.waitUntil(widget.plots_built, timeout=10_000)
+    widget.add_memory(400.0)
+    qtbot.waitUntil(lambda: len(widget.plots().memory.item.getOriginalDataset()[1] or []) == 1, timeout=2000)

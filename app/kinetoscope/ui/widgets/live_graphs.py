@@ -4,10 +4,12 @@ Appending only writes into preallocated ring buffers and marks the plots stale; 
 redraws them at ~10 Hz while the widget is visible, and the figures in text (costlier to lay
 out than a curve is to redraw) change at most once a second.
 
-The plots themselves (`live_plots`, pyqtgraph) arrive after the widget is first shown: pyqtgraph
-is imported on a thread meanwhile, so neither the window nor the first result waits for it
-(about a second on a two-core laptop). Until then a blank pane of the plots' size holds their
-place, and whatever is recorded is drawn once they are built.
+The plots themselves (`live_plots`, pyqtgraph) arrive later: pyqtgraph takes 0.5–1 s to import
+on a two-core laptop, so it is imported on a thread once the first view's latency comes in (the
+model then runs the next view, which leaves Python free) or when the widget has been on screen for
+`IMPORT_WHEN_IDLE_MS` without one, so that neither the window nor the first result waits for it.
+Until then a blank pane of the plots' size holds their place, and whatever is recorded is drawn
+once they are built.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ _SYMBOLS_UP_TO = 200
 
 # How often a widget waiting for the plots' module looks whether the import has finished.
 _IMPORT_POLL_MS = 25
+# Shown this long without a view (nothing opened yet), the widget imports pyqtgraph anyway.
+IMPORT_WHEN_IDLE_MS = 2500
 _import_thread: threading.Thread | None = None
 
 
@@ -106,6 +110,8 @@ class LiveGraphs(QWidget):
         self._placeholders = (_PlotPlace(self), _PlotPlace(self))
         self._wait_for_import = QTimer(self, interval=_IMPORT_POLL_MS)
         self._wait_for_import.timeout.connect(self._build_when_imported)
+        self._idle_import = QTimer(self, singleShot=True, interval=IMPORT_WHEN_IDLE_MS)
+        self._idle_import.timeout.connect(self._start_import)
 
         self._latency_text = QLabel(self)
         self._memory_text = QLabel(self)
@@ -175,6 +181,7 @@ class LiveGraphs(QWidget):
         """The pyqtgraph plots, built now (importing pyqtgraph on this thread) if they are not yet."""
         if self._plots is None:
             self._wait_for_import.stop()
+            self._idle_import.stop()
             from kinetoscope.ui.widgets.live_plots import LivePlots
 
             plots = LivePlots(self, _SYMBOLS_UP_TO)
@@ -197,6 +204,7 @@ class LiveGraphs(QWidget):
     def add_latency(self, ms: float) -> None:
         """Record one view's inference time; numbered after every view recorded so far."""
         self._latency.append(self._latency.y.total + 1, ms)
+        self._start_import()
         self._stale()
 
     def add_memory(self, mb: float, at_s: float | None = None) -> None:
@@ -261,9 +269,8 @@ class LiveGraphs(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._plots is None:
-            preload_plots()
-            self._wait_for_import.start()
+        if self._plots is None and not self._wait_for_import.isActive() and not self._idle_import.isActive():
+            self._idle_import.start()
         if self._plots_stale or self._text_stale:
             self._timer.start()
 
@@ -284,6 +291,12 @@ class LiveGraphs(QWidget):
         self._text_stale = True
         if not self._timer.isActive() and self.isVisible():
             self._timer.start()
+
+    def _start_import(self) -> None:
+        if self._plots is None and not self._wait_for_import.isActive():
+            self._idle_import.stop()
+            preload_plots()
+            self._wait_for_import.start()
 
     def _build_when_imported(self) -> None:
         if _plots_imported():
