@@ -255,6 +255,10 @@ class LiveGraphs(QWidget):
         """The memory figures as currently shown."""
         return self._memory_text.text()
 
+    def figures_pending(self) -> bool:
+        """Whether something recorded is not in the figures' text yet (it changes at most once a second)."""
+        return self._text_stale
+
     def repaint_timer_active(self) -> bool:
         """Whether the repaint timer is running (it idles while hidden or up to date)."""
         return self._timer.isActive()
