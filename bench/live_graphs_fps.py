@@ -43,8 +43,8 @@ def main() -> None:
         original_tick()
         if graphs.repaint_count > before:
             # setData only schedules painting; paint now so the figure includes rasterising.
-            graphs.plots().latency_plot.viewport().repaint()
-            graphs.plots().memory_plot.viewport().repaint()
+            graphs._latency_plot.viewport().repaint()
+            graphs._memory_plot.viewport().repaint()
             redraw_ms.append((time.perf_counter() - t0) * 1000)
 
     graphs._timer.timeout.disconnect()

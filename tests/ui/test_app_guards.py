@@ -84,14 +84,6 @@ def test_the_cli_and_the_engine_never_import_qt() -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_the_window_imports_without_pyqtgraph() -> None:
-    """pyqtgraph (about a second) is imported on a thread once the window shows, not before it."""
-    code = ("import sys, kinetoscope.ui.app, kinetoscope.ui.main.window; "
-            "sys.exit('pyqtgraph imported' if 'pyqtgraph' in sys.modules else 0)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-
-
 def test_an_exception_in_a_qt_override_is_reported_and_qt_gets_the_default(qapp: QApplication) -> None:
     from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QWidget

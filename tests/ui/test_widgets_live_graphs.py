@@ -45,7 +45,7 @@ def test_history_wraps_and_the_plot_shows_the_latest(graphs, qtbot):
         graphs.add_latency(float(v))
     assert np.array_equal(graphs.latency_values(), np.arange(150, 250, dtype=float))
     qtbot.waitUntil(lambda: graphs.repaint_count >= 1, timeout=1000)
-    x, y = graphs.plots().latency.item.getOriginalDataset()
+    x, y = graphs._latency.item.getOriginalDataset()
     assert np.array_equal(x, np.arange(151, 251))  # views are numbered across the wrap
     assert np.array_equal(y, np.arange(150, 250))
 
@@ -138,8 +138,8 @@ def test_plots_follow_the_palette(qtbot, base):
     palette = widget.palette()
     palette.setColor(QPalette.ColorRole.Base, QColor(base))
     widget.setPalette(palette)
-    assert widget.plots().latency_plot.backgroundBrush().color() == QColor(base)
-    assert widget.plots().memory_plot.backgroundBrush().color() == QColor(base)
+    assert widget._latency_plot.backgroundBrush().color() == QColor(base)
+    assert widget._memory_plot.backgroundBrush().color() == QColor(base)
 
 
 def test_figures_describe_the_latest_run_and_runs_are_marked(graphs, qtbot):
@@ -171,49 +171,13 @@ def test_clear_forgets_runs_and_resets_the_axes(graphs, qtbot):
     for mb in (3000.0, 3100.0):
         graphs.add_memory(mb)
     qtbot.waitUntil(lambda: graphs.repaint_count >= 1, timeout=1000)
-    qtbot.waitUntil(lambda: graphs.plots().latency_plot.getPlotItem().viewRange()[1][1] > 500, timeout=1000)
+    qtbot.waitUntil(lambda: graphs._latency_plot.getPlotItem().viewRange()[1][1] > 500, timeout=1000)
 
     graphs.clear()
     assert graphs.run_markers() == []
-    for plot in (graphs.plots().latency_plot, graphs.plots().memory_plot):
+    for plot in (graphs._latency_plot, graphs._memory_plot):
         (x0, x1), (y0, y1) = plot.getPlotItem().viewRange()
         assert x1 <= 2 and y1 <= 2, (x1, y1)  # not the old runs' ranges
     graphs.add_latency(5.0)
     qtbot.waitUntil(lambda: "5.0" in graphs.latency_text(), timeout=2500)
     assert "1 view" in graphs.latency_text()
-
-
-def test_the_plots_arrive_after_the_first_view_with_what_was_recorded_before(qtbot):
-    import pyqtgraph as pg
-
-    widget = LiveGraphs(capacity=100)
-    qtbot.addWidget(widget)
-    widget.show()
-    assert not widget.plots_built()  # the window paints without pyqtgraph
-    widget.start_run("demo (float) · CPU")
-    widget.add_latency(10.0)  # the first view: pyqtgraph is imported meanwhile
-    widget.start_run("demo (float) · NPU")
-    for ms in (20.0, 30.0):
-        widget.add_latency(ms)
-    qtbot.waitUntil(widget.plots_built, timeout=10_000)
-    qtbot.waitUntil(lambda: widget.repaint_count >= 1, timeout=2000)
-    plots = widget.plots()
-    x, y = plots.latency.item.getOriginalDataset()
-    assert list(x) == [1, 2, 3] and list(y) == [10.0, 20.0, 30.0]
-    lines = [i for i in plots.latency_plot.getPlotItem().items if isinstance(i, pg.InfiniteLine)]
-    assert [(line.value(), line.label.toPlainText()) for line in lines] == [(1.5, "NPU")]
-    assert plots.latency_plot.isVisible() and plots.latency_plot.height() >= 110
-
-
-def test_shown_without_views_the_plots_arrive_once_the_window_is_idle(qtbot, monkeypatch):
-    from kinetoscope.ui.widgets import live_graphs
-
-    monkeypatch.setattr(live_graphs, "IMPORT_WHEN_IDLE_MS", 300)
-    widget = LiveGraphs(capacity=100)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.wait(100)
-    assert not widget.plots_built()
-    qtbot.waitUntil(widget.plots_built, timeout=10_000)
-    widget.add_memory(400.0)
-    qtbot.waitUntil(lambda: len(widget.plots().memory.item.getOriginalDataset()[1] or []) == 1, timeout=2000)

@@ -60,7 +60,7 @@ def test_at_900x600_the_top5_and_the_graph_figures_are_readable(qapp: QApplicati
         view.side_scroll.ensureWidgetVisible(caption, 0, 0)  # reachable by scrolling the side column
         _settle(qapp, 0.05)
         assert _shown_whole(caption), caption.text()
-    for plot in (graphs.plots().latency_plot, graphs.plots().memory_plot):
+    for plot in (graphs._latency_plot, graphs._memory_plot):
         assert plot.height() >= plot.minimumHeight()
     # Every view's row of frames is there to scroll to, and the timeline is whole.
     assert _shown_whole(view.timeline)
@@ -82,7 +82,7 @@ def test_at_the_minimum_size_the_side_column_fits_and_scrolls_to_the_top5_and_gr
     right_edge = side.mapTo(window, side.rect().topRight()).x()
     assert right_edge < window.width() and _shown_whole(side), (right_edge, window.width())
     # Whatever does not fit is one scroll away: the top-5's percentages and both graphs.
-    for widget in (view.predictions, window.graphs.plots().latency_plot, window.graphs.plots().memory_plot,
+    for widget in (view.predictions, window.graphs._latency_plot, window.graphs._memory_plot,
                    window.graphs._memory_text):
         # (Not ensureWidgetVisible: a plot's input-method rectangle is not the plot.)
         centre = widget.mapTo(side.widget(), widget.rect().center())
@@ -105,10 +105,10 @@ def test_a_large_window_gives_the_room_to_the_plots_and_frames(qapp: QApplicatio
                                                                sample_clip) -> None:
     window = _classified(qapp, make_window, sample_clip, DEFAULT_SIZE)
     view, graphs = window.clip_view, window.graphs
-    before = (graphs.plots().latency_plot.height(), view.frame_strip.width(), view.frame_strip.thumbnail_rect(0, 0).width())
+    before = (graphs._latency_plot.height(), view.frame_strip.width(), view.frame_strip.thumbnail_rect(0, 0).width())
     window.resize(1600, 1000)
     _settle(qapp)
-    after = (graphs.plots().latency_plot.height(), view.frame_strip.width(), view.frame_strip.thumbnail_rect(0, 0).width())
+    after = (graphs._latency_plot.height(), view.frame_strip.width(), view.frame_strip.thumbnail_rect(0, 0).width())
     assert after[0] > before[0] + 60, (before, after)  # the plots grew with the height
     assert after[1] > before[1] and after[2] > before[2], (before, after)  # the strip and its thumbnails too
     # No band of nothing under the frames: the bottom pane is as tall as its views need.

@@ -42,7 +42,7 @@ def test_graph_axis_labels_fit(qapp: QApplication, make_window) -> None:
     window = make_window(views=1)
     window.resize(1360, 860)  # the size a walkthrough saw "Memory (MB" at
     qapp.processEvents()
-    for plot in (window.graphs.plots().latency_plot, window.graphs.plots().memory_plot):
+    for plot in (window.graphs._latency_plot, window.graphs._memory_plot):
         axis = plot.getPlotItem().getAxis("left")
         label = axis.label  # drawn rotated: its width runs along the axis's height
         assert label.boundingRect().width() <= axis.geometry().height(), label.toPlainText()

@@ -79,7 +79,7 @@ def test_the_latency_graph_counts_whole_views_and_forgets_runs_with_the_clip_lis
     window = make_window(views=3)
     window.open_paths([sample_clip])
     wait_until(qapp, lambda: window.queue.state(sample_clip) is ClipState.DONE, what="the classification")
-    axis = window.graphs.plots().latency_plot.getPlotItem().getAxis("bottom")
+    axis = window.graphs._latency_plot.getPlotItem().getAxis("bottom")
     ticks = [v for _spacing, values in axis.tickValues(1.0, 3.0, 200.0) for v in values]
     assert ticks and all(float(v).is_integer() for v in ticks)  # never "1.5 views"
     name = window.controls.model_combo.currentText()

@@ -3,29 +3,22 @@
 Appending only writes into preallocated ring buffers and marks the plots stale; one timer
 redraws them at ~10 Hz while the widget is visible, and the figures in text (costlier to lay
 out than a curve is to redraw) change at most once a second.
-
-The plots themselves (`live_plots`, pyqtgraph) arrive later: pyqtgraph takes 0.5–1 s to import
-on a two-core laptop, so it is imported on a thread once the first view's latency comes in (the
-model then runs the next view, which leaves Python free) or when the widget has been on screen for
-`IMPORT_WHEN_IDLE_MS` without one, so that neither the window nor the first result waits for it.
-Until then a blank pane of the plots' size holds their place, and whatever is recorded is drawn
-once they are built.
 """
 
 from __future__ import annotations
 
 import html
-import threading
 import time
 
 import numpy as np
 import numpy.ma  # noqa: F401  np.median imports it lazily on first use (~30 ms): not mid-run
+import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer
-from PySide6.QtGui import QHideEvent, QPalette, QShowEvent
+from PySide6.QtGui import QColor, QHideEvent, QPalette, QShowEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
+from kinetoscope.ui.widgets._look import blend, is_dark
 from kinetoscope.ui.widgets.ring_buffer import RingBuffer
-
 
 REPAINT_INTERVAL_MS = 100
 TEXT_INTERVAL_S = 1.0
@@ -33,42 +26,18 @@ TEXT_INTERVAL_S = 1.0
 _SYMBOLS_UP_TO = 200
 
 
-# How often a widget waiting for the plots' module looks whether the import has finished.
-_IMPORT_POLL_MS = 25
-# Shown this long without a view (nothing opened yet), the widget imports pyqtgraph anyway.
-IMPORT_WHEN_IDLE_MS = 2500
-_import_thread: threading.Thread | None = None
-
-
-def preload_plots() -> None:
-    """Start importing the plots' module (and pyqtgraph) on a thread, once per process.
-
-    It creates no Qt objects, only Python modules; a widget that needs the plots before the
-    thread is done imports it itself (Python's import lock makes it wait for the thread).
-    """
-    global _import_thread
-    if _import_thread is None:
-        _import_thread = threading.Thread(target=_import_plots, name="pyqtgraph import", daemon=True)
-        _import_thread.start()
-
-
-def _import_plots() -> None:
-    try:
-        from kinetoscope.ui.widgets import live_plots  # noqa: F401  (a plain import: PyInstaller sees it)
-    except Exception:  # noqa: BLE001 - the GUI thread imports it again and reports what failed
-        pass
-
-
-def _plots_imported() -> bool:
-    return _import_thread is not None and not _import_thread.is_alive()
-
-
 class _Series:
-    """One curve's history: x and y ring buffers."""
+    """One curve: x and y ring buffers and the plot item that shows them."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, plot: pg.PlotWidget, capacity: int, symbols_up_to: int) -> None:
         self.x = RingBuffer(capacity)
         self.y = RingBuffer(capacity)
+        # One PlotDataItem for the widget's lifetime, fed with setData: no item churn per frame.
+        self.item: pg.PlotDataItem = plot.plot()
+        self.item.setClipToView(True)
+        self.item.setDownsampling(auto=True, method="peak")
+        self.with_symbols = False
+        self.symbols_up_to = symbols_up_to
 
     def append(self, x: float, y: float) -> None:
         self.x.append(x)
@@ -77,6 +46,15 @@ class _Series:
     def clear(self) -> None:
         self.x.clear()
         self.y.clear()
+        self.item.setData([], [])
+
+    def redraw(self) -> None:
+        n = len(self.y)
+        symbols = 0 < n <= self.symbols_up_to
+        if symbols != self.with_symbols:
+            self.with_symbols = symbols
+            self.item.setSymbol("o" if symbols else None)
+        self.item.setData(self.x.values(), self.y.values(), skipFiniteCheck=True)
 
 
 def _what_changed(previous: str, label: str) -> str:
@@ -96,22 +74,19 @@ class LiveGraphs(QWidget):
     def __init__(self, parent: QWidget | None = None, *, capacity: int = 10_000) -> None:
         super().__init__(parent)
         self.setAccessibleName("Live performance graphs")
-        self._latency = _Series(capacity)
-        self._memory = _Series(capacity)
+        # Units only on the y axes: the figures above each plot name it, and a rotated
+        # "Memory (MB)" did not fit the plot's height.
+        self._latency_plot = self._make_plot("ms", "View", "Latency (ms)", whole_x=True)
+        self._memory_plot = self._make_plot("MB", "Time (s)", "Memory (MB)")
+        self._latency = _Series(self._latency_plot, capacity, _SYMBOLS_UP_TO)
+        self._memory = _Series(self._memory_plot, capacity, 0)  # a 2 Hz sampled line
         self._memory_t0: float | None = None
         # Runs of one model on one device: the label, and the view number their first view gets.
         # Figures cover the latest run only (a median across an NPU and a CPU run means nothing);
-        # a marker on the latency plot (x, what changed) shows where each began.
+        # a marker on the latency plot shows where each began.
         self._run_label = ""
         self._run_start = 1
-        self._markers: list[tuple[float, str]] = []
-        # Built by `plots()`; until then, blank panes of their minimum size keep the layout still.
-        self._plots = None
-        self._placeholders = (_PlotPlace(self), _PlotPlace(self))
-        self._wait_for_import = QTimer(self, interval=_IMPORT_POLL_MS)
-        self._wait_for_import.timeout.connect(self._build_when_imported)
-        self._idle_import = QTimer(self, singleShot=True, interval=IMPORT_WHEN_IDLE_MS)
-        self._idle_import.timeout.connect(self._start_import)
+        self._markers: list[pg.InfiniteLine] = []
 
         self._latency_text = QLabel(self)
         self._memory_text = QLabel(self)
@@ -135,11 +110,10 @@ class LiveGraphs(QWidget):
         grid.addWidget(self._latency_text, 0, 0)
         grid.addWidget(self._memory_text, 0, 1)
         grid.addWidget(clear, 0, 2, Qt.AlignmentFlag.AlignRight)
-        grid.addWidget(self._placeholders[0], 1, 0)
-        grid.addWidget(self._placeholders[1], 1, 1, 1, 2)
+        grid.addWidget(self._latency_plot, 1, 0)
+        grid.addWidget(self._memory_plot, 1, 1, 1, 2)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
-        self._grid = grid
 
         self._plots_stale = False
         self._text_stale = True
@@ -151,6 +125,7 @@ class LiveGraphs(QWidget):
         self._sampler = QTimer(self)
         self._sampler.timeout.connect(self._sample_memory)
 
+        self._apply_palette()
         self._refresh_text()
 
     # -- public -----------------------------------------------------------------------------
@@ -166,45 +141,23 @@ class LiveGraphs(QWidget):
         previous, self._run_label = self._run_label, label
         self._run_start = self._latency.y.total + 1
         if self._latency.y.total:  # the first run needs no boundary; its label is in the figures
-            marker = (self._run_start - 0.5, _what_changed(previous, label))
-            self._markers.append(marker)
-            if self._plots is not None:
-                self._plots.add_marker(*marker, self.palette())
+            text = blend(self.palette().color(QPalette.ColorRole.Text),
+                         self.palette().color(QPalette.ColorRole.Base), 0.6)
+            line = pg.InfiniteLine(pos=self._run_start - 0.5, angle=90, movable=False,
+                                   pen=pg.mkPen(text, width=1, style=Qt.PenStyle.DashLine),
+                                   label=_what_changed(previous, label), labelOpts={"position": 0.92, "color": text, "anchors": [(0, 0), (0, 0)]})
+            self._latency_plot.addItem(line, ignoreBounds=True)
+            self._markers.append(line)
         self._text_stale = True
         self._stale()
 
     def run_markers(self) -> list[tuple[float, str]]:
         """Where each run after the first began on the latency plot's x axis, and what changed."""
-        return list(self._markers)
-
-    def plots(self):  # -> live_plots.LivePlots, whose module is imported only here
-        """The pyqtgraph plots, built now (importing pyqtgraph on this thread) if they are not yet."""
-        if self._plots is None:
-            self._wait_for_import.stop()
-            self._idle_import.stop()
-            from kinetoscope.ui.widgets.live_plots import LivePlots
-
-            plots = LivePlots(self, _SYMBOLS_UP_TO)
-            for placeholder, plot in zip(self._placeholders, plots.plots()):
-                self._grid.replaceWidget(placeholder, plot)
-                placeholder.hide()
-                placeholder.deleteLater()
-                plot.setVisible(True)
-            plots.apply_palette(self.palette())
-            for x, label in self._markers:
-                plots.add_marker(x, label, self.palette())
-            self._plots = plots
-            self._stale()
-        return self._plots
-
-    def plots_built(self) -> bool:
-        """Whether the plots exist yet (they are built after the widget is first shown)."""
-        return self._plots is not None
+        return [(float(m.value()), m.label.toPlainText()) for m in self._markers]
 
     def add_latency(self, ms: float) -> None:
         """Record one view's inference time; numbered after every view recorded so far."""
         self._latency.append(self._latency.y.total + 1, ms)
-        self._start_import()
         self._stale()
 
     def add_memory(self, mb: float, at_s: float | None = None) -> None:
@@ -222,10 +175,15 @@ class LiveGraphs(QWidget):
         self._latency.clear()
         self._memory.clear()
         self._memory_t0 = None
+        for line in self._markers:
+            self._latency_plot.removeItem(line)
         self._markers.clear()
         self._run_label, self._run_start = "", 1
-        if self._plots is not None:
-            self._plots.clear()
+        # Without data, auto-range keeps the last range; start again from an empty frame.
+        for plot in (self._latency_plot, self._memory_plot):
+            item = plot.getPlotItem()
+            item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            item.enableAutoRange(x=True, y=True)
         self._plots_stale = False
         self._text_stale = True
         self._refresh_text()
@@ -273,8 +231,6 @@ class LiveGraphs(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._plots is None and not self._wait_for_import.isActive() and not self._idle_import.isActive():
-            self._idle_import.start()
         if self._plots_stale or self._text_stale:
             self._timer.start()
 
@@ -285,8 +241,8 @@ class LiveGraphs(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if self._plots is not None and event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            self._plots.apply_palette(self.palette())
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._apply_palette()
 
     # -- internals --------------------------------------------------------------------------
 
@@ -296,27 +252,25 @@ class LiveGraphs(QWidget):
         if not self._timer.isActive() and self.isVisible():
             self._timer.start()
 
-    def _start_import(self) -> None:
-        if self._plots is None and not self._wait_for_import.isActive():
-            self._idle_import.stop()
-            preload_plots()
-            self._wait_for_import.start()
-
-    def _build_when_imported(self) -> None:
-        if _plots_imported():
-            self.plots()  # stops the polling
-
     def _tick(self) -> None:
-        if self._plots_stale and self._plots is not None:
+        if self._plots_stale:
             self._plots_stale = False
-            self._plots.latency.show(self._latency.x, self._latency.y)
-            self._plots.memory.show(self._memory.x, self._memory.y)
-            self._plots.place_marker_labels((self._latency.y.total + 1) / 2)
+            self._latency.redraw()
+            self._memory.redraw()
+            self._place_marker_labels()
             self.repaint_count += 1
         if self._text_stale and time.monotonic() - self._text_shown_at >= TEXT_INTERVAL_S:
             self._refresh_text()
-        if not ((self._plots_stale and self._plots is not None) or self._text_stale):
+        if not (self._plots_stale or self._text_stale):
             self._timer.stop()  # nothing new: stay idle until the next append
+
+    def _place_marker_labels(self) -> None:
+        # A label in the right half of the plot goes left of its line, so it is not cut off.
+        middle = (self._latency.y.total + 1) / 2
+        for line in self._markers:
+            anchor = (1.0, 0.0) if line.value() > middle else (0.0, 0.0)
+            line.label.anchors = [anchor, anchor]
+            line.label.setAnchor(anchor)
 
     def _refresh_text(self) -> None:
         self._text_stale = False
@@ -356,20 +310,47 @@ class LiveGraphs(QWidget):
 
         self.add_memory(current_rss_mb())
 
+    def _make_plot(self, y_label: str, x_label: str, name: str, *, whole_x: bool = False) -> pg.PlotWidget:
+        plot = pg.PlotWidget(self, axisItems={"bottom": _CountAxis("bottom")} if whole_x else None)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setMouseEnabled(x=False, y=False)
+        plot.setMinimumSize(150, 110)
+        plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        item = plot.getPlotItem()
+        item.setLabel("left", y_label)
+        item.setLabel("bottom", x_label)
+        item.showGrid(x=True, y=True, alpha=0.25)
+        item.enableAutoRange(x=True, y=True)
+        plot.setAccessibleName(name)
+        return plot
 
-class _PlotPlace(QWidget):
-    """A blank pane in the window's base colour that sizes itself as a plot will (the size hints of
-    pyqtgraph's PlotWidget, a plot's minimum), so the layout does not move when the plot replaces it."""
+    def _apply_palette(self) -> None:
+        pal = self.palette()
+        base = pal.color(QPalette.ColorRole.Base)
+        text = pal.color(QPalette.ColorRole.Text)
+        axis = blend(text, base, 0.35)
+        dark = is_dark(pal)
+        latency_colour = pal.color(QPalette.ColorRole.Highlight)
+        memory_colour = QColor("#f0a04b") if dark else QColor("#c05a12")
+        for plot in (self._latency_plot, self._memory_plot):
+            plot.setBackground(base)
+            item = plot.getPlotItem()
+            for name in ("left", "bottom"):
+                ax = item.getAxis(name)
+                ax.setPen(pg.mkPen(axis))
+                ax.setTextPen(pg.mkPen(text))
+                ax.label.setDefaultTextColor(text)
+        for series, colour in ((self._latency, latency_colour), (self._memory, memory_colour)):
+            series.item.setPen(pg.mkPen(colour, width=2))
+            series.item.setSymbolBrush(colour)
+            series.item.setSymbolPen(pg.mkPen(base))
+            series.item.setSymbolSize(6)
 
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setMinimumSize(150, 110)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setBackgroundRole(QPalette.ColorRole.Base)
-        self.setAutoFillBackground(True)
 
-    def sizeHint(self) -> QSize:
-        return QSize(100, 30)
+class _CountAxis(pg.AxisItem):
+    """An axis of things counted (views): ticks on whole numbers only, never "1.5 views"."""
 
-    def minimumSizeHint(self) -> QSize:
-        return QSize(68, 68)
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802, N803 - pyqtgraph's
+        return [(spacing, [v for v in values if float(v).is_integer()])
+                for spacing, values in super().tickValues(minVal, maxVal, size)]
