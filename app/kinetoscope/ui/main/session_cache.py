@@ -78,7 +78,7 @@ class SessionCache:
             del self._bundles[path]
         # No gc.collect() here: on this (engine) thread a full collection also destroys whatever Qt
         # objects sit in cycles, off the GUI thread (a segfault seen once in a full test run).
-        # `EngineRunner.release_sessions` collects on the GUI thread once this has run.
+        # `ClipRunner.release_sessions` collects on the GUI thread once this has run.
         return_freed_memory()
 
     def clear(self) -> None:
